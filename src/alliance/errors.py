@@ -1,0 +1,109 @@
+"""The one error hierarchy of alliance.
+
+Every error that reaches a user is an :class:`AllianceError`. The CLI and the web
+application turn these into a readable message and an exit code or status; anything
+else escaping is a bug.
+
+::
+
+    AllianceError
+    ├── InstrumentError        an instrument spec is malformed or unknown
+    ├── ScoringError           a response cannot be scored (bad item, value, shape)
+    ├── ReliabilityError       too little or degenerate data for a reliability estimate
+    ├── InputFileError         a data file cannot be read (missing, wrong format, corrupt)
+    ├── CaseFileError          a monitoring case file fails its schema
+    ├── PolicyError            a monitoring policy file is malformed
+    ├── AlertStateError        an alert status change that is not allowed
+    ├── TranscriptError        a transcript cannot be parsed
+    ├── CodingError            the coder, codebook, corpus or heads are unusable
+    │   └── ModelError         the embedding model is missing or fails verification
+    ├── DeidentificationError  de-identification input is unusable
+    ├── StoreError             the database layer refuses an operation
+    │   ├── NotFound           the object does not exist *for this actor*
+    │   └── PermissionDenied   the actor may see the object but not do this
+    ├── AuthError              log-in, session or token problems
+    └── ConfigError            configuration (keys, URLs, paths) is missing or wrong
+
+Each error carries a plain-language message; some carry structured context
+(``path``, ``item``, ``value``, ``line``) that callers may show or log.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class AllianceError(Exception):
+    """Base class of every error alliance raises on purpose."""
+
+    def __init__(self, message: str, **context: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.context = context
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class InstrumentError(AllianceError):
+    """An instrument spec is malformed, inconsistent or unknown."""
+
+
+class ScoringError(AllianceError):
+    """A response cannot be scored: unknown item, non-numeric or out-of-range value."""
+
+
+class ReliabilityError(AllianceError):
+    """A reliability estimate cannot be computed from the data given."""
+
+
+class InputFileError(AllianceError):
+    """A data file cannot be read: missing, unsupported format or corrupt."""
+
+
+class CaseFileError(AllianceError):
+    """A monitoring case file does not match its schema."""
+
+
+class PolicyError(AllianceError):
+    """A monitoring policy file is malformed."""
+
+
+class AlertStateError(AllianceError):
+    """An alert status change that the alert life cycle does not allow."""
+
+
+class TranscriptError(AllianceError):
+    """A transcript cannot be parsed (names the file and line where known)."""
+
+
+class CodingError(AllianceError):
+    """The codebook, labelled corpus, classifier heads or coder are unusable."""
+
+
+class ModelError(CodingError):
+    """The embedding model is missing, cannot load, or fails its checksum."""
+
+
+class DeidentificationError(AllianceError):
+    """De-identification input (text or roster) is unusable."""
+
+
+class StoreError(AllianceError):
+    """The database layer refuses an operation."""
+
+
+class NotFound(StoreError):
+    """The object does not exist for this actor (foreign objects look absent)."""
+
+
+class PermissionDenied(StoreError):
+    """The actor may see the object but may not perform this action."""
+
+
+class AuthError(AllianceError):
+    """Log-in, session, CSRF or survey-token problems."""
+
+
+class ConfigError(AllianceError):
+    """Configuration (database URL, encryption key, paths) is missing or wrong."""

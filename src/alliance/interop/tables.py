@@ -1,0 +1,93 @@
+"""Reading and writing response tables (CSV, Parquet, JSON) with readable errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Literal
+
+import pandas as pd
+
+from alliance.errors import InputFileError
+
+TableFormat = Literal["csv", "parquet", "json"]
+_SUFFIXES: dict[str, TableFormat] = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet",
+                                     ".json": "json"}
+
+
+def format_of(path: str | Path, given: str | None = None) -> TableFormat:
+    """The table format named by ``given`` or by the file's suffix."""
+    if given:
+        if given not in ("csv", "parquet", "json"):
+            raise InputFileError(f"unknown format {given!r}; use csv, parquet or json")
+        return given  # type: ignore[return-value]
+    suffix = Path(path).suffix.lower()
+    if suffix not in _SUFFIXES:
+        raise InputFileError(f"{path}: cannot tell the format from the suffix {suffix!r}; "
+                             f"use .csv, .parquet or .json")
+    return _SUFFIXES[suffix]
+
+
+def read_table(path: str | Path, fmt: str | None = None) -> pd.DataFrame:
+    """Read a CSV or Parquet table of responses (one row per response)."""
+    p = Path(path)
+    if not p.exists():
+        raise InputFileError(f"{p}: no such file")
+    if p.is_dir():
+        raise InputFileError(f"{p}: is a directory, not a table file")
+    kind = format_of(p, fmt)
+    try:
+        if kind == "csv":
+            # Item columns are read as text first so that non-numeric cells are reported by
+            # the scorer with their row and item, not lost to a parser's NaN.
+            return pd.read_csv(p, dtype=str, keep_default_na=False, na_values=[""],
+                               encoding="utf-8")
+        if kind == "parquet":
+            return pd.read_parquet(p)
+        with p.open(encoding="utf-8") as fh:
+            data = json.load(fh)
+        if isinstance(data, dict) and "responses" in data:
+            data = data["responses"]
+        if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
+            raise InputFileError(f"{p}: a JSON table must be a list of objects (one per "
+                                 f"response) or {{\"responses\": [...]}}")
+        return pd.DataFrame.from_records(data)
+    except InputFileError:
+        raise
+    except UnicodeDecodeError:
+        raise InputFileError(f"{p}: is not UTF-8 text; is it really a {kind} file?") from None
+    except json.JSONDecodeError as exc:
+        raise InputFileError(f"{p}: line {exc.lineno}: invalid JSON ({exc.msg})") from None
+    except pd.errors.EmptyDataError:
+        raise InputFileError(f"{p}: the file is empty") from None
+    except pd.errors.ParserError as exc:
+        raise InputFileError(f"{p}: cannot parse as CSV ({str(exc).strip()})") from None
+    except (OSError, ValueError) as exc:
+        raise InputFileError(f"{p}: cannot read as {kind} ({exc})") from None
+    except Exception as exc:  # pyarrow raises its own error types for corrupt files
+        if type(exc).__module__.startswith("pyarrow"):
+            raise InputFileError(f"{p}: not a readable Parquet file ({exc})") from None
+        raise
+
+
+def write_table(table: pd.DataFrame, path: str | Path | None, fmt: TableFormat) -> str | None:
+    """Write ``table`` to ``path`` in ``fmt``; with no path return the text (csv, json)."""
+    if fmt == "parquet":
+        if path is None:
+            raise InputFileError("parquet output needs --out FILE")
+        try:
+            table.to_parquet(path, index=False)
+        except OSError as exc:
+            raise InputFileError(f"{path}: cannot write ({exc.strerror or exc})") from None
+        return None
+    if fmt == "csv":
+        text = table.to_csv(index=False)
+    else:
+        text = table.to_json(orient="records", indent=2, force_ascii=False) + "\n"
+    if path is None:
+        return text
+    try:
+        Path(path).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InputFileError(f"{path}: cannot write ({exc.strerror or exc})") from None
+    return None
