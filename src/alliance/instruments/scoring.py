@@ -83,9 +83,15 @@ class Score:
 
 
 def _fmt(value: Any) -> str:
+    """An answer as the user wrote it: numbers plain, non-numeric text quoted."""
+    if isinstance(value, str):
+        try:
+            return _fmt(float(value.strip()))
+        except ValueError:
+            return repr(value)
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return repr(value) if isinstance(value, str) else str(value)
+    return str(value)
 
 
 def check_value(item: Item, value: Any) -> float | None:
@@ -184,9 +190,9 @@ def score_response(instrument: Instrument, answers: Mapping[str, Any]) -> Score:
                                        f"invalid subscale: {', '.join(bad)}")
         else:
             if instrument.method == "sum":
-                raw = sum(s.raw for s in subs)  # type: ignore[misc]
+                raw = sum(s.raw or 0.0 for s in subs)
             else:
-                raw = sum(s.raw * s.items for s in subs) / n  # type: ignore[operator]
+                raw = sum((s.raw or 0.0) * s.items for s in subs) / n
             prorated = [s.name for s in subs if s.status == "prorated"]
             scores[TOTAL] = ScaleScore(
                 TOTAL, raw, _pom(instrument, TOTAL, raw), "prorated" if prorated else "complete",
@@ -261,8 +267,9 @@ def score_table(instrument: Instrument, table: pd.DataFrame,
     """Score every row of ``table``; returns its non-item columns followed by the scores.
 
     Columns per score (subscales, then ``total``): ``{score}_raw``, ``{score}_pom``,
-    ``{score}_status`` (complete / prorated / invalid) and ``{score}_note``.
-    Results equal :func:`score_response` row by row.
+    ``{score}_status`` (complete / prorated / invalid) and ``{score}_note``; status and note
+    are categoricals (few distinct values, cheap to store). Results equal
+    :func:`score_response` row by row.
     """
     if not isinstance(table, pd.DataFrame):
         raise ScoringError(f"expected a pandas DataFrame, not {type(table).__name__}")
@@ -274,11 +281,10 @@ def score_table(instrument: Instrument, table: pd.DataFrame,
     n = len(table)
     rule = instrument.missing
     allowed = 0 if rule.rule == "complete" else rule.max_missing_per_subscale
-    cols: dict[str, Any] = {c: table[c].to_numpy() for c in carried}
+    cols: dict[str, Any] = {c: table[c] for c in carried}
 
     unit_raw: dict[str, np.ndarray] = {}
     unit_status: dict[str, np.ndarray] = {}
-    unit_answered: dict[str, np.ndarray] = {}
     for name, ids in _units(instrument):
         block = x[:, [index[i] for i in ids]]
         present = ~np.isnan(block)
@@ -291,44 +297,48 @@ def score_table(instrument: Instrument, table: pd.DataFrame,
             mean = sums / answered
         raw = mean * k if instrument.method == "sum" else mean
         raw = np.where(invalid, np.nan, raw)
-        status = np.where(invalid, "invalid", np.where(missing > 0, "prorated", "complete"))
-        note = np.full(n, "", dtype=object)
-        if (missing > 0).any():
-            m = np.flatnonzero(missing > 0)
-            for r in m:
-                note[r] = (_missing_note(int(missing[r]), k, allowed, rule.rule) if invalid[r]
-                           else f"prorated from {int(answered[r])} of {k} items")
-        unit_raw[name], unit_status[name], unit_answered[name] = raw, status, answered
-        cols.update(_score_columns(instrument, name, raw, status, note))
+        status = np.where(invalid, 2, np.where(missing > 0, 1, 0)).astype(np.int8)
+        # Notes by code: 0 = none, 1..k = "prorated from a of k", k+1..2k+1 = missing m (0..k).
+        notes = ["", *(f"prorated from {a} of {k} items" for a in range(1, k + 1)),
+                 *(_missing_note(m, k, allowed, rule.rule) for m in range(k + 1))]
+        code = np.where(invalid, k + 1 + missing, np.where(missing > 0, answered, 0))
+        unit_raw[name], unit_status[name] = raw, status
+        cols.update(_score_columns(instrument, name, raw, status, code, notes))
 
     if instrument.subscales:
         names = [s.id for s in instrument.subscales]
-        any_invalid = np.zeros(n, dtype=bool)
-        any_prorated = np.zeros(n, dtype=bool)
-        for s in names:
-            any_invalid |= unit_status[s] == "invalid"
-            any_prorated |= unit_status[s] == "prorated"
+        inv_mask = np.zeros(n, dtype=np.int64)
+        pro_mask = np.zeros(n, dtype=np.int64)
+        for bit, s in enumerate(names):
+            inv_mask |= (unit_status[s] == 2).astype(np.int64) << bit
+            pro_mask |= (unit_status[s] == 1).astype(np.int64) << bit
         if instrument.method == "sum":
             raw = sum(unit_raw[s] for s in names)
         else:
             sizes = {s.id: len(s.items) for s in instrument.subscales}
             raw = sum(unit_raw[s] * sizes[s] for s in names) / len(instrument.items)
-        raw = np.where(any_invalid, np.nan, raw)
-        status = np.where(any_invalid, "invalid", np.where(any_prorated, "prorated", "complete"))
-        note = np.full(n, "", dtype=object)
-        for r in np.flatnonzero(any_invalid | any_prorated):
-            if any_invalid[r]:
-                bad = [s for s in names if unit_status[s][r] == "invalid"]
-                note[r] = f"invalid subscale: {', '.join(bad)}"
-            else:
-                pro = [s for s in names if unit_status[s][r] == "prorated"]
-                note[r] = f"prorated subscale: {', '.join(pro)}"
-        cols.update(_score_columns(instrument, TOTAL, raw, status, note))
+        raw = np.where(inv_mask > 0, np.nan, raw)
+        status = np.where(inv_mask > 0, 2, np.where(pro_mask > 0, 1, 0)).astype(np.int8)
+        combos = range(1, 2 ** len(names))
+
+        def listed(mask: int) -> str:
+            return ", ".join(s for bit, s in enumerate(names) if mask >> bit & 1)
+
+        notes = ["", *(f"invalid subscale: {listed(m)}" for m in combos),
+                 *(f"prorated subscale: {listed(m)}" for m in combos)]
+        offset = len(combos)
+        code = np.where(inv_mask > 0, inv_mask, np.where(pro_mask > 0, offset + pro_mask, 0))
+        cols.update(_score_columns(instrument, TOTAL, raw, status, code, notes))
     return pd.DataFrame(cols, index=table.index)
 
 
+STATUSES = ("complete", "prorated", "invalid")
+
+
 def _score_columns(instrument: Instrument, name: str, raw: np.ndarray, status: np.ndarray,
-                   note: np.ndarray) -> dict[str, Any]:
+                   note_code: np.ndarray, notes: list[str]) -> dict[str, Any]:
     lo, hi = instrument.score_range(name)
     return {f"{name}_raw": raw, f"{name}_pom": 100.0 * (raw - lo) / (hi - lo),
-            f"{name}_status": status, f"{name}_note": note}
+            f"{name}_status": pd.Categorical.from_codes(status, categories=list(STATUSES)),
+            f"{name}_note": pd.Categorical.from_codes(note_code.astype(np.int64),
+                                                      categories=notes)}

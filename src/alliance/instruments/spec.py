@@ -323,7 +323,8 @@ class Instrument:
         for sub in self.subscales:
             if sub.id == score:
                 return sub
-        raise InstrumentError(f"{self.id}: no score {score!r}; it has {', '.join(self.score_names)}")
+        raise InstrumentError(f"{self.id}: no score {score!r}; it has "
+                              f"{', '.join(self.score_names)}")
 
 
 def _num(x: float) -> str:

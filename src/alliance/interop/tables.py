@@ -28,8 +28,13 @@ def format_of(path: str | Path, given: str | None = None) -> TableFormat:
     return _SUFFIXES[suffix]
 
 
-def read_table(path: str | Path, fmt: str | None = None) -> pd.DataFrame:
-    """Read a CSV or Parquet table of responses (one row per response)."""
+def read_table(path: str | Path, fmt: str | None = None,
+               text_columns: list[str] | None = None) -> pd.DataFrame:
+    """Read a CSV, Parquet or JSON table of responses (one row per response).
+
+    ``text_columns`` (CSV only) are read as text so that a non-numeric cell in an item column
+    reaches the scorer, which reports it with its row and item; other columns are inferred.
+    """
     p = Path(path)
     if not p.exists():
         raise InputFileError(f"{p}: no such file")
@@ -38,10 +43,9 @@ def read_table(path: str | Path, fmt: str | None = None) -> pd.DataFrame:
     kind = format_of(p, fmt)
     try:
         if kind == "csv":
-            # Item columns are read as text first so that non-numeric cells are reported by
-            # the scorer with their row and item, not lost to a parser's NaN.
-            return pd.read_csv(p, dtype=str, keep_default_na=False, na_values=[""],
-                               encoding="utf-8")
+            dtype = dict.fromkeys(text_columns, str) if text_columns is not None else str
+            return pd.read_csv(p, dtype=dtype, keep_default_na=False,
+                               na_values=[""], encoding="utf-8")
         if kind == "parquet":
             return pd.read_parquet(p)
         with p.open(encoding="utf-8") as fh:
