@@ -1,5 +1,10 @@
 """Instruments: specs as data, scoring and reliability. Pure: no database, web or CLI."""
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from alliance.instruments.catalog import (
     Catalog,
     builtin_catalog,
@@ -8,19 +13,55 @@ from alliance.instruments.catalog import (
     parse_yaml_spec,
     spec_to_mapping,
 )
-from alliance.instruments.reliability import (
-    Alpha,
-    OneFactor,
-    ScaleReliability,
-    cronbach_alpha,
-    mcdonald_omega,
-    scale_reliability,
+from alliance.instruments.spec import (
+    TOTAL,
+    Instrument,
+    Item,
+    ResponseScale,
+    Subscale,
+    parse_spec,
 )
-from alliance.instruments.scoring import ScaleScore, Score, score_response, score_table
-from alliance.instruments.spec import TOTAL, Instrument, Item, ResponseScale, Subscale, parse_spec
+
+if TYPE_CHECKING:
+    from alliance.instruments.reliability import (
+        Alpha,
+        OneFactor,
+        ScaleReliability,
+        cronbach_alpha,
+        mcdonald_omega,
+        scale_reliability,
+    )
+    from alliance.instruments.scoring import (
+        ScaleScore,
+        Score,
+        score_response,
+        score_table,
+    )
+
+# Heavy modules (pandas, scipy) load on first use, so importing alliance stays fast.
+_LAZY = {
+    "ScaleScore": "alliance.instruments.scoring",
+    "Score": "alliance.instruments.scoring",
+    "score_response": "alliance.instruments.scoring",
+    "score_table": "alliance.instruments.scoring",
+    "Alpha": "alliance.instruments.reliability",
+    "OneFactor": "alliance.instruments.reliability",
+    "ScaleReliability": "alliance.instruments.reliability",
+    "cronbach_alpha": "alliance.instruments.reliability",
+    "mcdonald_omega": "alliance.instruments.reliability",
+    "scale_reliability": "alliance.instruments.reliability",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_LAZY[name]), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
-    "TOTAL",
     "Alpha",
     "Catalog",
     "Instrument",
@@ -31,6 +72,7 @@ __all__ = [
     "ScaleScore",
     "Score",
     "Subscale",
+    "TOTAL",
     "builtin_catalog",
     "cronbach_alpha",
     "get_instrument",

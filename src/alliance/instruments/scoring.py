@@ -339,6 +339,6 @@ def _score_columns(instrument: Instrument, name: str, raw: np.ndarray, status: n
                    note_code: np.ndarray, notes: list[str]) -> dict[str, Any]:
     lo, hi = instrument.score_range(name)
     return {f"{name}_raw": raw, f"{name}_pom": 100.0 * (raw - lo) / (hi - lo),
-            f"{name}_status": pd.Categorical.from_codes(status, categories=list(STATUSES)),
+            f"{name}_status": pd.Categorical.from_codes(status, categories=pd.Index(STATUSES)),
             f"{name}_note": pd.Categorical.from_codes(note_code.astype(np.int64),
-                                                      categories=notes)}
+                                                      categories=pd.Index(notes))}
