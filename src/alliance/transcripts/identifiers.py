@@ -1,0 +1,239 @@
+"""Patterns for structured identifiers in free text: what de-identification removes.
+
+Each detector yields :class:`Span` objects (kind, start, end). The kinds follow the HIPAA
+Safe Harbor list of identifiers (45 CFR 164.514(b)(2)) where it applies to speech:
+e-mail addresses, URLs, telephone numbers, dates (all elements smaller than a year),
+street addresses and postcodes, and ID-like numbers (SSN, NHS number, medical record,
+account, policy and card numbers, long digit strings). Names are not guessed from text;
+they come from a roster (see :mod:`alliance.transcripts.deidentify`).
+
+Years on their own, ages, durations, scores such as "8/10", counts and money are *kept*:
+they carry clinical meaning and are not identifiers under Safe Harbor (ages over 89
+excepted, which are rare in speech and not handled).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+KINDS: tuple[str, ...] = ("EMAIL", "URL", "PHONE", "DATE", "ADDRESS", "ID", "NAME")
+
+
+@dataclass(frozen=True)
+class Span:
+    """An identifier found at ``text[start:end]``; lower ``rank`` wins a tie."""
+
+    kind: str
+    start: int
+    end: int
+    rank: int = 5
+
+
+# --- e-mail and URLs ---------------------------------------------------------------------
+_EMAIL = re.compile(r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*"
+                    r"\.[A-Za-z]{2,}(?![\w-])")
+_DOT_WORD = r"(?:dot|\[dot\]|\(dot\))"
+_SPOKEN_EMAIL = re.compile(
+    rf"(?<![\w.])[A-Za-z0-9][A-Za-z0-9._+-]*\s+(?:at|\[at\]|\(at\))\s+[A-Za-z0-9-]+"
+    rf"(?:\s+{_DOT_WORD}\s+[A-Za-z0-9-]+)*\s+{_DOT_WORD}\s+"
+    r"(?:com|org|net|edu|gov|co|uk|io|me|info|ac|us|de|fr|ca|au)\b", re.IGNORECASE)
+_TLD = (r"(?:com|org|net|edu|gov|io|info|me|app|health|care|co|us|uk|de|fr|ca|au|ie|nz|eu|"
+        r"ly|site|online|clinic)")
+_URL = re.compile(r"(?:\b(?:https?|ftp)://|\bwww\.)[^\s<>\"']+", re.IGNORECASE)
+_BARE_DOMAIN = re.compile(
+    rf"(?<![\w@.-])(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+{_TLD}(?![\w-])(?:/[^\s<>\"']*)?",
+    re.IGNORECASE)
+
+# --- telephone numbers -------------------------------------------------------------------
+# A run of digits and separators; validated by digit count and grouping in _phones().
+_PHONE_RUN = re.compile(r"(?<![\w+/.-])(?:\+|00)?\(?\d[\d\s().-]{5,22}\d(?:\s*(?:ext\.?|x|"
+                        r"extension)\s*\d{1,5})?(?![\w/-]|[.,]\d)", re.IGNORECASE)
+
+# --- dates -------------------------------------------------------------------------------
+# A full month name, or an abbreviation with its dot if it has one ("Mar." but not "May.").
+_MONTH = (r"(?:(?:January|February|March|April|May|June|July|August|September|October|"
+          r"November|December)\b|(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec)(?:\.|\b))")
+_WEEKDAY = r"(?:(?:Mon|Tues|Tue|Wednes|Wed|Thurs|Thu|Fri|Satur|Sat|Sun)(?:day)?\.?,?\s+)"
+_ORDINAL_WORD = (r"(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|"
+                 r"eleventh|twelfth|thirteenth|fourteenth|fifteenth|sixteenth|seventeenth|"
+                 r"eighteenth|nineteenth|twentieth|twenty[- ](?:first|second|third|fourth|"
+                 r"fifth|sixth|seventh|eighth|ninth)|thirtieth|thirty[- ]first)")
+_DAY = rf"(?:\d{{1,2}}(?:st|nd|rd|th)?|{_ORDINAL_WORD})"
+_YEAR = r"(?:\d{4}|'\d{2})"
+_WRITTEN_DATES = [
+    # Tuesday, 12th of March 2024 / the 3rd of June, 2023 / 12 Mar 2024
+    re.compile(rf"\b{_WEEKDAY}?(?:the\s+)?{_DAY}(?:\s+of)?\s+{_MONTH}(?:,?\s+{_YEAR}\b)?",
+               re.IGNORECASE),
+    # March 12, 2024 / Mar. 12th / March the third / Tuesday March 12
+    re.compile(rf"\b{_WEEKDAY}?{_MONTH}\s+(?:the\s+)?{_DAY}\b(?:,?\s+{_YEAR}\b)?",
+               re.IGNORECASE),
+    # March 2024 / Sept. '19
+    re.compile(rf"\b{_MONTH},?\s+{_YEAR}\b", re.IGNORECASE),
+]
+_NUMERIC_DATES = [
+    re.compile(r"(?<![\w./-])\d{1,2}[/.-]\d{1,2}[/.-](?:\d{4}|\d{2})(?![\w/-]|\.\d)"),
+    re.compile(r"(?<![\w./-])\d{4}[/.-]\d{1,2}[/.-]\d{1,2}(?![\w/-]|\.\d)"),
+    # 20240312: a compact date only if month and day are valid; otherwise an ID number
+    re.compile(r"(?<![\w./-])(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])(?!\w)"),
+]
+# "on 3/12" is a date; "8/10" alone is a rating and is kept.
+_SHORT_DATE = re.compile(r"\b(?:on|since|by|until|till|from|before|after|dated|born)\s+"
+                         r"(\d{1,2}/\d{1,2})(?![\w/])", re.IGNORECASE)
+
+# --- addresses ---------------------------------------------------------------------------
+_STREET_TYPE = (r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|"
+                r"Place|Pl|Terrace|Way|Close|Crescent|Cres|Gardens|Square|Sq|Parkway|Pkwy|"
+                r"Highway|Hwy|Circle|Cir|Row|Mews|Grove|Walk|Park|Hill)")
+_NOT_STREET_WORD = (r"(?!(?:the|a|an|to|down|up|my|his|her|our|their|your|on|in|of|at|and|"
+                    r"or|for|from|with|by|is|was|more|miles?|blocks?|minutes?|hours?|times?|"
+                    r"days?|weeks?|months?|years?|people|kids|steps|houses|doors|stops)\b)")
+_UNIT = r"(?:(?:Apt|Apartment|Unit|Suite|Ste|Flat|Room|#)\.?\s*#?\w{1,5})"
+_STREET = re.compile(
+    rf"(?:(?<!\w){_UNIT},?\s+)?\b\d{{1,5}}[A-Za-z]?,?\s+(?:{_NOT_STREET_WORD}[A-Za-z][A-Za-z'’-]*\.?"
+    rf"\s+){{1,3}}{_STREET_TYPE}\b\.?(?-i:\s+(?:NE|NW|SE|SW|N|S|E|W)\b)?(?:,?\s+{_UNIT})?"
+    r"(?-i:(?:,\s+[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?(?:,\s+[A-Z]{2})?(?:\s+\d{5}(?:-\d{4})?)?)?)",
+    re.IGNORECASE)
+_PO_BOX = re.compile(r"\bP\.?\s?O\.?\s+Box\s+\d{1,6}\b", re.IGNORECASE)
+_UK_POSTCODE = re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s?\d[ABD-HJLNP-UW-Z]{2}\b")
+_US_ZIP = re.compile(r"\b(?:[A-Z]{2}\s+|(?:zip|postal|post)\s*(?:code)?\s*(?:is|:)?\s*)"
+                     r"(\d{5}(?:-\d{4})?)\b", re.IGNORECASE)
+
+# --- ID-like numbers ---------------------------------------------------------------------
+_SSN = re.compile(r"(?<![\w-])\d{3}([- ])\d{2}\1\d{4}(?![\w-])")
+_ID_LABEL = (r"(?:NHS|MRN|SSN|NINO|social\s+security|national\s+insurance|medical\s+record|"
+             r"hospital|patient|chart|record|account|acct|policy|member|insurance|subscriber|"
+             r"case|reference|ref|licen[cs]e|passport|employee|student|claim|card|client|ID|"
+             r"identifier|file)")
+_LABELLED_ID = re.compile(
+    rf"\b{_ID_LABEL}(?:\s+(?:number|no\.?|num|#|ID|identifier|code|reference|ref))?\s*"
+    r"(?:is|was|:|#|-|=)?\s*(?:number\s+)?"
+    r"(?P<id>(?:(?-i:[A-Z]{1,4})[ -])?(?=[A-Z0-9-]*\d)[A-Z0-9](?:[A-Z0-9]|-(?=[A-Z0-9])|"
+    r" (?=\d))*[A-Z0-9])(?![\w-])",
+    re.IGNORECASE)
+# UK National Insurance number; the prefix letters are not restricted to the issued ranges
+# because example numbers (QQ 12 34 56 C) are used on forms and read out as such.
+_UK_NINO = re.compile(r"\b[A-Z]{2}\s?\d{2}\s?\d{2}\s?\d{2}\s?[A-D]\b")
+_ALNUM_ID = re.compile(r"(?<![\w-])(?:[A-Z]{1,4}-?\d{5,}[A-Z]?|\d{5,}[A-Z]{1,3}|"
+                       r"(?=[A-Z0-9]{8,}\b)(?=(?:[A-Z]*\d){5})[A-Z0-9]+)(?![\w-])")
+# Seven-digit local numbers as people say them: 555-0199.
+_LOCAL_PHONE = re.compile(r"(?<![\w./-])\d{3}[-.]\d{4}(?![\w/-]|[.,]\d)")
+_CARD = re.compile(r"(?<![\w-])\d{4}([ -])\d{4}\1\d{4}\1\d{1,7}(?![\w-])")
+_LONG_DIGITS = re.compile(r"(?<![\w.,])\d{7,}(?![\w]|[.,]\d)")
+
+
+def _digits(text: str) -> int:
+    return sum(ch.isdigit() for ch in text)
+
+
+def _phones(text: str) -> Iterator[Span]:
+    """Telephone numbers: 9-15 digits in at most 6 groups, at least one of 3+ digits.
+
+    The grouping test keeps lists of small numbers ("12 14 16 18 20") and plain counts out.
+    """
+    for m in _PHONE_RUN.finditer(text):
+        raw = m.group(0)
+        core = re.split(r"\s*(?:ext\.?|x|extension)\s*\d", raw, flags=re.IGNORECASE)[0]
+        groups = [g for g in re.split(r"[\s().-]+", core) if g]
+        digits = _digits(core)
+        if not 9 <= digits <= 15 or len(groups) > 6:
+            continue
+        if not any(len(g) >= 3 for g in groups):
+            continue
+        if len(groups) == 1 and not core.startswith("+") and not (
+                digits in (10, 11) and core.startswith(("0", "1"))):
+            continue  # an unbroken run of digits is an ID number, not a phone number
+        if raw.count("(") != raw.count(")"):
+            start = m.start() + (1 if raw.startswith("(") and ")" not in raw else 0)
+            end = m.end() - (1 if raw.endswith(")") and "(" not in raw else 0)
+            yield Span("PHONE", start, end, 6)
+            continue
+        yield Span("PHONE", m.start(), m.end(), 6)
+    for m in _LOCAL_PHONE.finditer(text):
+        yield Span("PHONE", m.start(), m.end(), 6)
+
+
+def _strip_trailing(text: str, start: int, end: int) -> int:
+    while end > start and text[end - 1] in ".,;:!?)]}'\"":
+        end -= 1
+    return end
+
+
+def _emails(text: str) -> Iterator[Span]:
+    for pattern in (_EMAIL, _SPOKEN_EMAIL):
+        for m in pattern.finditer(text):
+            yield Span("EMAIL", m.start(), m.end(), 1)
+
+
+def _urls(text: str) -> Iterator[Span]:
+    for pattern in (_URL, _BARE_DOMAIN):
+        for m in pattern.finditer(text):
+            yield Span("URL", m.start(), _strip_trailing(text, m.start(), m.end()), 2)
+
+
+def _dates(text: str) -> Iterator[Span]:
+    for pattern in (*_WRITTEN_DATES, *_NUMERIC_DATES):
+        for m in pattern.finditer(text):
+            yield Span("DATE", m.start(), m.end(), 4)
+    for m in _SHORT_DATE.finditer(text):
+        yield Span("DATE", m.start(1), m.end(1), 4)
+
+
+def _addresses(text: str) -> Iterator[Span]:
+    for pattern in (_STREET, _PO_BOX, _UK_POSTCODE):
+        for m in pattern.finditer(text):
+            yield Span("ADDRESS", m.start(), _strip_trailing(text, m.start(), m.end()), 5)
+    for m in _US_ZIP.finditer(text):
+        yield Span("ADDRESS", m.start(1), m.end(1), 5)
+
+
+def _ids(text: str) -> Iterator[Span]:
+    for m in _SSN.finditer(text):
+        yield Span("ID", m.start(), m.end(), 3)
+    for m in _LABELLED_ID.finditer(text):
+        value = m.group("id")
+        if _digits(value) >= 4:
+            yield Span("ID", m.start("id"), m.end("id"), 3)
+    for pattern in (_UK_NINO, _CARD):
+        for m in pattern.finditer(text):
+            yield Span("ID", m.start(), m.end(), 3)
+    for pattern in (_ALNUM_ID, _LONG_DIGITS):
+        for m in pattern.finditer(text):
+            yield Span("ID", m.start(), m.end(), 7)
+
+
+DETECTORS: tuple[Callable[[str], Iterator[Span]], ...] = (
+    _emails, _urls, _ids, _dates, _phones, _addresses)
+
+
+def find_identifiers(text: str) -> list[Span]:
+    """All structured identifiers in ``text``, non-overlapping, in text order.
+
+    Overlaps are resolved by keeping the longest span, then the lowest rank (an SSN beats the
+    phone number of the same digits, a labelled ID beats a bare long number).
+    """
+    return resolve([s for detector in DETECTORS for s in detector(text) if s.end > s.start])
+
+
+def _merge_same_kind(spans: list[Span]) -> list[Span]:
+    """Overlapping spans of one kind become their union (a street plus its postcode)."""
+    merged: list[Span] = []
+    for span in sorted(spans, key=lambda s: (s.kind, s.start, -s.end)):
+        last = merged[-1] if merged else None
+        if last is not None and last.kind == span.kind and span.start < last.end:
+            merged[-1] = Span(span.kind, last.start, max(last.end, span.end),
+                              min(last.rank, span.rank))
+        else:
+            merged.append(span)
+    return merged
+
+
+def resolve(spans: list[Span]) -> list[Span]:
+    """Non-overlapping spans: same-kind overlaps merged, then longest first, lowest rank."""
+    chosen: list[Span] = []
+    for span in sorted(_merge_same_kind(spans), key=lambda s: (-(s.end - s.start), s.rank,
+                                                               s.start)):
+        if all(span.end <= c.start or span.start >= c.end for c in chosen):
+            chosen.append(span)
+    return sorted(chosen, key=lambda s: s.start)
