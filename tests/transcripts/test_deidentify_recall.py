@@ -6,28 +6,34 @@ other seeds. The hand-written files hold forms the generator does not produce.
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 
 import pytest
 
 from alliance.transcripts import deidentify_text
-from alliance.transcripts.phi_corpus import evaluate, planted_sentences
+from alliance.transcripts.phi_corpus import Evaluation, evaluate, planted_sentences
 
 DATA = Path(__file__).parent / "data"
 STRUCTURED = ("EMAIL", "URL", "PHONE", "DATE", "ADDRESS", "ID")
 
 
+@functools.cache
+def _evaluation(seed: int) -> Evaluation:
+    return evaluate(seed, 1500)
+
+
 @pytest.mark.parametrize("seed", [2026, 7])
 def test_at_least_99_percent_of_planted_identifiers_are_removed(seed: int) -> None:
-    ev = evaluate(seed, 1500)
+    ev = _evaluation(seed)
     assert sum(ev.planted[k] for k in STRUCTURED) > 1000
     assert ev.recall(STRUCTURED) >= 0.99, ev.misses[:10]
     assert ev.recall(("NAME",)) >= 0.99, ev.misses[:10]
 
 
 def test_clean_text_is_almost_never_redacted() -> None:
-    ev = evaluate(2026, 1500)
+    ev = _evaluation(2026)
     assert ev.clean_tokens > 10_000
     assert ev.clean_tokens_replaced / ev.clean_tokens <= 0.005
     assert ev.outside_tokens_replaced / ev.outside_tokens <= 0.005
@@ -59,7 +65,8 @@ def _marked(path: Path) -> list[tuple[str, list[tuple[str, int, int]]]]:
     return out
 
 
-@pytest.mark.parametrize("name", ["deid_handwritten.txt", "deid_handwritten_2.txt"])
+@pytest.mark.parametrize("name", ["deid_handwritten.txt", "deid_handwritten_2.txt",
+                                  "deid_handwritten_3.txt"])
 def test_hand_written_identifiers_are_removed_and_clean_lines_kept(name: str) -> None:
     missed, total = [], 0
     for text, spans in _marked(DATA / name):
@@ -72,5 +79,5 @@ def test_hand_written_identifiers_are_removed_and_clean_lines_kept(name: str) ->
             if not all(p in covered for p in range(start, end) if text[p].isalnum()
                        and not (text[start:end].startswith("on ") and p < start + 2)):
                 missed.append((kind, text[start:end]))
-    assert total >= 29
+    assert total >= 20
     assert not missed

@@ -35,6 +35,13 @@ from alliance.transcripts import deidentify_text
     ("card 4111 1111 1111 1111", "card [ID]"),
     ("ref 123456789", "ref [ID]"),
     ("it was 20231187", "it was [ID]"),
+    ("call seven one eight, five five five, oh one two three", "call [PHONE]"),
+    ("my social is five five five, twelve, three four five six", "my social is [ID]"),
+    ("dial 0 8 0 0 1 1 1 1 1 1 1", "dial [PHONE]"),
+    ("tom dot becker at example dot com", "[EMAIL]"),
+    ("Rue de Rivoli 24", "[ADDRESS]"),
+    ("twelve oak street", "[ADDRESS]"),
+    ("see r/therapy", "see [URL]"),
 ])
 def test_each_identifier_kind_gets_its_placeholder(text: str, expected: str) -> None:
     assert deidentify_text(text).text == expected
@@ -49,6 +56,8 @@ def test_each_identifier_kind_gets_its_placeholder(text: str, expected: str) -> 
     "10-15 minutes, 3 times a week, 50 mg.",
     "I hope Will is fine, said Grace.",
     "In March things were better.",
+    "Breathe in, one, two, three, four, five, six, seven, and out.",
+    "It was one or two times, maybe three.",
 ])
 def test_numbers_and_words_that_are_not_identifiers_are_kept(text: str) -> None:
     result = deidentify_text(text)

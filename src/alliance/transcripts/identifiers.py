@@ -14,6 +14,7 @@ excepted, which are rare in speech and not handled).
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -36,12 +37,14 @@ _EMAIL = re.compile(r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9-]+(?:\
                     r"\.[A-Za-z]{2,}(?![\w-])")
 _DOT_WORD = r"(?:dot|\[dot\]|\(dot\))"
 _SPOKEN_EMAIL = re.compile(
-    rf"(?<![\w.])[A-Za-z0-9][A-Za-z0-9._+-]*\s+(?:at|\[at\]|\(at\))\s+[A-Za-z0-9-]+"
+    rf"(?<![\w.])[A-Za-z0-9][A-Za-z0-9._+-]*(?:\s+{_DOT_WORD}\s+[A-Za-z0-9_-]+)*"
+    r"\s+(?:at|\[at\]|\(at\))\s+[A-Za-z0-9-]+"
     rf"(?:\s+{_DOT_WORD}\s+[A-Za-z0-9-]+)*\s+{_DOT_WORD}\s+"
     r"(?:com|org|net|edu|gov|co|uk|io|me|info|ac|us|de|fr|ca|au)\b", re.IGNORECASE)
 _TLD = (r"(?:com|org|net|edu|gov|io|info|me|app|health|care|co|us|uk|de|fr|ca|au|ie|nz|eu|"
         r"ly|site|online|clinic)")
 _URL = re.compile(r"(?:\b(?:https?|ftp)://|\bwww\.)[^\s<>\"']+", re.IGNORECASE)
+_HANDLE = re.compile(r"(?<![\w/])(?:r|u)/[A-Za-z0-9_-]{3,}")
 _BARE_DOMAIN = re.compile(
     rf"(?<![\w@.-])(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+{_TLD}(?![\w-])(?:/[^\s<>\"']*)?",
     re.IGNORECASE)
@@ -67,8 +70,11 @@ _WRITTEN_DATES = [
     re.compile(rf"\b{_WEEKDAY}?(?:the\s+)?{_DAY}(?:\s+of)?\s+{_MONTH}(?:,?\s+{_YEAR}\b)?",
                re.IGNORECASE),
     # March 12, 2024 / Mar. 12th / March the third / Tuesday March 12
-    re.compile(rf"\b{_WEEKDAY}?{_MONTH}\s+(?:the\s+)?{_DAY}\b(?:,?\s+{_YEAR}\b)?",
+    re.compile(rf"\b{_WEEKDAY}?{_MONTH}\.?\s+(?:the\s+)?{_DAY}\b(?:,?\s+{_YEAR}\b)?",
                re.IGNORECASE),
+    # Monday the 3rd (a weekday fixes which month's 3rd is meant)
+    re.compile(r"\b(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day,?\s+(?:the\s+)?"
+               r"\d{1,2}(?:st|nd|rd|th)\b", re.IGNORECASE),
     # March 2024 / Sept. '19
     re.compile(rf"\b{_MONTH},?\s+{_YEAR}\b", re.IGNORECASE),
 ]
@@ -86,15 +92,30 @@ _SHORT_DATE = re.compile(r"\b(?:on|since|by|until|till|from|before|after|dated|b
 _STREET_TYPE = (r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|"
                 r"Place|Pl|Terrace|Way|Close|Crescent|Cres|Gardens|Square|Sq|Parkway|Pkwy|"
                 r"Highway|Hwy|Circle|Cir|Row|Mews|Grove|Walk|Park|Hill)")
+_UNITS_WORDS = r"(?:one|two|three|four|five|six|seven|eight|nine)"
+_TEENS_WORDS = (r"(?:ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|"
+                r"nineteen)")
+_TENS_WORDS = r"(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)"
+_SPOKEN_HOUSE = (rf"(?:{_UNITS_WORDS}\s+hundred(?:\s+(?:and\s+)?(?:{_TENS_WORDS}(?:[- ]"
+                 rf"{_UNITS_WORDS})?|{_TEENS_WORDS}|{_UNITS_WORDS}))?|{_TENS_WORDS}(?:[- ]"
+                 rf"{_UNITS_WORDS})?|{_TEENS_WORDS}|{_UNITS_WORDS})")
 _NOT_STREET_WORD = (r"(?!(?:the|a|an|to|down|up|my|his|her|our|their|your|on|in|of|at|and|"
                     r"or|for|from|with|by|is|was|more|miles?|blocks?|minutes?|hours?|times?|"
                     r"days?|weeks?|months?|years?|people|kids|steps|houses|doors|stops)\b)")
 _UNIT = r"(?:(?:Apt|Apartment|Unit|Suite|Ste|Flat|Room|#)\.?\s*#?\w{1,5})"
 _STREET = re.compile(
-    rf"(?:(?<!\w){_UNIT},?\s+)?\b\d{{1,5}}[A-Za-z]?,?\s+(?:{_NOT_STREET_WORD}[A-Za-z][A-Za-z'’-]*\.?"
+    rf"(?:(?<!\w){_UNIT},?\s+)?\b(?:\d{{1,5}}[A-Za-z]?|{_SPOKEN_HOUSE}),?\s+"
+    # street-name words; only abbreviations (St. Mary's, Mt. Vernon, N. Main) carry a dot,
+    # so a sentence end ("Box 18627 now. Dr. Lopez") is not read as a street
+    rf"(?:(?:(?:St|Mt|Ft|[NSEW])\.|\d{{1,3}}(?:st|nd|rd|th)|{_NOT_STREET_WORD}[A-Za-z][A-Za-z'’-]*)"
     rf"\s+){{1,3}}{_STREET_TYPE}\b\.?(?-i:\s+(?:NE|NW|SE|SW|N|S|E|W)\b)?(?:,?\s+{_UNIT})?"
     r"(?-i:(?:,\s+[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?(?:,\s+[A-Z]{2})?(?:\s+\d{5}(?:-\d{4})?)?)?)",
     re.IGNORECASE)
+# Street name first, number after, as in much of Europe: "Rue de Rivoli 24", "Hauptstraße 5".
+_CONTINENTAL = re.compile(
+    r"\b(?:(?:Rue|Via|Viale|Calle|Avenida|Rua|Carrer|Piazza|Plaza|Paseo|Chemin|Quai|Place)"
+    r"\s+(?:[A-Za-zÀ-ÿ'’-]+\s+){1,3}|[A-ZÄÖÜ][a-zäöüß]+(?:straße|strasse|weg|platz|allee|"
+    r"gasse|ring|gracht|laan|straat|vej|gatan|gata)\s+)\d{1,4}[a-z]?\b")
 _PO_BOX = re.compile(r"\bP\.?\s?O\.?\s+Box\s+\d{1,6}\b", re.IGNORECASE)
 _UK_POSTCODE = re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s?\d[ABD-HJLNP-UW-Z]{2}\b")
 _US_ZIP = re.compile(r"\b(?:[A-Z]{2}\s+|(?:zip|postal|post)\s*(?:code)?\s*(?:is|:)?\s*)"
@@ -102,7 +123,8 @@ _US_ZIP = re.compile(r"\b(?:[A-Z]{2}\s+|(?:zip|postal|post)\s*(?:code)?\s*(?:is|
 
 # --- ID-like numbers ---------------------------------------------------------------------
 _SSN = re.compile(r"(?<![\w-])\d{3}([- ])\d{2}\1\d{4}(?![\w-])")
-_ID_LABEL = (r"(?:NHS|MRN|SSN|NINO|social\s+security|national\s+insurance|medical\s+record|"
+_ID_LABEL = (r"(?:NHS|MRN|SSN|NINO|social\s+security|social|national\s+insurance|medical\s+record|"
+             r"medicare|medicaid|health\s+card|health\s+insurance|"
              r"hospital|patient|chart|record|account|acct|policy|member|insurance|subscriber|"
              r"case|reference|ref|licen[cs]e|passport|employee|student|claim|card|client|ID|"
              r"identifier|file)")
@@ -114,6 +136,8 @@ _LABELLED_ID = re.compile(
     re.IGNORECASE)
 # UK National Insurance number; the prefix letters are not restricted to the issued ranges
 # because example numbers (QQ 12 34 56 C) are used on forms and read out as such.
+# A short letter prefix before grouped digits: "HN 448 102 993".
+_PREFIXED_DIGITS = re.compile(r"\b[A-Z]{1,3}[ -]?\d{3}[ -]?\d{3}[ -]?\d{3,4}(?![\w-])")
 _UK_NINO = re.compile(r"\b[A-Z]{2}\s?\d{2}\s?\d{2}\s?\d{2}\s?[A-D]\b")
 _ALNUM_ID = re.compile(r"(?<![\w-])(?:[A-Z]{1,4}-?\d{5,}[A-Z]?|\d{5,}[A-Z]{1,3}|"
                        r"(?=[A-Z0-9]{8,}\b)(?=(?:[A-Z]*\d){5})[A-Z0-9]+)(?![\w-])")
@@ -167,7 +191,7 @@ def _emails(text: str) -> Iterator[Span]:
 
 
 def _urls(text: str) -> Iterator[Span]:
-    for pattern in (_URL, _BARE_DOMAIN):
+    for pattern in (_URL, _BARE_DOMAIN, _HANDLE):
         for m in pattern.finditer(text):
             yield Span("URL", m.start(), _strip_trailing(text, m.start(), m.end()), 2)
 
@@ -181,7 +205,7 @@ def _dates(text: str) -> Iterator[Span]:
 
 
 def _addresses(text: str) -> Iterator[Span]:
-    for pattern in (_STREET, _PO_BOX, _UK_POSTCODE):
+    for pattern in (_STREET, _CONTINENTAL, _PO_BOX, _UK_POSTCODE):
         for m in pattern.finditer(text):
             yield Span("ADDRESS", m.start(), _strip_trailing(text, m.start(), m.end()), 5)
     for m in _US_ZIP.finditer(text):
@@ -195,7 +219,7 @@ def _ids(text: str) -> Iterator[Span]:
         value = m.group("id")
         if _digits(value) >= 4:
             yield Span("ID", m.start("id"), m.end("id"), 3)
-    for pattern in (_UK_NINO, _CARD):
+    for pattern in (_UK_NINO, _CARD, _PREFIXED_DIGITS):
         for m in pattern.finditer(text):
             yield Span("ID", m.start(), m.end(), 3)
     for pattern in (_ALNUM_ID, _LONG_DIGITS):
@@ -203,8 +227,68 @@ def _ids(text: str) -> Iterator[Span]:
             yield Span("ID", m.start(), m.end(), 7)
 
 
+_SPOKEN_DIGIT = (r"(?:zero|oh|o|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+                 r"thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|"
+                 r"forty|fifty|sixty|seventy|eighty|ninety|hundred|double|triple)")
+_SPOKEN_RUN = re.compile(rf"\b{_SPOKEN_DIGIT}(?:[\s,-]+{_SPOKEN_DIGIT})+\b", re.IGNORECASE)
+_SPACED_DIGITS = re.compile(r"(?<![\w.,])\d(?:[ ,-]\d){6,14}(?![\w]|[.,]\d)")
+_SPOKEN_VALUE = {**{w: 1 for w in ("zero", "oh", "o", "one", "two", "three", "four", "five",
+                                   "six", "seven", "eight", "nine")},
+                 **{w: 2 for w in ("ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen",
+                                   "sixteen", "seventeen", "eighteen", "nineteen", "twenty",
+                                   "thirty", "forty", "fifty", "sixty", "seventy", "eighty",
+                                   "ninety")}}
+_ID_CONTEXT = re.compile(rf"{_ID_LABEL}(?:\s+(?:number|no\.?|#|ID))?\s*(?:is|was|:)?\s*$",
+                         re.IGNORECASE)
+
+
+def _spoken_digits(words: list[str]) -> int:
+    """How many digits a run of number words spells: "double oh" 2, "twenty three" 2."""
+    count, multiplier, previous_tens = 0, 1, False
+    for word in words:
+        if word in ("double", "triple"):
+            multiplier = 2 if word == "double" else 3
+            continue
+        if word == "hundred":
+            count += 2
+            continue
+        value = _SPOKEN_VALUE.get(word, 0)
+        if previous_tens and value == 1:
+            value = 0  # "twenty three" is two digits, not three
+        previous_tens = word.endswith("ty")
+        count += value * multiplier
+        multiplier = 1
+    return count
+
+
+_COUNT_ORDER = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+                "eleven", "twelve")
+
+
+def _is_counting(words: list[str]) -> bool:
+    """"one, two, three, four..." is counting (a breathing exercise), not a number."""
+    if not all(w in _COUNT_ORDER for w in words):
+        return False
+    positions = [_COUNT_ORDER.index(w) for w in words]
+    return all(b == a + 1 for a, b in itertools.pairwise(positions))
+
+
+def _spoken_numbers(text: str) -> Iterator[Span]:
+    """Numbers read out digit by digit ("seven one eight, five five five, oh one two
+    three"): seven or more digits is a phone number, or an ID after an ID label."""
+    for m in _SPOKEN_RUN.finditer(text):
+        words = re.findall(r"[a-z]+", m.group(0).lower())
+        if _spoken_digits(words) < 7 or _is_counting(words):
+            continue
+        kind = "ID" if _ID_CONTEXT.search(text[max(0, m.start() - 40):m.start()]) else "PHONE"
+        yield Span(kind, m.start(), m.end(), 6)
+    for m in _SPACED_DIGITS.finditer(text):
+        kind = "ID" if _ID_CONTEXT.search(text[max(0, m.start() - 40):m.start()]) else "PHONE"
+        yield Span(kind, m.start(), m.end(), 6)
+
+
 DETECTORS: tuple[Callable[[str], Iterator[Span]], ...] = (
-    _emails, _urls, _ids, _dates, _phones, _addresses)
+    _emails, _urls, _ids, _dates, _phones, _addresses, _spoken_numbers)
 
 
 def find_identifiers(text: str) -> list[Span]:

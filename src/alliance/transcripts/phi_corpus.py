@@ -261,6 +261,10 @@ CLEAN: tuple[str, ...] = (
     "I've been doing this for 20 minutes a day since the winter.",
     "Maybe we could look at chapter 4 together.",
     "It was 1 of the worst weeks of the year.",
+    "Breathe in, one, two, three, four, five, six, seven, and out slowly.",
+    "Count with me: one two three four five six seven eight.",
+    "It was one or two times, maybe three, in the whole of the month.",
+    "I've told him a hundred times, maybe two hundred.",
 )
 
 
