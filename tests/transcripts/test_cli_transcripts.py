@@ -66,6 +66,16 @@ def test_deidentify_binary_file_is_refused(tmp_path: Path) -> None:
     assert result.exit_code == 1 and "binary" in result.output
 
 
+def test_deidentify_example_with_roster(examples: Path) -> None:
+    result = CliRunner().invoke(main, ["deidentify", str(examples / "with_identifiers.txt"),
+                                       "--roster", str(examples / "names.txt")])
+    assert result.exit_code == 0, result.output
+    assert ("PERSON_2: Yes. Or email me, [EMAIL]. I moved to [ADDRESS] on [DATE]."
+            in result.output)
+    for leaked in ("Maria", "Okafor", "07700", "LS6", "485 777"):
+        assert leaked not in result.output.split("replaced")[0]
+
+
 def test_show_prints_turns_with_roles(examples: Path) -> None:
     result = CliRunner().invoke(main, ["transcripts", "show",
                                        str(examples / "whisperx.vtt"), "--roles",

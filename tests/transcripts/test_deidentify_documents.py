@@ -122,7 +122,7 @@ def test_documents_raise_only_typed_errors(data: bytes | str, fmt: str | None) -
 
 
 def test_example_files_round_trip_through_deidentification(examples: Path) -> None:
-    for path in sorted(examples.iterdir()):
+    for path in sorted(p for p in examples.iterdir() if p.name != "names.txt"):
         doc = deidentify_document(path.read_bytes(), str(path), ["Reyes", "Maria"])
         before = read_transcript(path, roles=DIARIZED)
         after = parse_transcript(doc.text, path.name, roles={**DIARIZED, "Dr. PERSON_1":

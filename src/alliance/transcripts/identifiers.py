@@ -297,7 +297,21 @@ def find_identifiers(text: str) -> list[Span]:
     Overlaps are resolved by keeping the longest span, then the lowest rank (an SSN beats the
     phone number of the same digits, a labelled ID beats a bare long number).
     """
-    return resolve([s for detector in DETECTORS for s in detector(text) if s.end > s.start])
+    spans = resolve([s for detector in DETECTORS for s in detector(text) if s.end > s.start])
+    return _join_address_parts(text, spans)
+
+
+def _join_address_parts(text: str, spans: list[Span]) -> list[Span]:
+    """"14 Rose Gardens, Leeds" + "LS6 2AB" -> one [ADDRESS], not two in a row."""
+    out: list[Span] = []
+    for span in spans:
+        last = out[-1] if out else None
+        if (last is not None and last.kind == span.kind == "ADDRESS"
+                and not text[last.end:span.start].strip(" ,")):
+            out[-1] = Span("ADDRESS", last.start, span.end, min(last.rank, span.rank))
+        else:
+            out.append(span)
+    return out
 
 
 def _merge_same_kind(spans: list[Span]) -> list[Span]:
