@@ -129,3 +129,22 @@ def test_example_files_round_trip_through_deidentification(examples: Path) -> No
                                                              "therapist"})
         assert len(after) == len(before)
         assert [u.role for u in after] == [u.role for u in before]
+
+
+def test_speaker_names_are_removed_from_speech_without_a_roster() -> None:
+    text = "Dr. Okafor: Hello Maria.\nMaria: Hi Dr. Okafor, hi doctor.\n"
+    doc = deidentify_document(text, "s.txt")
+    assert doc.text == ("Dr. PERSON_1: Hello [NAME].\n"
+                        "PERSON_2: Hi Dr. [NAME], hi doctor.\n")
+    t = deidentify_transcript(parse_transcript(text))
+    assert [(u.speaker, u.role, u.text) for u in t] == [
+        ("Dr. PERSON_1", "therapist", "Hello [NAME]."),
+        ("PERSON_2", "client", "Hi Dr. [NAME], hi doctor.")]
+
+
+def test_role_labels_and_diarizer_ids_are_not_treated_as_names() -> None:
+    from alliance.transcripts.deidentify import speaker_names
+
+    assert speaker_names(["Therapist", "Client B", "Mother", "SPEAKER_00", "T", "UNKNOWN",
+                          "Partner 1", "Dr. Okafor", "Maria", "Ana Lopez"]) == [
+        "Okafor", "Maria", "Ana Lopez"]

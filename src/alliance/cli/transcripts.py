@@ -27,7 +27,8 @@ def deidentify_command(file: Path, roster: Path | None, out: Path | None,
 
     Replaces e-mail addresses, phone numbers, dates, URLs, street addresses, postcodes and
     ID-like numbers with [EMAIL], [PHONE], [DATE], [URL], [ADDRESS] and [ID], and the names
-    in --roster with [NAME] (speaker labels that are roster names become PERSON_1, ...).
+    in --roster, and speakers' names wherever they are spoken, with [NAME] (speaker labels
+    that are names become PERSON_1, PERSON_2, ...).
     Nothing leaves this machine. A summary of what was replaced goes to standard error.
 
     \b
@@ -95,7 +96,12 @@ def show_command(file: Path, roles: str | None, input_format: str | None) -> Non
         click.echo(f"{u.index:4d} {when}{u.speaker} ({u.role}): {u.text}")
 
 
-def register(main: click.Group) -> None:
-    """Add this module's commands to ``main``."""
+def _register_ingestion(main: click.Group) -> None:
+    """Ingestion and de-identification commands (issue 4, sections 1 and 8)."""
     main.add_command(deidentify_command)
     main.add_command(transcripts_group)
+
+
+def register(main: click.Group) -> None:
+    """Add this module's commands to ``main`` (one ``_register_*`` call per command set)."""
+    _register_ingestion(main)

@@ -11,12 +11,14 @@ relative's job) are not removed, and names are removed only when they are on the
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from alliance.errors import DeidentificationError
 from alliance.transcripts.identifiers import Span, find_identifiers, resolve
 from alliance.transcripts.model import Transcript
+from alliance.transcripts.roles import label_role
 from alliance.transcripts.roster import Roster, make_roster
 
 PLACEHOLDERS: dict[str, str] = {kind: f"[{kind}]" for kind in
@@ -78,6 +80,36 @@ def deidentify_text(text: str, roster: Sequence[str] | Roster = ()) -> Deidentif
                         tuple(Replacement(s.kind, s.start, s.end) for s in spans))
 
 
+_TITLE = re.compile(r"^(?:Dr|Doctor|Mr|Mrs|Ms|Mx|Miss|Prof)\.?\s+", re.IGNORECASE)
+_NOT_A_NAME = re.compile(r"^(?:SPEAKER_\d+|UNKNOWN|PERSON_\d+)$", re.IGNORECASE)
+
+
+def speaker_names(speakers: Iterable[str]) -> list[str]:
+    """The speaker ids that are people's names: ``Maria``, and ``Okafor`` from ``Dr. Okafor``.
+
+    Role labels (``Therapist``, ``Client B``, ``Mother``) and diarizer ids (``SPEAKER_00``)
+    are not names. A speaker's name is very likely to be spoken in the session too, so
+    de-identification adds these to the roster.
+    """
+    names: list[str] = []
+    for speaker in speakers:
+        rest = _TITLE.sub("", speaker.strip())
+        if not rest or _NOT_A_NAME.match(rest) or not any(ch.isalpha() for ch in rest):
+            continue
+        if rest == speaker.strip() and label_role(speaker) is not None:
+            continue
+        if label_role(rest) is None and rest not in names:
+            names.append(rest)
+    return names
+
+
+def with_speaker_names(roster: Sequence[str] | Roster, speakers: Iterable[str]) -> Roster:
+    """The roster plus the names among ``speakers``."""
+    base = make_roster(roster)
+    extra = [n for n in speaker_names(speakers) if n not in base.names]
+    return make_roster([*base.names, *extra]) if extra else base
+
+
 class Pseudonyms:
     """Speaker ids that are roster names become ``PERSON_1``, ``PERSON_2``... consistently,
     so the turns of different people stay apart after their names are removed."""
@@ -108,10 +140,11 @@ def deidentify_transcript(transcript: Transcript, roster: Sequence[str] | Roster
                           ) -> Transcript:
     """A copy of ``transcript`` with identifiers removed from every utterance and from meta.
 
-    Speaker ids that are roster names become ``PERSON_n``; roles are kept.
-    ``meta["deidentified"]`` records how many replacements were made.
+    Speaker ids that are names (``Maria``, ``Dr. Okafor``) are added to the roster, so the
+    name is removed wherever it is spoken, and become ``PERSON_n`` (``Dr. PERSON_2``);
+    roles are kept. ``meta["deidentified"]`` records how many replacements were made in text.
     """
-    names = make_roster(roster)
+    names = with_speaker_names(roster, transcript.speakers)
     pseudonyms = Pseudonyms(names)
     total = 0
     utterances = []

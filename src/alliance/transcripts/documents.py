@@ -1,10 +1,13 @@
 """De-identify a transcript *file* and keep its format.
 
+Speaker ids that are names (``Maria:``, ``<v Dr. Okafor>``) join the roster, so those names
+are removed wherever they are spoken, and the labels become ``PERSON_n``.
+
 ``alliance deidentify session.vtt`` should give back a WebVTT file with the same cues and
 timings, not a different format. Each format is handled where its text lives:
 
 * text, and any file whose format cannot be detected: every line; speaker labels that are
-  roster names become ``PERSON_n`` so turns stay apart;
+  names become ``PERSON_n`` so turns stay apart;
 * vtt / srt: cue text only (timing lines, cue numbers and the header are kept);
   ``<v Maria>`` and ``Maria:`` become ``<v PERSON_1>`` and ``PERSON_1:``;
 * csv: every cell except the time columns; the speaker column is pseudonymised;
@@ -27,10 +30,15 @@ from typing import Any
 from alliance.errors import DeidentificationError, TranscriptError
 from alliance.transcripts.csvformat import header_columns, sniff_delimiter
 from alliance.transcripts.decoding import DEFAULT_MAX_BYTES, decode
-from alliance.transcripts.deidentify import Pseudonyms, deidentify_mapping, deidentify_text
+from alliance.transcripts.deidentify import (
+    Pseudonyms,
+    deidentify_mapping,
+    deidentify_text,
+    with_speaker_names,
+)
 from alliance.transcripts.detect import detect_format
 from alliance.transcripts.labels import split_label
-from alliance.transcripts.roster import Roster, make_roster
+from alliance.transcripts.roster import Roster
 
 _VOICE = re.compile(r"(<v(?:\.[^\s>]*)?\s+)([^>]*)(>)", re.IGNORECASE)
 
@@ -161,6 +169,17 @@ def _convokit(text: str, red: _Redactor) -> str:
     return "\n".join(out)
 
 
+def _speakers(text: str, source: str, fmt: str) -> list[str]:
+    """Speaker ids of a file, or none if it does not parse as a transcript."""
+    from alliance.transcripts.reading import segments_of
+
+    try:
+        segments, _ = segments_of(text, source, fmt)
+    except TranscriptError:
+        return []
+    return list(dict.fromkeys(s.speaker for s in segments))
+
+
 def deidentify_document(data: bytes | str, source: str = "<memory>",
                         roster: Sequence[str] | Roster = (), *,
                         input_format: str | None = None,
@@ -181,7 +200,7 @@ def deidentify_document(data: bytes | str, source: str = "<memory>",
             fmt = detect_format(text, source)
         except TranscriptError:
             fmt = "text"
-    red = _Redactor(make_roster(roster))
+    red = _Redactor(with_speaker_names(roster, _speakers(text, source, fmt)))
     try:
         if fmt in ("vtt", "srt"):
             result = _subtitles(text, red)
