@@ -148,3 +148,12 @@ def test_role_labels_and_diarizer_ids_are_not_treated_as_names() -> None:
     assert speaker_names(["Therapist", "Client B", "Mother", "SPEAKER_00", "T", "UNKNOWN",
                           "Partner 1", "Dr. Okafor", "Maria", "Ana Lopez"]) == [
         "Okafor", "Maria", "Ana Lopez"]
+
+
+def test_subtitle_speech_that_looks_structural_is_still_redacted() -> None:
+    text = ("WEBVTT\n\n00:01.000 --> 00:02.000\n<v T>from A --> B call 555-123-4567\n"
+            "4111111111111111\n\n00:02.000 --> 00:03.000\n<v C>ok\n")
+    doc = deidentify_document(text, "s.vtt")
+    assert doc.text == ("WEBVTT\n\n00:01.000 --> 00:02.000\n<v T>from A --> B call [PHONE]\n"
+                        "[ID]\n\n00:02.000 --> 00:03.000\n<v C>ok\n")
+    assert doc.counts == {"PHONE": 1, "ID": 1}

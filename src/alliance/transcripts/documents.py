@@ -94,16 +94,23 @@ class _Redactor:
         return self.text(line)
 
 
+_TIMING_LINE = re.compile(r"^\s*[\d:.,]+\s+-->\s+[\d:.,]+(?:\s+[^\s].*)?$")
+
+
 def _subtitles(text: str, red: _Redactor) -> str:
+    """Redact cue text; keep the header, timing lines and the cue id line above a timing.
+
+    Only a line shaped like a timing counts as one, so speech containing "-->" or a bare
+    number in cue text is still redacted.
+    """
     lines = text.split("\n")
     out: list[str] = []
     for i, line in enumerate(lines):
         following = lines[i + 1] if i + 1 < len(lines) else ""
-        if ("-->" in line or line.startswith("WEBVTT") or line.strip().isdigit()
-                or "-->" in following or not line.strip()):
-            out.append(line)
-        else:
-            out.append(red.line(line))
+        structural = (_TIMING_LINE.match(line) or (i == 0 and line.startswith("WEBVTT"))
+                      or (_TIMING_LINE.match(following) and len(line) <= 64
+                          and not deidentify_text(line, red.roster).replacements))
+        out.append(line if structural or not line.strip() else red.line(line))
     return "\n".join(out)
 
 
