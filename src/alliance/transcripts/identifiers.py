@@ -134,10 +134,10 @@ _LABELLED_ID = re.compile(
     r"(?P<id>(?:(?-i:[A-Z]{1,4})[ -])?(?=[A-Z0-9-]*\d)[A-Z0-9](?:[A-Z0-9]|-(?=[A-Z0-9])|"
     r" (?=\d))*[A-Z0-9])(?![\w-])",
     re.IGNORECASE)
-# UK National Insurance number; the prefix letters are not restricted to the issued ranges
-# because example numbers (QQ 12 34 56 C) are used on forms and read out as such.
 # A short letter prefix before grouped digits: "HN 448 102 993".
 _PREFIXED_DIGITS = re.compile(r"\b[A-Z]{1,3}[ -]?\d{3}[ -]?\d{3}[ -]?\d{3,4}(?![\w-])")
+# UK National Insurance number; the prefix letters are not restricted to the issued ranges
+# because example numbers (QQ 12 34 56 C) are used on forms and read out as such.
 _UK_NINO = re.compile(r"\b[A-Z]{2}\s?\d{2}\s?\d{2}\s?\d{2}\s?[A-D]\b")
 _ALNUM_ID = re.compile(r"(?<![\w-])(?:[A-Z]{1,4}-?\d{5,}[A-Z]?|\d{5,}[A-Z]{1,3}|"
                        r"(?=[A-Z0-9]{8,}\b)(?=(?:[A-Z]*\d){5})[A-Z0-9]+)(?![\w-])")
