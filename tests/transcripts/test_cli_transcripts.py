@@ -103,3 +103,19 @@ def test_every_command_here_has_an_example_in_its_help() -> None:
         result = CliRunner().invoke(main, args)
         assert result.exit_code == 0
         assert "Example" in result.output, args
+
+
+def test_deidentify_and_show_never_import_torch(examples: Path) -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom click.testing import CliRunner\nfrom alliance.cli import main\n"
+            f"r = CliRunner().invoke(main, ['deidentify', {str(examples / 'session.vtt')!r}])\n"
+            "assert r.exit_code == 0, r.output\n"
+            f"r = CliRunner().invoke(main, ['transcripts', 'show', "
+            f"{str(examples / 'session.txt')!r}])\n"
+            "assert r.exit_code == 0, r.output\n"
+            "assert 'torch' not in sys.modules and 'sentence_transformers' not in sys.modules\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=False)
+    assert result.returncode == 0, result.stderr
