@@ -1,8 +1,8 @@
 """alliance: measure, monitor and protect the therapeutic alliance.
 
-The public API is this module's ``__all__`` (loaded lazily: importing ``alliance`` is cheap);
-submodules are implementation detail unless named here. Errors are documented in
-:mod:`alliance.errors`.
+The public API is this module's ``__all__``. Names load lazily (PEP 562), so importing
+``alliance`` costs nothing until a name is used; submodules are implementation detail
+unless named here. Errors are documented in :mod:`alliance.errors`.
 """
 
 from __future__ import annotations
@@ -55,37 +55,56 @@ if TYPE_CHECKING:
         spec_to_mapping,
     )
     from alliance.transcripts import (
+        Deidentified,
+        Replacement,
         Role,
         Transcript,
         Utterance,
+        deidentify_text,
+        deidentify_transcript,
+        detect_format,
+        parse_roles,
+        parse_transcript,
+        read_transcript,
+        write_convokit,
     )
 
-# Heavy modules (pandas, scipy) load on first use, so importing alliance stays fast.
+__version__ = "0.1.0"
+
 _LAZY = {
     "Alpha": "alliance.instruments",
     "Catalog": "alliance.instruments",
+    "Deidentified": "alliance.transcripts",
     "Instrument": "alliance.instruments",
     "Item": "alliance.instruments",
     "OneFactor": "alliance.instruments",
+    "Replacement": "alliance.transcripts",
     "ResponseScale": "alliance.instruments",
+    "Role": "alliance.transcripts",
     "ScaleReliability": "alliance.instruments",
     "ScaleScore": "alliance.instruments",
     "Score": "alliance.instruments",
     "Subscale": "alliance.instruments",
+    "Transcript": "alliance.transcripts",
+    "Utterance": "alliance.transcripts",
     "builtin_catalog": "alliance.instruments",
     "cronbach_alpha": "alliance.instruments",
+    "deidentify_text": "alliance.transcripts",
+    "deidentify_transcript": "alliance.transcripts",
+    "detect_format": "alliance.transcripts",
     "get_instrument": "alliance.instruments",
     "mcdonald_omega": "alliance.instruments",
     "merge_wording": "alliance.instruments",
+    "parse_roles": "alliance.transcripts",
     "parse_spec": "alliance.instruments",
+    "parse_transcript": "alliance.transcripts",
     "parse_yaml_spec": "alliance.instruments",
+    "read_transcript": "alliance.transcripts",
     "scale_reliability": "alliance.instruments",
     "score_response": "alliance.instruments",
     "score_table": "alliance.instruments",
     "spec_to_mapping": "alliance.instruments",
-    "Role": "alliance.transcripts",
-    "Transcript": "alliance.transcripts",
-    "Utterance": "alliance.transcripts",
+    "write_convokit": "alliance.transcripts",
 }
 
 
@@ -97,8 +116,6 @@ def __getattr__(name: str) -> Any:
     return value
 
 
-__version__ = "0.1.0"
-
 __all__ = [
     "AlertStateError",
     "AllianceError",
@@ -109,6 +126,7 @@ __all__ = [
     "CodingError",
     "ConfigError",
     "DeidentificationError",
+    "Deidentified",
     "InputFileError",
     "Instrument",
     "InstrumentError",
@@ -119,6 +137,7 @@ __all__ = [
     "PermissionDenied",
     "PolicyError",
     "ReliabilityError",
+    "Replacement",
     "ResponseScale",
     "Role",
     "ScaleReliability",
@@ -133,13 +152,20 @@ __all__ = [
     "__version__",
     "builtin_catalog",
     "cronbach_alpha",
+    "deidentify_text",
+    "deidentify_transcript",
+    "detect_format",
     "get_instrument",
     "mcdonald_omega",
     "merge_wording",
+    "parse_roles",
     "parse_spec",
+    "parse_transcript",
     "parse_yaml_spec",
+    "read_transcript",
     "scale_reliability",
     "score_response",
     "score_table",
     "spec_to_mapping",
+    "write_convokit",
 ]
