@@ -9,8 +9,8 @@ type at default settings (documented in ``docs/monitoring.md``):
 * ``deficits``: at least two ``component_deficit`` signals (watch or act) for the member,
   naming the component;
 * ``splits``: at least two ``split_alliance`` signals naming the member; a detection naming a
-  member with a planted rupture also counts as correct (while it lasts, a rupture in one
-  member of a couple or family is a split alliance), but recall counts planted splits only;
+  member with a planted rupture or deficit also counts as correct (it really lowers that one
+  member's alliance below the others'), but recall counts planted splits only;
 * ``ceilings``: a ``ceiling`` signal for the member;
 * ``strain``: at least two ``container_strain`` signals showing a pattern (recurrent missed
   sessions, a lateness streak or rising cancellations); in a case with a planted dropout this
@@ -82,7 +82,8 @@ def planted(events: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
 def _explained(kind: str, events: Mapping[str, Any], found: tuple[Any, ...]) -> bool:
     """A detection the generator caused without planting it under this name."""
     if kind == "splits":
-        return any(r["member"] == found[0] for r in events.get("ruptures", ()))
+        return any(r["member"] == found[0] for key in ("ruptures", "deficits")
+                   for r in events.get(key, ()))
     if kind == "strain":
         return bool(events.get("dropouts"))
     if kind == "discrepancies":

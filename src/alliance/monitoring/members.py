@@ -10,8 +10,9 @@ maximum), it is split when
     exactly one member is below the cutoff while every other member is at or above it, and
     others - low >= split_alliance.one_low_gap_pom.
 
-The median of the others (rather than the highest) keeps one enthusiastic or ceiling rater
-from making everyone else look split off.
+The median of the others (rather than the highest) keeps one enthusiastic rater from making
+everyone else look split off; others rating the maximum (``ceiling.min_pom``) are left out of
+that median unless all of them do, since a ceiling rating says little about the alliance.
 
 The signal names the lowest member (ties: the smallest member id), so the verdict does not
 depend on the order of members in the file. ``act`` when that member is below the cutoff.
@@ -46,6 +47,7 @@ def _groups(panel: Panel, role_filter: set[str]) -> dict[tuple[int, str], list[i
 def find_split_alliance(panel: Panel, policy: Policy) -> Found:
     out: Found = []
     pol = policy.split_alliance
+    ceiling_pom = policy.ceiling.min_pom
     multi = {c for c, m in enumerate(panel.modality) if m != "individual"}
     groups = [(key, rows) for key, rows in _groups(panel, {"client", "family_member"}).items()
               if key[0] in multi and len(rows) >= 2]
@@ -75,7 +77,11 @@ def find_split_alliance(panel: Panel, policy: Policy) -> Found:
         others = np.full(low.shape, np.nan)
         if enough.any():
             g_idx, j_idx = np.nonzero(enough)
-            others[g_idx, j_idx] = np.nanmedian(others_pom[g_idx, :, j_idx], axis=1)
+            block = others_pom[g_idx, :, j_idx]
+            informative = np.where(block >= ceiling_pom, np.nan, block)
+            all_max = np.isnan(informative).all(axis=1)
+            informative[all_max] = block[all_max]
+            others[g_idx, j_idx] = np.nanmedian(informative, axis=1)
         below = rated & (total < cutoff[:, None, None])
     n_below = below.sum(axis=1)
     spread = others - low

@@ -10,8 +10,8 @@ The model, per case:
 * 10-20 weekly sessions; background attendance: attended 88%, late 5.3%, cancelled 4%, late
   cancellation 1.2%, no-show 1.5%; homework assigned in 60% of sessions after the first, done
   75%, partly 15%, not 10%;
-* each member's latent alliance (0-100, percent of maximum): a case level ~ N(72, 7), a
-  member offset ~ N(0, 3), growth ~ N(0.5, 0.3) points a session (capped at 92), per-session
+* each member's latent alliance (0-100, percent of maximum): a case level drawn around the
+  instrument's norm (mean, 0.7 SD; the spec's assumed norms), a member offset ~ N(0, 3), growth ~ N(0.5, 0.3) points a session (capped at 95), per-session
   noise SD 1.5; components bond / goal / task add offsets ~ N(0, 3); each item answer is the
   latent value on the item's scale plus noise of 3% of the scale range, rounded;
 * a therapist rating in 35% of cases (latent = the members' mean + 3 + noise), transcript
@@ -88,21 +88,31 @@ def generate(cases: int, seed: int, *, sessions: int | None = None,
     """
     rng = np.random.default_rng(seed)
     plans = {name: _item_plan(get_instrument(name)) for name, _ in INSTRUMENTS}
+    levels = {name: _level(get_instrument(name)) for name, _ in INSTRUMENTS}
     out_cases: list[dict[str, Any]] = []
     truth: dict[str, Any] = {}
     width = len(str(max(cases, 1)))
     for index in range(cases):
         cid = f"{id_prefix}{index + 1:0{width}d}"
-        case, events = _case(rng, cid, plans, sessions, multi_member, therapist_ratings,
-                             transcripts)
+        case, events = _case(rng, cid, plans, levels, sessions, multi_member,
+                             therapist_ratings, transcripts)
         out_cases.append(case)
         truth[cid] = events
     return {"cases": out_cases}, {"seed": seed, "generator": "alliance.synthetic/1",
                                   "cases": truth}
 
 
+def _level(inst: Instrument) -> tuple[float, float]:
+    """The instrument's norm mean and SD on the 0-100 scale (its spec's assumed norms)."""
+    norm = inst.norm()
+    lo, hi = inst.score_range()
+    if norm is None or norm.mean is None or norm.sd is None:
+        return 72.0, 10.0
+    return 100 * (norm.mean - lo) / (hi - lo), 100 * norm.sd / (hi - lo)
+
+
 def _case(rng: np.random.Generator, cid: str, plans: dict[str, list[Any]],
-          fixed_sessions: int | None, multi_member: bool, therapist_ratings: bool,
+          levels: dict[str, tuple[float, float]], fixed_sessions: int | None, multi_member: bool, therapist_ratings: bool,
           transcripts: bool) -> tuple[dict[str, Any], dict[str, list[Any]]]:
     events: dict[str, list[Any]] = {k: [] for k in (
         "ruptures", "deficits", "splits", "ceilings", "strain", "dropouts", "hidden",
@@ -162,12 +172,13 @@ def _case(rng: np.random.Generator, cid: str, plans: dict[str, list[Any]],
             strain_idx.update(idx)
 
     # latent alliance per member and session
-    case_level = rng.normal(72, 7)
-    base = np.clip(case_level + rng.normal(0, 3, n_members), 50, 88)
+    mean_pom, sd_pom = levels[instrument]
+    case_level = rng.normal(mean_pom, 0.7 * sd_pom)
+    base = np.clip(case_level + rng.normal(0, 3, n_members), 45, 90)
     growth = rng.normal(0.5, 0.3, n_members)
     t = np.arange(n)
     latent = base[:, None] + growth[:, None] * t[None, :] + rng.normal(0, 1.5, (n_members, n))
-    latent = np.minimum(latent, 92.0)
+    latent = np.minimum(latent, 95.0)
     if decline_from <= n:
         latent[:, decline_from:] -= 2.5 * (t[decline_from:] - decline_from + 1)
     comp_offset = {c: rng.normal(0, 3, (n_members, 1)) for c in ("bond", "goal", "task")}
