@@ -68,34 +68,24 @@ def _evidence_entry(s: Signal) -> dict[str, Any]:
 
 
 def _headline(top: Signal, n_more: int) -> str:
-    ev = top.evidence
     who = top.member or "the case"
-    if top.kind == "rupture_repair":
-        text = (f"Unrepaired rupture for {who}: {ev['instrument']} still below its "
-                f"pre-drop level {ev['window']} sessions after session {ev['drop_session']}")
-    elif top.kind == "drop":
-        text = (f"Alliance drop for {who} in session {top.session} "
-                f"({ev['from_score']:g} → {ev['to_score']:g} on {ev['instrument']})")
-    elif top.kind == "low_alliance":
-        text = (f"Low alliance for {who} in session {top.session} "
-                f"({ev['score']:g}, cutoff {ev['cutoff']:g})")
-    elif top.kind == "early_warning":
-        text = f"Early alliance warning for {who} in session {top.session}"
-    elif top.kind == "split_alliance":
-        text = f"Split alliance: {who} is out of step with the others (session {top.session})"
-    elif top.kind == "hidden_rupture":
-        text = (f"Possible hidden {ev['rupture_type']} rupture in session {top.session} "
-                f"despite high ratings")
-    elif top.kind == "container_strain":
-        text = f"Strain on the frame: {', '.join(ev['patterns']).replace('_', ' ')}"
-    elif top.kind == "component_deficit":
-        text = f"Weak {ev['component']} component for {who} (session {top.session})"
-    elif top.kind == "rater_discrepancy":
-        text = f"You rate the alliance well above {who} (session {top.session})"
-    elif top.kind == "homework":
-        text = f"Homework repeatedly not done (session {top.session})"
-    else:
-        text = f"Ceiling ratings from {who}: invite candid feedback"
+    s = top.session
+    text = {
+        "rupture_repair": f"Unrepaired rupture for {who}, still below its earlier level at "
+                          f"session {s}",
+        "drop": f"Alliance drop for {who} in session {s}",
+        "low_alliance": f"Low alliance for {who} in session {s}",
+        "early_warning": f"Early alliance warning for {who} in session {s}",
+        "split_alliance": f"Split alliance: {who} is out of step with the others (session {s})",
+        "hidden_rupture": f"Possible hidden {top.tag} rupture in session {s} despite high "
+                          f"ratings",
+        "container_strain": f"Strain on the frame: missed, late-cancelled or late sessions "
+                            f"(session {s})",
+        "component_deficit": f"Weak {top.tag} component for {who} (session {s})",
+        "rater_discrepancy": f"You rate the alliance well above {who} (session {s})",
+        "homework": f"Homework repeatedly not done (session {s})",
+        "ceiling": f"Ceiling ratings from {who}: invite candid feedback",
+    }[top.kind]
     more = f"; {n_more} more signal{'s' if n_more != 1 else ''}" if n_more else ""
     return f"{top.severity.upper()}: {text}{more}"
 
@@ -108,17 +98,25 @@ def alert_id(case_id: str, first: Signal) -> str:
 
 def build_alert(case_id: str, signals: Sequence[Signal], session_numbers: Sequence[int],
                 policy: Policy) -> Alert | None:
-    """The case's alert from its signals, or ``None`` when nothing recent calls for one."""
+    """The case's alert from its signals (in report order), or ``None`` when nothing recent
+    calls for one."""
     if not session_numbers:
         return None
-    pol = policy.alerts
-    recent_from = sorted(session_numbers)[-pol.recent_sessions]
+    recent_from = sorted(session_numbers)[-policy.alerts.recent_sessions]
     recent = [s for s in signals if s.session >= recent_from and not s.ambiguous]
+    return alert_from_recent(case_id, recent, policy)
+
+
+def alert_from_recent(case_id: str, recent: Sequence[Signal], policy: Policy) -> Alert | None:
+    """The alert from the case's recent, non-ambiguous signals (see :func:`build_alert`)."""
+    pol = policy.alerts
     acts = [s for s in recent if s.severity == "act"]
-    watches = [s for s in recent if s.severity == "watch"]
-    if not acts and len(watches) < pol.min_watch:
+    n_watch = sum(1 for s in recent if s.severity == "watch")
+    if not acts and n_watch < pol.min_watch:
         return None
-    triggers = sorted(acts + watches, key=Signal.sort_key)
+    # report order already sorts fully; this stable sort only guards other callers
+    triggers = sorted((s for s in recent if s.severity != "info"),
+                      key=lambda s: (s.session, KIND_RANK[s.kind], s.member or ""))
     severity: Severity = "act" if acts else "watch"
     top = max(triggers, key=lambda s: (SEVERITY_RANK[s.severity],
                                        -_HEADLINE_PRIORITY.index(s.kind), s.session,
@@ -126,14 +124,14 @@ def build_alert(case_id: str, signals: Sequence[Signal], session_numbers: Sequen
     kinds = {s.kind for s in recent}
     hidden = [s for s in recent if s.kind == "hidden_rupture"]
     rupture: RuptureType
-    if any(s.evidence["rupture_type"] == "confrontation" for s in hidden):
+    if any(s.tag == "confrontation" for s in hidden):
         rupture = "confrontation"
     elif hidden or kinds & {"container_strain", "homework", "ceiling"}:
         rupture = "withdrawal"
     else:
         rupture = "unspecified"
     deficits = [s for s in recent if s.kind == "component_deficit"]
-    component = (str(deficits[-1].evidence["component"]) if deficits else
+    component = (deficits[-1].tag if deficits else
                  "task" if "homework" in kinds else None)
     splits = [s for s in recent if s.kind == "split_alliance" and s.severity != "info"]
     steps = repair_steps(
