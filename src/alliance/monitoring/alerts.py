@@ -4,9 +4,10 @@ Opening rule (policy ``alerts``): among the signals of the case's last ``recent_
 sessions that are not ``ambiguous``, an ``act`` signal opens an alert, or at least
 ``min_watch`` ``watch`` signals together. The alert's severity is the highest among them.
 
-Its ``id`` is derived from the case id and the earliest triggering signal (kind, session,
-member), so monitoring the same data twice gives the same id, and evidence that keeps
-accumulating on the same strain keeps the same alert.
+Its ``id`` is derived from the case id and the session where the current run of strain began
+(walking back from the earliest trigger over held sessions with watch or act signals), so
+monitoring the same data twice gives the same id, and evidence that keeps accumulating on the
+same strain keeps the same alert; strain after a quiet session is a new alert.
 
 Life cycle, kept as appended :class:`AlertEvent` rows (never updated in place)::
 
@@ -90,25 +91,43 @@ def _headline(top: Signal, n_more: int) -> str:
     return f"{top.severity.upper()}: {text}{more}"
 
 
-def alert_id(case_id: str, first: Signal) -> str:
-    """A stable id: a hash of the case id and the earliest triggering signal."""
-    key = f"{case_id}|{first.kind}|{first.session}|{first.member or ''}"
+def alert_id(case_id: str, since: int) -> str:
+    """A stable id: a hash of the case id and the session where the current run of strain
+    began, so the same strain keeps its alert while new evidence accumulates."""
+    key = f"{case_id}|strain since session {since}"
     return "al-" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
 
 
+def strain_start(first_trigger: int, strained: set[int], held: Sequence[int]) -> int:
+    """The first session of the unbroken run of strained sessions ending at the first
+    trigger: walking back over held sessions, a held session without a watch or act signal
+    ends the run (sessions that did not take place are stepped over)."""
+    start = first_trigger
+    for number in sorted((n for n in held if n < first_trigger), reverse=True):
+        if number not in strained:
+            break
+        start = number
+    return start
+
+
 def build_alert(case_id: str, signals: Sequence[Signal], session_numbers: Sequence[int],
-                policy: Policy) -> Alert | None:
+                policy: Policy, held: Sequence[int] | None = None) -> Alert | None:
     """The case's alert from its signals (in report order), or ``None`` when nothing recent
-    calls for one."""
+    calls for one. ``session_numbers`` are all scheduled sessions, ``held`` those that took
+    place (default: all)."""
     if not session_numbers:
         return None
     recent_from = sorted(session_numbers)[-policy.alerts.recent_sessions]
     recent = [s for s in signals if s.session >= recent_from and not s.ambiguous]
-    return alert_from_recent(case_id, recent, policy)
+    strained = {s.session for s in signals if s.severity != "info" and not s.ambiguous}
+    return alert_from_recent(case_id, recent, policy, strained,
+                             session_numbers if held is None else held)
 
 
-def alert_from_recent(case_id: str, recent: Sequence[Signal], policy: Policy) -> Alert | None:
-    """The alert from the case's recent, non-ambiguous signals (see :func:`build_alert`)."""
+def alert_from_recent(case_id: str, recent: Sequence[Signal], policy: Policy,
+                      strained: set[int], held: Sequence[int]) -> Alert | None:
+    """The alert from the case's recent, non-ambiguous signals (see :func:`build_alert`);
+    ``strained`` are the sessions with a non-ambiguous watch or act signal."""
     pol = policy.alerts
     acts = [s for s in recent if s.severity == "act"]
     n_watch = sum(1 for s in recent if s.severity == "watch")
@@ -140,7 +159,8 @@ def alert_from_recent(case_id: str, recent: Sequence[Signal], policy: Policy) ->
         split_member=splits[-1].member if splits else None,
         discrepancy="rater_discrepancy" in kinds, early="early_warning" in kinds,
         ceiling="ceiling" in kinds)
-    return Alert(id=alert_id(case_id, triggers[0]), case_id=case_id, severity=severity,
+    since = strain_start(triggers[0].session, strained, held)
+    return Alert(id=alert_id(case_id, since), case_id=case_id, severity=severity,
                  headline=_headline(top, len(triggers) - 1), evidence=tuple(triggers),
                  steps=tuple(steps), rupture_type=rupture, component=component)
 

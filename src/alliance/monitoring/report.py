@@ -17,7 +17,7 @@ import pandas as pd
 
 from alliance.instruments import Catalog
 from alliance.monitoring.alerts import Alert, alert_from_recent
-from alliance.monitoring.casefile import Case
+from alliance.monitoring.casefile import ATTENDANCE, HELD, Case
 from alliance.monitoring.components import find_component_deficits
 from alliance.monitoring.container import find_container_strain, find_homework
 from alliance.monitoring.episodes import Episode, EpisodeTable, find_episodes
@@ -136,9 +136,16 @@ def assemble(panel: Panel, policy: Policy) -> Assembly:
     alerts: dict[int, Alert | None] = {}
     recent_idx = np.flatnonzero(recent & needs[case_sorted])
     r_bounds = np.searchsorted(case_sorted[recent_idx], np.arange(n_cases + 1))
+    strained_mask = (sev_sorted >= 1) & ~ambiguous[order]
+    session_sorted = session[order]
+    held_mask = (np.isin(panel.attendance, _HELD_CODES)) & ~np.isnan(numbers)
     for c in np.flatnonzero(needs).tolist():
         picked = recent_idx[r_bounds[c]:r_bounds[c + 1]].tolist()
-        alerts[c] = alert_from_recent(panel.case_ids[c], [store[p] for p in picked], policy)
+        lo, hi = bounds[c], bounds[c + 1]
+        strained = set(session_sorted[lo:hi][strained_mask[lo:hi]].tolist())
+        held = numbers[c][held_mask[c]].astype(np.int64).tolist()
+        alerts[c] = alert_from_recent(panel.case_ids[c], [store[p] for p in picked], policy,
+                                      strained, held)
 
     e_order = episodes.order(_ranks)
     e_bounds = np.searchsorted(episodes.case[e_order], np.arange(n_cases + 1)).tolist()
@@ -151,6 +158,7 @@ def assemble(panel: Panel, policy: Policy) -> Assembly:
 
 
 T = TypeVar("T")
+_HELD_CODES = [ATTENDANCE.index(a) for a in HELD]
 
 
 class _Store(Generic[T]):
