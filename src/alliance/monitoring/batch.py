@@ -151,8 +151,7 @@ def score_totals(inst: Instrument, table: pd.DataFrame
 
 
 def _codes(values: pd.Series, allowed: tuple[str, ...], what: str) -> np.ndarray:
-    cat = pd.Categorical(values, categories=list(allowed))
-    codes = np.asarray(cat.codes)
+    codes = pd.Index(list(allowed)).get_indexer(values)
     if (codes < 0).any():
         bad = values[codes < 0].iloc[0]
         raise CaseFileError(f"sessions.{what}: {bad!r} is not one of {list(allowed)}")
