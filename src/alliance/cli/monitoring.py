@@ -85,7 +85,7 @@ def _check_png_export() -> None:
     from alliance.errors import ConfigError
 
     try:
-        import kaleido  # type: ignore[import-not-found]  # noqa: F401
+        import kaleido  # noqa: F401
     except ImportError:
         raise ConfigError("PNG export needs the kaleido package and a headless browser, which "
                           "are not installed here; write an interactive chart with "

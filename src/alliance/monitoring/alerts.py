@@ -30,7 +30,7 @@ from typing import Any, Literal
 from alliance.errors import AlertStateError
 from alliance.monitoring.guidance import RepairStep, RuptureType, repair_steps
 from alliance.monitoring.policy import Policy
-from alliance.monitoring.signals import KIND_RANK, SEVERITY_RANK, Signal, Severity
+from alliance.monitoring.signals import KIND_RANK, SEVERITY_RANK, Severity, Signal
 
 AlertStatus = Literal["open", "acknowledged", "resolved"]
 Action = Literal["open", "acknowledge", "resolve", "reopen"]

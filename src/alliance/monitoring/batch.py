@@ -27,8 +27,13 @@ from alliance.errors import CaseFileError
 from alliance.instruments import TOTAL, Catalog, Instrument, builtin_catalog
 from alliance.instruments.scoring import item_matrix
 from alliance.monitoring.casefile import ATTENDANCE, HELD, HOMEWORK
-from alliance.monitoring.panel import COMPONENTS, MARKERS, Panel, component_subscales, \
-    empty_case_arrays
+from alliance.monitoring.panel import (
+    COMPONENTS,
+    MARKERS,
+    Panel,
+    component_subscales,
+    empty_case_arrays,
+)
 from alliance.monitoring.policy import Policy, default_policy
 from alliance.monitoring.report import CaseReport, reports_from_panel
 
@@ -135,6 +140,7 @@ def score_totals(inst: Instrument, table: pd.DataFrame
         raw[name] = np.where(invalid, np.nan, value)
     if inst.subscales:
         names = [sub.id for sub in inst.subscales]
+        total: Any
         if inst.method == "sum":
             total = sum(raw[n] for n in names)
         else:
@@ -151,7 +157,7 @@ def score_totals(inst: Instrument, table: pd.DataFrame
 
 
 def _codes(values: pd.Series, allowed: tuple[str, ...], what: str) -> np.ndarray:
-    codes = pd.Index(list(allowed)).get_indexer(values)
+    codes = pd.Index(list(allowed)).get_indexer(pd.Index(values))
     if (codes < 0).any():
         bad = values[codes < 0].iloc[0]
         raise CaseFileError(f"sessions.{what}: {bad!r} is not one of {list(allowed)}")
@@ -169,7 +175,7 @@ def panel_from_tables(tables: CaseTables, policy: Policy,
     n_cases = len(case_ids)
 
     s = tables.sessions
-    s_case = case_index.get_indexer(s["case_id"])
+    s_case = case_index.get_indexer(pd.Index(s["case_id"]))
     if (s_case < 0).any():
         raise CaseFileError(f"sessions.case_id: {s['case_id'][s_case < 0].iloc[0]!r} is not "
                             f"in the cases table")
@@ -199,7 +205,7 @@ def panel_from_tables(tables: CaseTables, policy: Policy,
 
     members = tables.members
     member_lists: list[list[str]] = [[] for _ in range(n_cases)]
-    m_case = case_index.get_indexer(members["case_id"])
+    m_case = case_index.get_indexer(pd.Index(members["case_id"]))
     role_of: dict[tuple[int, str], str] = {}
     for c, mid, role in zip(m_case.tolist(), members["member"].tolist(),
                             members["role"].tolist(), strict=True):
@@ -212,7 +218,7 @@ def panel_from_tables(tables: CaseTables, policy: Policy,
             continue
         inst = catalog[inst_id]
         raw, pom_total, comps = score_totals(inst, table)
-        r_case = case_index.get_indexer(table["case_id"])
+        r_case = case_index.get_indexer(pd.Index(table["case_id"]))
         keys = r_case.astype(np.int64) * key_base + table["session"].to_numpy(dtype=np.int64)
         pos = np.searchsorted(session_keys, keys)
         pos_ok = np.minimum(pos, len(session_keys) - 1)
@@ -248,12 +254,12 @@ def panel_from_tables(tables: CaseTables, policy: Policy,
     if parts:
         total[row, cols_all] = np.concatenate([p[4] for p in parts])
         pom[row, cols_all] = np.concatenate([p[5] for p in parts])
-    comp = {}
-    for c in COMPONENTS:
+    comp: dict[str, np.ndarray] = {}
+    for comp_name in COMPONENTS:
         arr = np.full((n, width), np.nan)
         if parts:
-            arr[row, cols_all] = np.concatenate([p[6][c] for p in parts])
-        comp[c] = arr
+            arr[row, cols_all] = np.concatenate([p[6][comp_name] for p in parts])
+        comp[comp_name] = arr
     s_case_rows = uniq // (n_r * n_i)
     raters = np.asarray(rater_values, dtype=object)[(uniq // n_i) % n_r] if n else \
         np.array([], dtype=object)
@@ -366,7 +372,7 @@ def subset(tables: CaseTables, case_ids: Any) -> CaseTables:
     ids = pd.Index(case_ids)
 
     def pick(df: pd.DataFrame) -> pd.DataFrame:
-        return df[ids.get_indexer(df["case_id"]) >= 0].reset_index(drop=True)
+        return df[ids.get_indexer(pd.Index(df["case_id"])) >= 0].reset_index(drop=True)
 
     return CaseTables(pick(tables.cases), pick(tables.members), pick(tables.sessions),
                       {k: pick(v) for k, v in tables.ratings.items()})

@@ -10,8 +10,9 @@ Against the client's own history: it is ``act`` when ``gap_w`` is also at least
 ``history_drop_pom`` wider than the mean of the same component's earlier gaps for this rater and
 instrument (a developing deficit; a rupture that lowers every component alike does not widen
 it), ``watch`` when there is no history yet (the first rated session), and ``info`` otherwise (a
-stable profile in which this component is usually the weakest). Ties between components resolve in the order bond, goal, task. Bordin's model: a client can
-trust the therapist (bond) and agree on goals yet reject the tasks.
+stable profile in which this component is usually the weakest). Ties between components
+resolve in the order bond, goal, task. Bordin's model: a client can trust the therapist
+(bond) and agree on goals yet reject the tasks.
 """
 
 from __future__ import annotations

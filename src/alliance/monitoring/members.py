@@ -147,12 +147,12 @@ def find_rater_discrepancy(panel: Panel, policy: Policy) -> Hits:
     t_idx = np.array([p[0] for p in pairs])
     m_idx = np.array([p[1] for p in pairs])
     gap = panel.pom[t_idx] - panel.pom[m_idx]                          # NaN unless both rated
-    vals, cols, length = compress(gap)
+    vals, cols, _ = compress(gap)
     with np.errstate(invalid="ignore"):
         wide = vals >= pol.min_gap_pom
     run = np.zeros(wide.shape, dtype=np.int64)
-    for k in range(wide.shape[1]):
-        run[:, k] = np.where(wide[:, k], (run[:, k - 1] if k else 0) + 1, 0)
+    for step in range(wide.shape[1]):
+        run[:, step] = np.where(wide[:, step], (run[:, step - 1] if step else 0) + 1, 0)
     i, k = np.nonzero(wide)
     m_rows = m_idx[i]
     case = panel.s_case[m_rows]

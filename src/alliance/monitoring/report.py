@@ -25,7 +25,7 @@ from alliance.monitoring.markers import find_hidden_ruptures
 from alliance.monitoring.members import find_rater_discrepancy, find_split_alliance
 from alliance.monitoring.panel import Panel, panel_from_cases
 from alliance.monitoring.policy import Policy, default_policy
-from alliance.monitoring.signals import KIND_RANK, Hits, Signal
+from alliance.monitoring.signals import KIND_RANK, Signal
 from alliance.monitoring.trajectory import (
     drop_table,
     find_ceiling,

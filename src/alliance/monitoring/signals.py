@@ -39,6 +39,8 @@ class Signal:
     100,000 cases cheap; a signal reads the same either way.
     """
 
+    _severity: Severity
+
     __slots__ = ("_ambiguous", "_evidence", "_explanation", "_index", "_kind", "_member",
                  "_session", "_severity", "_source", "_tag")
 
@@ -82,7 +84,7 @@ class Signal:
 
     @property
     def severity(self) -> Severity:
-        return self._severity  # type: ignore[return-value]
+        return self._severity
 
     def _load(self) -> None:
         self._evidence, self._explanation = self._source.build(self._index)
@@ -152,7 +154,7 @@ class Hits:
         value = getattr(self, name)
         if value is None:
             return np.full(len(self.case), "", dtype=object)
-        return value  # type: ignore[no-any-return]
+        return value
 
     def signal(self, i: int) -> Signal:
         amb = bool(self.ambiguous[i]) if self.ambiguous is not None else False

@@ -173,8 +173,8 @@ def find_low_alliance(panel: Panel, policy: Policy, table: DropTable) -> Hits:
     with np.errstate(invalid="ignore"):
         low = table.vals < cutoff[:, None]
     run = np.zeros(low.shape, dtype=np.int64)
-    for k in range(low.shape[1]):
-        run[:, k] = np.where(low[:, k], (run[:, k - 1] if k else 0) + 1, 0)
+    for step in range(low.shape[1]):
+        run[:, step] = np.where(low[:, step], (run[:, step - 1] if step else 0) + 1, 0)
     i, k = np.nonzero(low)
     rows, case, session = _located(panel, table, i, k)
     streak = run[i, k]
