@@ -288,9 +288,9 @@ def monitor_tables(tables: CaseTables, policy: Policy | None = None,
 
 
 def tile(tables: CaseTables, times: int) -> CaseTables:
-    """``times`` copies of every case under new ids (``<id>~<k>``): a benchmark of scale."""
+    """``times`` copies of every case under new ids (``<id>.<k>``): a benchmark of scale."""
     def rename(df: pd.DataFrame) -> pd.DataFrame:
-        out = pd.concat([df.assign(case_id=df["case_id"].astype(str) + f"~{k}")
+        out = pd.concat([df.assign(case_id=df["case_id"].astype(str) + f".{k}")
                          for k in range(times)], ignore_index=True)
         return out
     return CaseTables(rename(tables.cases), rename(tables.members), rename(tables.sessions),
