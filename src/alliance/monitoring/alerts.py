@@ -71,22 +71,29 @@ def _evidence_entry(s: Signal) -> dict[str, Any]:
 def _headline(top: Signal, n_more: int) -> str:
     who = top.member or "the case"
     s = top.session
-    text = {
-        "rupture_repair": f"Unrepaired rupture for {who}, still below its earlier level at "
-                          f"session {s}",
-        "drop": f"Alliance drop for {who} in session {s}",
-        "low_alliance": f"Low alliance for {who} in session {s}",
-        "early_warning": f"Early alliance warning for {who} in session {s}",
-        "split_alliance": f"Split alliance: {who} is out of step with the others (session {s})",
-        "hidden_rupture": f"Possible hidden {top.tag} rupture in session {s} despite high "
-                          f"ratings",
-        "container_strain": f"Strain on the frame: missed, late-cancelled or late sessions "
-                            f"(session {s})",
-        "component_deficit": f"Weak {top.tag} component for {who} (session {s})",
-        "rater_discrepancy": f"You rate the alliance well above {who} (session {s})",
-        "homework": f"Homework repeatedly not done (session {s})",
-        "ceiling": f"Ceiling ratings from {who}: invite candid feedback",
-    }[top.kind]
+    kind = top.kind
+    if kind == "rupture_repair":
+        text = f"Unrepaired rupture for {who}, still below its earlier level at session {s}"
+    elif kind == "drop":
+        text = f"Alliance drop for {who} in session {s}"
+    elif kind == "low_alliance":
+        text = f"Low alliance for {who} in session {s}"
+    elif kind == "early_warning":
+        text = f"Early alliance warning for {who} in session {s}"
+    elif kind == "split_alliance":
+        text = f"Split alliance: {who} is out of step with the others (session {s})"
+    elif kind == "hidden_rupture":
+        text = f"Possible hidden {top.tag} rupture in session {s} despite high ratings"
+    elif kind == "container_strain":
+        text = f"Strain on the frame: missed, late-cancelled or late sessions (session {s})"
+    elif kind == "component_deficit":
+        text = f"Weak {top.tag} component for {who} (session {s})"
+    elif kind == "rater_discrepancy":
+        text = f"You rate the alliance well above {who} (session {s})"
+    elif kind == "homework":
+        text = f"Homework repeatedly not done (session {s})"
+    else:
+        text = f"Ceiling ratings from {who}: invite candid feedback"
     more = f"; {n_more} more signal{'s' if n_more != 1 else ''}" if n_more else ""
     return f"{top.severity.upper()}: {text}{more}"
 
@@ -118,7 +125,8 @@ def build_alert(case_id: str, signals: Sequence[Signal], session_numbers: Sequen
     if not session_numbers:
         return None
     recent_from = sorted(session_numbers)[-policy.alerts.recent_sessions]
-    recent = [s for s in signals if s.session >= recent_from and not s.ambiguous]
+    ordered = sorted(signals, key=lambda s: (s.session, KIND_RANK[s.kind], s.member or ""))
+    recent = [s for s in ordered if s.session >= recent_from and not s.ambiguous]
     strained = {s.session for s in signals if s.severity != "info" and not s.ambiguous}
     return alert_from_recent(case_id, recent, policy, strained,
                              session_numbers if held is None else held)
@@ -126,16 +134,15 @@ def build_alert(case_id: str, signals: Sequence[Signal], session_numbers: Sequen
 
 def alert_from_recent(case_id: str, recent: Sequence[Signal], policy: Policy,
                       strained: set[int], held: Sequence[int]) -> Alert | None:
-    """The alert from the case's recent, non-ambiguous signals (see :func:`build_alert`);
-    ``strained`` are the sessions with a non-ambiguous watch or act signal."""
+    """The alert from the case's recent, non-ambiguous signals in report order (see
+    :func:`build_alert`); ``strained`` are the sessions with a non-ambiguous watch or act
+    signal."""
     pol = policy.alerts
     acts = [s for s in recent if s.severity == "act"]
     n_watch = sum(1 for s in recent if s.severity == "watch")
     if not acts and n_watch < pol.min_watch:
         return None
-    # report order already sorts fully; this stable sort only guards other callers
-    triggers = sorted((s for s in recent if s.severity != "info"),
-                      key=lambda s: (s.session, KIND_RANK[s.kind], s.member or ""))
+    triggers = [s for s in recent if s.severity != "info"]     # recent is in report order
     severity: Severity = "act" if acts else "watch"
     top = max(triggers, key=lambda s: (SEVERITY_RANK[s.severity],
                                        -_HEADLINE_PRIORITY.index(s.kind), s.session,
