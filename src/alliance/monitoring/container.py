@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from alliance.monitoring.casefile import ATTENDANCE, HOMEWORK
-from alliance.monitoring.panel import Panel
+from alliance.monitoring.panel import Panel, consecutive
 from alliance.monitoring.policy import Policy
 from alliance.monitoring.signals import Hits, severity_codes
 
@@ -35,13 +35,6 @@ _LATE_CANCEL = ATTENDANCE.index("late_cancelled")
 _NO_SHOW = ATTENDANCE.index("no_show")
 _CANCELLED = ATTENDANCE.index("cancelled")
 _LATE = ATTENDANCE.index("late")
-
-
-def _run(mask: np.ndarray) -> np.ndarray:
-    run = np.zeros(mask.shape, dtype=np.int64)
-    for j in range(mask.shape[1]):
-        run[:, j] = np.where(mask[:, j], (run[:, j - 1] if j else 0) + 1, 0)
-    return run
 
 
 def _window_count(mask: np.ndarray, width: int) -> np.ndarray:
@@ -60,8 +53,8 @@ def find_container_strain(panel: Panel, policy: Policy) -> Hits:
     cancel_like = missed | (att == _CANCELLED)
     late = att == _LATE
     recent_missed = _window_count(missed, pol.recent_window)
-    missed_run = _run(missed)
-    late_run = _run(late)
+    missed_run = consecutive(missed)
+    late_run = consecutive(late)
     w = pol.recent_window
     recent_cancel = _window_count(cancel_like, w)
     before_cancel = np.cumsum(cancel_like, axis=1) - recent_cancel

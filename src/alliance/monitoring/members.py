@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from alliance.monitoring.panel import Panel, compress
+from alliance.monitoring.panel import Panel, compress, consecutive
 from alliance.monitoring.policy import Policy
 from alliance.monitoring.signals import Hits, num, severity_codes
 
@@ -150,9 +150,7 @@ def find_rater_discrepancy(panel: Panel, policy: Policy) -> Hits:
     vals, cols, _ = compress(gap)
     with np.errstate(invalid="ignore"):
         wide = vals >= pol.min_gap_pom
-    run = np.zeros(wide.shape, dtype=np.int64)
-    for step in range(wide.shape[1]):
-        run[:, step] = np.where(wide[:, step], (run[:, step - 1] if step else 0) + 1, 0)
+    run = consecutive(wide)
     i, k = np.nonzero(wide)
     m_rows = m_idx[i]
     case = panel.s_case[m_rows]

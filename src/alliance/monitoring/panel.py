@@ -147,6 +147,14 @@ def panel_from_cases(cases: Sequence[Case], policy: Policy,
         total=total_arr, pom=pom_arr, comp=comp, params=params)
 
 
+def consecutive(mask: np.ndarray) -> np.ndarray:
+    """For each column, how many columns in a row up to and including it are true."""
+    run = np.zeros(mask.shape, dtype=np.int64)
+    for j in range(mask.shape[1]):
+        run[:, j] = np.where(mask[:, j], (run[:, j - 1] if j else 0) + 1, 0)
+    return run
+
+
 def compress(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Left-justify each row's non-NaN values.
 

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from alliance.monitoring.panel import Panel, compress
+from alliance.monitoring.panel import Panel, compress, consecutive
 from alliance.monitoring.policy import Policy
 from alliance.monitoring.signals import Hits, clean, num, severity_codes, signed
 
@@ -172,9 +172,7 @@ def find_low_alliance(panel: Panel, policy: Policy, table: DropTable) -> Hits:
     cutoff = panel.param("cutoff")[table.rows]
     with np.errstate(invalid="ignore"):
         low = table.vals < cutoff[:, None]
-    run = np.zeros(low.shape, dtype=np.int64)
-    for step in range(low.shape[1]):
-        run[:, step] = np.where(low[:, step], (run[:, step - 1] if step else 0) + 1, 0)
+    run = consecutive(low)
     i, k = np.nonzero(low)
     rows, case, session = _located(panel, table, i, k)
     streak = run[i, k]
