@@ -97,7 +97,7 @@ def find_container_strain(panel: Panel, policy: Policy) -> Hits:
                          f"sessions from {int(before_cancel[c, j])} of {int(n_before[0, j])} "
                          f"before")
         what = {"no_show": "was a no-show", "late_cancelled": "was cancelled late",
-                "late": "started late"}.get(a, a)
+                "late": "started late", "cancelled": "was cancelled"}.get(a, a)
         detail = ("; ".join(parts) + ".") if parts else (
             "A single occurrence; watch whether it repeats.")
         explanation = f"Session {int(session[n])} {what}. {detail[0].upper() + detail[1:]}"
