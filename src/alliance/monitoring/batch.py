@@ -156,6 +156,20 @@ def score_totals(inst: Instrument, table: pd.DataFrame
     return raw[TOTAL], pom(TOTAL), comps
 
 
+def positions(column: pd.Series, case_index: pd.Index) -> np.ndarray:
+    """Each row's case position (-1 when unknown), looking up each run of equal ids once:
+    long tables list a case's rows together, so this costs one lookup per case, not per row."""
+    values = column.to_numpy(dtype=object)
+    n = len(values)
+    if not n:
+        return np.zeros(0, dtype=np.int64)
+    change = np.ones(n, dtype=bool)
+    change[1:] = values[1:] != values[:-1]
+    starts = np.flatnonzero(change)
+    found = case_index.get_indexer(pd.Index(values[starts]))
+    return np.repeat(found, np.diff(np.append(starts, n))).astype(np.int64)
+
+
 def _codes(values: pd.Series, allowed: tuple[str, ...], what: str) -> np.ndarray:
     codes = pd.Index(list(allowed)).get_indexer(pd.Index(values))
     if (codes < 0).any():
@@ -175,7 +189,7 @@ def panel_from_tables(tables: CaseTables, policy: Policy,
     n_cases = len(case_ids)
 
     s = tables.sessions
-    s_case = case_index.get_indexer(pd.Index(s["case_id"]))
+    s_case = positions(s["case_id"], case_index)
     if (s_case < 0).any():
         raise CaseFileError(f"sessions.case_id: {s['case_id'][s_case < 0].iloc[0]!r} is not "
                             f"in the cases table")
@@ -205,7 +219,7 @@ def panel_from_tables(tables: CaseTables, policy: Policy,
 
     members = tables.members
     member_lists: list[list[str]] = [[] for _ in range(n_cases)]
-    m_case = case_index.get_indexer(pd.Index(members["case_id"]))
+    m_case = positions(members["case_id"], case_index)
     role_of: dict[tuple[int, str], str] = {}
     for c, mid, role in zip(m_case.tolist(), members["member"].tolist(),
                             members["role"].tolist(), strict=True):
@@ -218,7 +232,7 @@ def panel_from_tables(tables: CaseTables, policy: Policy,
             continue
         inst = catalog[inst_id]
         raw, pom_total, comps = score_totals(inst, table)
-        r_case = case_index.get_indexer(pd.Index(table["case_id"]))
+        r_case = positions(table["case_id"], case_index)
         keys = r_case.astype(np.int64) * key_base + table["session"].to_numpy(dtype=np.int64)
         pos = np.searchsorted(session_keys, keys)
         pos_ok = np.minimum(pos, len(session_keys) - 1)
@@ -372,10 +386,30 @@ def subset(tables: CaseTables, case_ids: Any) -> CaseTables:
     ids = pd.Index(case_ids)
 
     def pick(df: pd.DataFrame) -> pd.DataFrame:
-        return df[ids.get_indexer(pd.Index(df["case_id"])) >= 0].reset_index(drop=True)
+        return df[positions(df["case_id"], ids) >= 0].reset_index(drop=True)
 
     return CaseTables(pick(tables.cases), pick(tables.members), pick(tables.sessions),
                       {k: pick(v) for k, v in tables.ratings.items()})
+
+
+def _split(tables: CaseTables, parts: int) -> list[CaseTables]:
+    """``parts`` tables of contiguous shares of the cases (in case order)."""
+    index = pd.Index(tables.cases["case_id"].astype(str))
+    bounds = np.linspace(0, len(index), parts + 1).astype(np.int64)
+
+    def cut(df: pd.DataFrame) -> list[pd.DataFrame]:
+        pos = positions(df["case_id"], index)
+        if len(pos) and (np.diff(pos) >= 0).all() and pos[0] >= 0:
+            # rows already in case order (as tables_from_casefile writes them): slice, no copy
+            rows = np.searchsorted(pos, bounds)
+            return [df.iloc[rows[k]:rows[k + 1]] for k in range(parts)]
+        share = np.searchsorted(bounds, pos, side="right") - 1
+        return [df[share == k].reset_index(drop=True) for k in range(parts)]
+
+    cases, members, sessions = cut(tables.cases), cut(tables.members), cut(tables.sessions)
+    ratings = {k: cut(v) for k, v in tables.ratings.items()}
+    return [CaseTables(cases[k], members[k], sessions[k], {i: r[k] for i, r in ratings.items()})
+            for k in range(parts)]
 
 
 _SHARED: dict[str, Any] = {}
@@ -384,9 +418,8 @@ _SHARED: dict[str, Any] = {}
 def _work(part: int) -> BatchResult:
     from alliance.monitoring.report import assemble
 
-    tables, policy, parts = _SHARED["tables"], _SHARED["policy"], _SHARED["parts"]
-    sub = subset(tables, parts[part])
-    return _result(assemble(panel_from_tables(sub, policy), policy))
+    policy, parts = _SHARED["policy"], _SHARED["parts"]
+    return _result(assemble(panel_from_tables(parts[part], policy), policy))
 
 
 def monitor_tables_parallel(tables: CaseTables, policy: Policy | None = None,
@@ -396,13 +429,12 @@ def monitor_tables_parallel(tables: CaseTables, policy: Policy | None = None,
     import multiprocessing
 
     policy = policy if policy is not None else default_policy()
-    ids = tables.cases["case_id"].astype(str).to_numpy(dtype=object)
-    parts = [p.tolist() for p in np.array_split(ids, max(workers, 1))]
     if workers <= 1:
         from alliance.monitoring.report import assemble
 
         return _result(assemble(panel_from_tables(tables, policy), policy))
-    _SHARED.update(tables=tables, policy=policy, parts=parts)
+    parts = _split(tables, workers)
+    _SHARED.update(policy=policy, parts=parts)
     try:
         with multiprocessing.get_context("fork").Pool(workers) as pool:
             results = pool.map(_work, range(len(parts)))
