@@ -107,10 +107,10 @@ def alert_id(case_id: str, since: int) -> str:
 
 def strain_start(first_trigger: int, strained: set[int], held: Sequence[int]) -> int:
     """The first session of the unbroken run of strained sessions ending at the first
-    trigger: walking back over held sessions, a held session without a watch or act signal
-    ends the run (sessions that did not take place are stepped over)."""
+    trigger: walking back over held sessions (given in ascending order), a held session without
+    a watch or act signal ends the run (sessions that did not take place are stepped over)."""
     start = first_trigger
-    for number in sorted((n for n in held if n < first_trigger), reverse=True):
+    for number in reversed([n for n in held if n < first_trigger]):   # held is ascending
         if number not in strained:
             break
         start = number
@@ -129,7 +129,7 @@ def build_alert(case_id: str, signals: Sequence[Signal], session_numbers: Sequen
     recent = [s for s in ordered if s.session >= recent_from and not s.ambiguous]
     strained = {s.session for s in signals if s.severity != "info" and not s.ambiguous}
     return alert_from_recent(case_id, recent, policy, strained,
-                             session_numbers if held is None else held)
+                             sorted(session_numbers if held is None else held))
 
 
 def alert_from_recent(case_id: str, recent: Sequence[Signal], policy: Policy,

@@ -259,9 +259,11 @@ def panel_from_tables(tables: CaseTables, policy: Policy,
                 else np.array([], dtype=np.int64)).astype(np.int64)
     n_r, n_i = max(len(rater_values), 1), max(len(inst_names), 1)
     series_key = (r_case_all * n_r + rater_codes) * n_i + inst_code   # sorts like the triple
-    uniq, row = np.unique(series_key, return_inverse=True)
+    codes, uniq_index = pd.factorize(series_key, sort=True)
+    row = np.asarray(codes, dtype=np.int64)
+    uniq = np.asarray(uniq_index, dtype=np.int64)
     n = len(uniq)
-    if len(np.unique(row * max(width, 1) + cols_all)) != len(row):
+    if pd.Index(row * max(width, 1) + cols_all).has_duplicates:
         raise CaseFileError("ratings: a rater rated the same instrument twice in one session")
     total = np.full((n, width), np.nan)
     pom = np.full((n, width), np.nan)
