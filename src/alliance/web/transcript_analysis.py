@@ -1,0 +1,42 @@
+"""The one adapter between the transcript worker and the transcript coder (issue 4).
+
+:func:`analyse` turns uploaded bytes into a report dict of schema
+``alliance.transcript-report/1``; :func:`summary_of` reduces a report to the counts the
+monitoring case file takes (``transcript_summary``). Only counts leave the encrypted report.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from alliance.errors import CodingError
+
+REPORT_SCHEMA = "alliance.transcript-report/1"
+
+
+def analyse(data: bytes, filename: str) -> dict[str, Any]:
+    """Parse and code one transcript with the rules-only coder (no torch in the server)."""
+    try:
+        from alliance.coding import analyse_transcript
+        from alliance.transcripts import parse_transcript
+    except ImportError:
+        raise CodingError("transcript analysis is not installed in this build of alliance; "
+                          "the transcript is stored (encrypted) and can be analysed later")
+    transcript = parse_transcript(data, filename)
+    report: dict[str, Any] = analyse_transcript(transcript, rules_only=True)
+    if report.get("schema") != REPORT_SCHEMA:
+        raise CodingError(f"the coder returned a report of schema {report.get('schema')!r}, "
+                          f"expected {REPORT_SCHEMA}")
+    return report
+
+
+def summary_of(report: dict[str, Any]) -> dict[str, int]:
+    """Counts for monitoring: withdrawal and confrontation markers, threats, unresolved."""
+    counts = (report.get("summary") or {}).get("counts") or {}
+    episodes = report.get("episodes") or []
+    return {
+        "withdrawal": int(counts.get("withdrawal", 0)),
+        "confrontation": int(counts.get("confrontation", 0)),
+        "unresolved": sum(1 for e in episodes if e.get("resolution") != "resolved"),
+        "threats": int(counts.get("threat", 0)),
+    }
