@@ -127,6 +127,20 @@ class Web:
     def anonymous(self) -> TestClient:
         return TestClient(self.app, base_url="https://testserver", follow_redirects=False)
 
+    def session_for(self, who: str) -> TestClient:
+        """A client with a fresh server-side session (no password check: fast)."""
+        from alliance.store import accounts
+        from alliance.web.security import SESSION_COOKIE
+
+        with self.db.write() as s:
+            user = s.get(User, self.people[who].id)
+            assert user is not None
+            new = accounts.start_session(s, user)
+        client = self.anonymous()
+        client.cookies.set(SESSION_COOKIE, new.token, domain="testserver.local")
+        client.csrf = new.csrf  # type: ignore[attr-defined]
+        return client
+
     def login(self, who: str) -> TestClient:
         client = self.anonymous()
         page = client.get("/login")
