@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 from sqlalchemy import select
+from tests.web.conftest import PASSWORD
 
 from alliance.errors import AuthError, StoreError
 from alliance.store import accounts
@@ -13,7 +14,6 @@ from alliance.store.actors import Actor
 from alliance.store.database import Database
 from alliance.store.models import AuditEvent, User, utcnow
 from alliance.store.passwords import hash_password, verify_password
-from tests.web.conftest import PASSWORD
 
 
 def test_passwords_are_argon2id_and_short_ones_refused() -> None:
@@ -48,7 +48,7 @@ def test_five_failures_throttle_even_the_right_password(db: Database,
 
 
 def test_unknown_email_gets_the_same_message(db: Database, people: dict[str, Actor]) -> None:
-    with db.write() as s, pytest.raises(AuthError, match="^wrong e-mail or password$"):
+    with db.write() as s, pytest.raises(AuthError, match=r"^wrong e-mail or password$"):
         accounts.authenticate(s, "nobody@example.org", PASSWORD)
 
 

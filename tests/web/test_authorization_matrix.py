@@ -14,13 +14,13 @@ from typing import Any
 
 import pytest
 from fastapi.routing import APIRoute
+from tests.web.conftest import ALL_FOUR, Web, add_people, make_case
 
 from alliance.store import cases, surveys
 from alliance.store.database import Database
 from alliance.store.models import Transcript
 from alliance.store.schema import upgrade
 from alliance.web.worker import content_aad
-from tests.web.conftest import ALL_FOUR, Web, add_people, make_case
 
 ROLES = ("anon", "sam", "lee", "admin", "rowan", "dana")  # the owner last: writes change state
 OWNER_WRITE = {"anon": 303, "sam": 404, "lee": 403, "admin": 404, "rowan": 404}

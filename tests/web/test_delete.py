@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from sqlalchemy import inspect, select, text
+from tests.web.conftest import ALL_FOUR, make_case
 
 from alliance.store import cases, surveys
 from alliance.store.actors import Actor
 from alliance.store.database import Database
 from alliance.store.models import AlertEvent, AuditEvent, Base, Transcript
-from tests.web.conftest import ALL_FOUR, make_case
 
 
 def _tables_about_cases(db: Database) -> dict[str, list[str]]:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from tests.web.conftest import make_case
 
 from alliance.errors import NotFound, PermissionDenied, StoreError
 from alliance.store import cases
 from alliance.store.actors import Actor, get_case
 from alliance.store.database import Database
-from tests.web.conftest import make_case
 
 
 def test_foreign_case_is_not_found_for_another_clinician(db: Database,

@@ -7,13 +7,13 @@ import threading
 
 import pytest
 from sqlalchemy import text
+from tests.web.conftest import ALL_FOUR, make_case
 
 from alliance.errors import AuthError, ScoringError, StoreError
 from alliance.store import cases, surveys
 from alliance.store.actors import Actor
 from alliance.store.database import Database
 from alliance.store.models import utcnow
-from tests.web.conftest import ALL_FOUR, make_case
 
 
 def _link(db: Database, actor: Actor, **kw: object) -> tuple[int, str]:

@@ -129,14 +129,24 @@ def _live(link: SurveyLink | None, now: dt.datetime) -> SurveyLink:
 
 
 def open_link(db: DbSession, token: str, *, now: dt.datetime | None = None) -> str:
-    """Swap a link token for a fresh form token (returned; stored hashed)."""
+    """Swap a link token for a fresh form token (returned; stored hashed).
+
+    One conditional UPDATE does the check and the swap (the hot path of every client);
+    only when it touches no row is the link read to say why it is refused. Opening a link
+    reads no health data, so it is not audited; the submission is.
+    """
     now = now or utcnow()
-    link = _live(db.scalars(select(SurveyLink).where(
-        SurveyLink.token_hash == token_hash(token))).first(), now)
     form = new_token()
-    link.form_hash = token_hash(form)
-    link.form_expires_at = min(now + FORM_TTL, _aware(link.expires_at))
-    audit.record(db, None, "link.open", case_id=link.case_id, detail={"link": link.id})
+    swapped = db.execute(
+        update(SurveyLink)
+        .where(SurveyLink.token_hash == token_hash(token), SurveyLink.used_at.is_(None),
+               SurveyLink.revoked_at.is_(None), SurveyLink.expires_at > now)
+        .values(form_hash=token_hash(form), form_expires_at=now + FORM_TTL)
+        .execution_options(synchronize_session=False))
+    if swapped.rowcount != 1:  # type: ignore[attr-defined]
+        _live(db.scalars(select(SurveyLink).where(
+            SurveyLink.token_hash == token_hash(token))).first(), now)
+        raise AuthError("This link cannot be used now.")  # pragma: no cover - a race
     return form
 
 
@@ -186,7 +196,6 @@ def submit(db: DbSession, form_token: str, answers: Mapping[str, Any], *,
     db.add(response)
     audit.record(db, None, "response.submit", case_id=link.case_id, at=now,
                  detail={"link": link.id, "instrument": link.instrument_id})
-    db.flush()
     return response
 
 

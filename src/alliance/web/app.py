@@ -102,5 +102,5 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
                                "not yours to see.")
         return _error_page(request, exc.status_code, "Error", str(exc.detail))
 
-    app.add_middleware(SecurityHeaders)  # type: ignore[arg-type]
+    app.add_middleware(SecurityHeaders)
     return app

@@ -115,13 +115,13 @@ _CACHE = _Cache()
 
 def _fingerprints(db: DbSession, ids: Sequence[int]) -> dict[int, tuple[Any, ...]]:
     fps: dict[int, list[Any]] = {i: [] for i in ids}
-    for model, extra in ((Response, None), (Session, None), (Member, None),
-                         (Transcript, Transcript.analysed_at)):
-        cols = [model.case_id, func.count(), func.max(model.id)]  # type: ignore[attr-defined]
-        if extra is not None:
-            cols.append(func.max(extra))
-        rows = db.execute(select(*cols).where(model.case_id.in_(ids))  # type: ignore[attr-defined]
-                          .group_by(model.case_id)).all()  # type: ignore[attr-defined]
+    models: tuple[Any, ...] = (Response, Session, Member, Transcript)
+    for model in models:
+        cols: list[Any] = [model.case_id, func.count(), func.max(model.id)]
+        if model is Transcript:
+            cols.append(func.max(Transcript.analysed_at))
+        rows = db.execute(select(*cols).where(model.case_id.in_(ids))
+                          .group_by(model.case_id)).all()
         seen = {row[0]: tuple(row[1:]) for row in rows}
         for i in ids:
             fps[i].append(seen.get(i))
@@ -151,7 +151,7 @@ def monitor_cases(db: DbSession, cases: Sequence[Case]) -> dict[int, CaseMonitor
     ids = [c.id for c in cases]
     if not ids:
         return {}
-    url = str(db.get_bind().url)
+    url = str(db.get_bind().engine.url)
     fps = _fingerprints(db, ids)
     results: dict[int, tuple[dict[str, Any] | None, str]] = {}
     stale = []

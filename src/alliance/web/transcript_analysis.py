@@ -18,10 +18,11 @@ def analyse(data: bytes, filename: str) -> dict[str, Any]:
     """Parse and code one transcript with the rules-only coder (no torch in the server)."""
     try:
         from alliance.coding import analyse_transcript
-        from alliance.transcripts import parse_transcript
+        from alliance.transcripts import parse_transcript  # type: ignore[attr-defined]
     except ImportError:
         raise CodingError("transcript analysis is not installed in this build of alliance; "
-                          "the transcript is stored (encrypted) and can be analysed later")
+                          "the transcript is stored (encrypted) and can be analysed "
+                          "later") from None
     transcript = parse_transcript(data, filename)
     report: dict[str, Any] = analyse_transcript(transcript, rules_only=True)
     if report.get("schema") != REPORT_SCHEMA:

@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (generated column lists, kept one per line for review)
 """Initial schema: accounts, cases, measures, survey links, responses, alerts, transcripts, audit.
 
 The audit table gets triggers that refuse UPDATE and DELETE, so the log stays append-only
