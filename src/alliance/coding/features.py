@@ -48,9 +48,13 @@ _OPEN = re.compile(
     re.IGNORECASE,
 )
 _SENTENCE = re.compile(r"[^.!?]*[.!?]+|[^.!?]+$")
-_STOP = frozenset(
-    ["a", "an", "the", "and", "or", "but", "so", "to", "of", "in", "on", "at", "for", "with", "about", "is", "are", "was", "were", "be", "been", "am", "i", "you", "he", "she", "it", "we", "they", "me", "my", "your", "his", "her", "its", "our", "their", "this", "that", "these", "those", "do", "does", "did", "not", "no", "yes", "yeah", "just", "really", "very", "what", "how", "why", "when", "where", "who", "which", "there", "here", "have", "has", "had", "can", "could", "would", "should", "will", "like", "know", "think", "mean", "well", "oh", "um", "uh", "okay", "ok"]
+_STOP_WORDS = (
+    "a an the and or but so to of in on at for with about is are was were be been am i "
+    "you he she it we they me my your his her its our their this that these those do does "
+    "did not no yes yeah just really very what how why when where who which there here "
+    "have has had can could would should will like know think mean well oh um uh okay ok"
 )
+_STOP = frozenset(_STOP_WORDS.split())
 
 
 @dataclass(frozen=True)

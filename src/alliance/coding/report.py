@@ -178,7 +178,10 @@ def _timeline(report: dict[str, Any]) -> str:
     """Inline SVG: one lane per family, a tick per coded utterance, episode arcs."""
     n = max(1, len(report["utterances"]))
     left, width, lane = 110, 760, 22
-    x = (lambda i: left + (i + 0.5) * width / n)
+
+    def x(i: int) -> float:
+        return left + (i + 0.5) * width / n
+
     height = lane * len(FAMILIES) + 40
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + width + 10}" '
              f'height="{height}" role="img" aria-label="session timeline">']
