@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -126,3 +127,141 @@ def evaluate(corpus: Corpus, coder: Coder, split: str = "test",
     return Evaluation(split, coder.mode, turns,
                       {c: CodeScore(c, *v) for c, v in counts.items()}, confusion,
                       expected_calibration_error(scores, truth))
+
+
+# ------------------------------------------------------------------------------ episodes
+def episode_agreement(corpus: Corpus, coder: Coder, split: str = "test") -> dict[str, Any]:
+    """How the episode logic matches the annotated episodes of the split's sessions.
+
+    * ``gold_codes``: episodes built from the *gold* codes: the share of annotated
+      episodes whose resolution we reproduce (tests the episode logic alone);
+    * ``predicted_codes``: episodes built from the coder's codes: marker recall/precision
+      (same utterance index) and resolution agreement on the matched markers.
+    """
+    from alliance.coding.coder import CodeAssignment, CodedUtterance
+    from alliance.coding.episodes import find_episodes
+    from alliance.transcripts.model import Utterance
+
+    sessions = [c for c in corpus.split(split) if c.kind == "session"]
+    results = coder.analyse([conversation_inputs(c) for c in sessions])
+    gold_match = gold_total = 0
+    ann_total = pred_total = matched = res_match = 0
+    for conv, res in zip(sessions, results, strict=True):
+        utts = [Utterance(i, t.speaker, t.role, t.text)  # type: ignore[arg-type]
+                for i, t in enumerate(conv.turns)]
+        gold = [CodedUtterance(u, tuple(CodeAssignment(c, 1.0, "", 0, 0, "rule")
+                                        for c in conv.labels.get(u.index, ())))
+                for u in utts]
+        pred = [CodedUtterance(u, a.assigned) for u, a in zip(utts, res, strict=True)]
+        annotated = {e.marker_index: e.resolution for e in conv.episodes}
+        for e in find_episodes(gold):
+            if e.marker_index in annotated:
+                gold_total += 1
+                gold_match += int(annotated[e.marker_index] == e.resolution)
+        found = {e.marker_index: e.resolution for e in find_episodes(pred)}
+        ann_total += len(annotated)
+        pred_total += len(found)
+        for idx, resolution in annotated.items():
+            if idx in found:
+                matched += 1
+                res_match += int(found[idx] == resolution)
+    return {
+        "sessions": len(sessions), "annotated_episodes": ann_total,
+        "gold_codes": {"resolution_agreement": _ratio(gold_match, gold_total),
+                       "episodes": gold_total},
+        "predicted_codes": {"marker_recall": _ratio(matched, ann_total),
+                            "marker_precision": _ratio(matched, pred_total),
+                            "resolution_agreement": _ratio(res_match, matched),
+                            "episodes": pred_total},
+    }
+
+
+def _ratio(a: int, b: int) -> float | None:
+    return round(a / b, 4) if b else None
+
+
+# ------------------------------------------------------------------------------- render
+def _console(width: int = 110) -> Any:
+    from rich.console import Console
+
+    class _Null:
+        def write(self, _: str) -> int:
+            return 0
+
+        def flush(self) -> None:
+            pass
+
+    return Console(width=width, record=True, color_system=None, file=_Null())
+
+
+def render_evaluation(ev: Evaluation, episodes: dict[str, Any] | None = None) -> str:
+    from rich.table import Table
+
+    console = _console()
+    micro = ev.micro
+    console.print(f"[bold]{ev.mode} coder[/bold] on the {ev.split} split: {ev.turns} labelled "
+                  f"turns | macro-F1 {ev.macro_f1:.3f} | micro P {micro.precision:.3f} "
+                  f"R {micro.recall:.3f} F1 {micro.f1:.3f} | ECE {ev.ece:.3f}")
+    table = Table(title=f"Per code ({ev.mode}, {ev.split})")
+    for col in ("code", "support", "TP", "FP", "FN", "precision", "recall", "F1"):
+        table.add_column(col, justify="left" if col == "code" else "right")
+    for code, s in ev.codes.items():
+        table.add_row(code, str(s.support), str(s.tp), str(s.fp), str(s.fn),
+                      f"{s.precision:.2f}", f"{s.recall:.2f}",
+                      f"{s.f1:.2f}" if s.support else "n/a")
+    console.print(table)
+    fam = Table(title="Macro-F1 per family (codes with test support)")
+    for f in FAMILIES:
+        fam.add_column(f, justify="right")
+    fam.add_row(*("n/a" if (m := ev.family_macro_f1(f)) is None else f"{m:.3f}"
+                  for f in FAMILIES))
+    console.print(fam)
+    conf = Table(title="Family confusion (rows: gold, columns: predicted)")
+    cols = (*FAMILIES, NONE)
+    conf.add_column("gold \\ predicted")
+    for c in cols:
+        conf.add_column(c, justify="right")
+    for g in cols:
+        conf.add_row(g, *(str(ev.confusion.get(g, Counter()).get(p, 0)) for p in cols))
+    console.print(conf)
+    if episodes:
+        gc, pc = episodes["gold_codes"], episodes["predicted_codes"]
+        console.print(
+            f"episodes ({episodes['sessions']} sessions, {episodes['annotated_episodes']} "
+            f"annotated): resolution agreement from gold codes {_fmt(gc['resolution_agreement'])}"
+            f"; from predicted codes: marker recall {_fmt(pc['marker_recall'])}, precision "
+            f"{_fmt(pc['marker_precision'])}, resolution agreement "
+            f"{_fmt(pc['resolution_agreement'])}")
+    console.print("")
+    return str(console.export_text())
+
+
+def _fmt(v: float | None) -> str:
+    return "n/a" if v is None else f"{v:.3f}"
+
+
+def render_corpus_stats(corpus: Corpus) -> str:
+    from rich.table import Table
+
+    console = _console()
+    sessions = corpus.sessions
+    modalities = Counter(c.modality for c in sessions)
+    console.print(f"corpus {corpus.root}: {corpus.files} files, sha256 {corpus.data_hash[:16]}")
+    console.print(f"{len(sessions)} sessions ("
+                  + ", ".join(f"{m} {n}" for m, n in sorted(modalities.items()))
+                  + f"), {sum(len(c.episodes) for c in sessions)} annotated episodes, "
+                  f"{len(corpus.conversations) - len(sessions)} snippets")
+    console.print("labelled turns: " + ", ".join(
+        f"{s} {corpus.labelled_count(s)}" for s in ("train", "dev", "test"))
+        + f", total {corpus.labelled_count()}")
+    table = Table(title="Examples per code")
+    for col in ("code", "train", "dev", "test", "total"):
+        table.add_column(col, justify="left" if col == "code" else "right")
+    per = {s: corpus.code_counts(s) for s in ("train", "dev", "test")}
+    for code in load_codebook().names:
+        n = [per[s][code] for s in ("train", "dev", "test")]
+        table.add_row(code, *map(str, n), str(sum(n)))
+    console.print(table)
+    negatives = sum(1 for c in corpus.conversations for codes in c.labels.values() if not codes)
+    console.print(f"turns with no code (negatives, incl. hard negatives): {negatives}")
+    return str(console.export_text())
