@@ -155,6 +155,13 @@ async def dashboard_run(base: str, session_token: str, n: int, lat: list[float],
                 errors.append(f"dashboard {r.status_code}")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux ``/proc``), to separate the server's own
+    cost from a busy machine."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=100)[94] if len(values) > 1 else values[0]
 
@@ -207,9 +214,11 @@ def main() -> int:
                                               interval=interval)
                                    for i in range(args.clients)))
 
+        cpu0 = cpu_seconds(server.pid)
         t0 = time.perf_counter()
         asyncio.run(load())
         wall = time.perf_counter() - t0
+        cpu = cpu_seconds(server.pid) - cpu0
         with db.read() as s:
             stored = set(s.scalars(select(SurveyLink.token_hash).join(
                 Response, Response.link_id == SurveyLink.id)))
@@ -221,6 +230,9 @@ def main() -> int:
               f"(target >= 50/s, ratio {rate / 50:.2f})")
         print(f"submission latency: p50 {statistics.median(lat) * 1000:.1f} ms, "
               f"p95 {sub_p95:.1f} ms (target < 100 ms, ratio {sub_p95 / 100:.2f})")
+        print(f"server CPU: {cpu / max(1, len(acked)) * 1000:.1f} ms per submission (open, "
+              f"form, submit), i.e. at most {len(acked) / max(cpu, 1e-9):.0f}/s on one free "
+              f"core; machine load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
         print(f"errors: {len(errors)} ({server_errors} server errors); acknowledged but not "
               f"stored: {len(missing)}")
         dlat: list[float] = []

@@ -183,3 +183,18 @@ def make_case(web_or_db: Any, actor: Actor, *, label: str = "A.B.", modality: st
 # every item at "agree" (4); the reverse-keyed b3, g3, t3 answered 2: total 48 of 60
 ALL_FOUR = {"b1": 4, "b2": 4, "b3": 2, "b4": 4, "g1": 4, "g2": 4, "g3": 2, "g4": 4,
             "t1": 4, "t2": 4, "t3": 2, "t4": 4}
+
+
+def plant_drop(db: Database, actor: Actor, case_id: int, *, high: int = 4, low: int = 2,
+               before: int = 4) -> None:
+    """``before`` sessions rated ``high`` on every item, then one rated ``low`` (paper)."""
+    from alliance.store import cases, surveys
+
+    with db.write() as s:
+        member = cases.members(s, case_id)[0]
+        for level in [high] * before + [low]:
+            session = cases.add_session(s, actor, case_id, date=dt.date(2026, 3, 1)
+                                        + dt.timedelta(weeks=len(cases.sessions(s, case_id))))
+            answers = {k: (6 - level if k.endswith("3") else level) for k in ALL_FOUR}
+            surveys.enter_paper(s, actor, case_id, session.id, instrument_id="alliance-12",
+                                rater="client", member_id=member.id, answers=answers)

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from fastapi.routing import APIRoute
-from tests.web.conftest import ALL_FOUR, Web, add_people, make_case
+from tests.web.conftest import ALL_FOUR, Web, add_people, make_case, plant_drop
 
 from alliance.store import cases, surveys
 from alliance.store.database import Database
@@ -199,18 +199,17 @@ class World:
 @pytest.mark.parametrize(("method", "template"), sorted(MATRIX))
 def test_route_answers_each_role_as_expected(method: str, template: str, template_db: Path,
                                              tmp_path: Path, password_hash: str,
-                                             box: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+                                             box: Any) -> None:
     import shutil
 
     from alliance.web import monitoring_view
 
-    if template.endswith("/alerts/{alert_id}"):  # give the case an alert to act on
-        monkeypatch.setattr(monitoring_view, "_library", lambda: _FakeMonitoring)
     shutil.copy(template_db, tmp_path / "w.db")
     db = Database(f"sqlite:///{tmp_path / 'w.db'}")
     web = Web(db, add_people(db, password_hash), box)
     world = World(web)
-    if template.endswith("/alerts/{alert_id}"):
+    if template.endswith("/alerts/{alert_id}"):  # a planted drop gives the case an alert
+        plant_drop(db, web.people["dana"], world.case_id)
         with db.read() as s:
             case = cases.get_case(s, web.people["dana"], world.case_id)
             world.alert_id = monitoring_view.monitor_cases(s, [case])[case.id].alert_id or ""
@@ -219,25 +218,3 @@ def test_route_answers_each_role_as_expected(method: str, template: str, templat
         client = web.anonymous() if role == "anon" else web.session_for(role)
         got[role] = world.request(client, method, template).status_code
     assert got == MATRIX[(method, template)]
-
-
-class _FakeMonitoring:
-    """Stands in for alliance.monitoring in the alert route's row: every case has an alert."""
-
-    class _Report:
-        def to_dict(self) -> dict[str, Any]:
-            return {"signals": [], "episodes": [],
-                    "alert": {"severity": "act", "headline": "test", "evidence": [],
-                              "steps": []}}
-
-    @staticmethod
-    def default_policy() -> None:
-        return None
-
-    @staticmethod
-    def parse_cases(data: dict[str, Any]) -> list[Any]:
-        return [data["cases"][0]]
-
-    @staticmethod
-    def monitor_case(case: Any, policy: Any) -> Any:
-        return _FakeMonitoring._Report()

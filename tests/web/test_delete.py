@@ -40,8 +40,8 @@ def test_delete_removes_every_row_that_refers_to_the_case(db: Database,
             member = cases.members(s, case_id)[0]
             issued = surveys.create_link(s, dana, case_id, session_id,
                                          instrument_id="alliance-12", member_id=member.id)
-            form = surveys.open_link(s, issued.token)
-            surveys.submit(s, form, ALL_FOUR)
+            surveys.open_link(s, issued.token)
+            surveys.submit(s, issued.token, ALL_FOUR)
             s.add(AlertEvent(case_id=case_id, alert_id="a", action="acknowledge",
                              actor_id=dana.id))
             s.add(Transcript(case_id=case_id, session_id=session_id, filename="t.txt",

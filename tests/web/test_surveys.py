@@ -39,15 +39,15 @@ def test_submission_stores_scores_and_consumes_the_link(db: Database,
                                                         people: dict[str, Actor]) -> None:
     case_id, token = _link(db, people["dana"])
     with db.write() as s:
-        form = surveys.open_link(s, token)
+        surveys.open_link(s, token)
     with db.write() as s:
-        response = surveys.submit(s, form, {k: str(v) for k, v in ALL_FOUR.items()})
+        response = surveys.submit(s, token, {k: str(v) for k, v in ALL_FOUR.items()})
         assert response.total == 48.0
     with db.read() as s:
         (link,) = surveys.links(s, case_id)
         assert surveys.link_state(link) == "used"
     with db.write() as s, pytest.raises(AuthError, match="already been used"):
-        surveys.submit(s, form, ALL_FOUR)
+        surveys.submit(s, token, ALL_FOUR)
     with db.write() as s, pytest.raises(AuthError, match="already been used"):
         surveys.open_link(s, token)
 
@@ -62,12 +62,12 @@ def test_revoked_link_is_refused_even_with_an_open_form(db: Database,
                                                          people: dict[str, Actor]) -> None:
     case_id, token = _link(db, people["dana"])
     with db.write() as s:
-        form = surveys.open_link(s, token)
+        surveys.open_link(s, token)
     with db.write() as s:
         (link,) = surveys.links(s, case_id)
         surveys.revoke_link(s, people["dana"], case_id, link.id)
     with db.write() as s, pytest.raises(AuthError, match="withdrawn"):
-        surveys.submit(s, form, ALL_FOUR)
+        surveys.submit(s, token, ALL_FOUR)
 
 
 def test_unknown_token_is_refused(db: Database, people: dict[str, Actor]) -> None:
@@ -79,9 +79,9 @@ def test_bad_answer_stores_nothing_and_keeps_the_link(db: Database,
                                                       people: dict[str, Actor]) -> None:
     case_id, token = _link(db, people["dana"])
     with db.write() as s:
-        form = surveys.open_link(s, token)
+        surveys.open_link(s, token)
     with db.write() as s, pytest.raises(ScoringError, match="out of range"):
-        surveys.submit(s, form, {**ALL_FOUR, "b1": "9"})
+        surveys.submit(s, token, {**ALL_FOUR, "b1": "9"})
     with db.read() as s:
         assert surveys.responses(s, case_id) == []
         assert surveys.link_state(surveys.links(s, case_id)[0]) == "open"
@@ -94,13 +94,13 @@ def test_two_concurrent_submissions_store_one_response(sqlite_db: Database,
     people = add_people(sqlite_db, password_hash)
     case_id, token = _link(sqlite_db, people["dana"])
     with sqlite_db.write() as s:
-        form = surveys.open_link(s, token)
+        surveys.open_link(s, token)
     outcomes: list[str] = []
 
     def attempt() -> None:
         try:
             with sqlite_db.write() as s:
-                surveys.submit(s, form, ALL_FOUR)
+                surveys.submit(s, token, ALL_FOUR)
             outcomes.append("stored")
         except AuthError:
             outcomes.append("refused")

@@ -167,10 +167,7 @@ class Session(Base):
 
 
 class SurveyLink(Base):
-    """A one-time survey link. Only the SHA-256 of the 256-bit token is stored.
-
-    ``form_hash`` is the hash of the short-lived cookie the token is swapped for.
-    """
+    """A one-time survey link. Only the SHA-256 of the 256-bit token is stored."""
 
     __tablename__ = "survey_links"
 
@@ -181,8 +178,6 @@ class SurveyLink(Base):
     rater: Mapped[str] = mapped_column(String(20))
     instrument_id: Mapped[str] = mapped_column(String(60))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    form_hash: Mapped[str | None] = mapped_column(String(64), unique=True, default=None)
-    form_expires_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     expires_at: Mapped[dt.datetime] = mapped_column()
@@ -213,7 +208,10 @@ class Response(Base):
 
 
 class AlertEvent(Base):
-    """One alert status change (open, acknowledged, resolved, reopened), appended."""
+    """One alert status change (open, acknowledge, resolve, reopen), appended.
+
+    Mirrors :class:`alliance.monitoring.AlertEvent`; ``seq`` is the row order per alert.
+    """
 
     __tablename__ = "alert_events"
 
@@ -221,6 +219,8 @@ class AlertEvent(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     alert_id: Mapped[str] = mapped_column(String(80))
     action: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), server_default="", default="")
+    evidence_session: Mapped[int | None] = mapped_column(Integer, default=None)
     severity: Mapped[str] = mapped_column(String(10), default="")
     headline: Mapped[str] = mapped_column(Text, default="")
     note: Mapped[str] = mapped_column(Text, default="")

@@ -4,10 +4,9 @@ Life of a link (issue 5, feature 3):
 
 1. :func:`create_link` draws a 256-bit token, stores only its SHA-256, and an expiry
    (7 days by default). The clinician hands the URL (or its QR code) to the rater.
-2. :func:`open_link` checks the token and swaps it for a second random token, the *form
-   token*, valid for :data:`FORM_TTL`; the web layer puts it in a short-lived cookie and
-   redirects to a URL without the link token, so the token leaves the address bar and the
-   history.
+2. :func:`open_link` checks the token; the web layer moves it from the URL into a
+   short-lived cookie (:data:`FORM_TTL`) and redirects to a URL without it, so the token
+   leaves the address bar, the history and any referer.
 3. :func:`submit` stores the answers and consumes the link **in the same transaction**:
    a conditional UPDATE (``used_at IS NULL AND revoked_at IS NULL``) that must touch
    exactly one row, so two concurrent submissions cannot both succeed.
@@ -128,37 +127,19 @@ def _live(link: SurveyLink | None, now: dt.datetime) -> SurveyLink:
     return link
 
 
-def open_link(db: DbSession, token: str, *, now: dt.datetime | None = None) -> str:
-    """Swap a link token for a fresh form token (returned; stored hashed).
+def open_link(db: DbSession, token: str, *, now: dt.datetime | None = None) -> SurveyLink:
+    """The live link behind ``token``, or :class:`AuthError` saying why it cannot be used.
 
-    One conditional UPDATE does the check and the swap (the hot path of every client);
-    only when it touches no row is the link read to say why it is refused. Opening a link
-    reads no health data, so it is not audited; the submission is.
+    Opening writes nothing: the web layer moves the token from the URL into a short-lived
+    cookie and redirects, so the hot path of every client costs one read, and the single
+    write of a survey is the submission.
     """
     now = now or utcnow()
-    form = new_token()
-    swapped = db.execute(
-        update(SurveyLink)
-        .where(SurveyLink.token_hash == token_hash(token), SurveyLink.used_at.is_(None),
-               SurveyLink.revoked_at.is_(None), SurveyLink.expires_at > now)
-        .values(form_hash=token_hash(form), form_expires_at=now + FORM_TTL)
-        .execution_options(synchronize_session=False))
-    if swapped.rowcount != 1:  # type: ignore[attr-defined]
-        _live(db.scalars(select(SurveyLink).where(
-            SurveyLink.token_hash == token_hash(token))).first(), now)
-        raise AuthError("This link cannot be used now.")  # pragma: no cover - a race
-    return form
+    return _live(db.scalars(select(SurveyLink).where(
+        SurveyLink.token_hash == token_hash(token))).first(), now)
 
 
-def form_link(db: DbSession, form_token: str, *, now: dt.datetime | None = None) -> SurveyLink:
-    """The live link behind a form cookie."""
-    now = now or utcnow()
-    link = db.scalars(select(SurveyLink).where(
-        SurveyLink.form_hash == token_hash(form_token))).first()
-    if link is not None and link.used_at is None and (
-            link.form_expires_at is None or _aware(link.form_expires_at) <= now):
-        raise AuthError("This page has timed out. Please open the link you were sent again.")
-    return _live(link, now)
+form_link = open_link  # the form page and the submission find the link the same way
 
 
 def _scored(inst: Instrument, answers: Mapping[str, Any]) -> tuple[dict[str, float | None],
@@ -175,11 +156,11 @@ def _scored(inst: Instrument, answers: Mapping[str, Any]) -> tuple[dict[str, flo
     return clean, scores, score.total.raw
 
 
-def submit(db: DbSession, form_token: str, answers: Mapping[str, Any], *,
+def submit(db: DbSession, token: str, answers: Mapping[str, Any], *,
            now: dt.datetime | None = None) -> Response:
     """Store the answers and consume the link atomically; raises if already used."""
     now = now or utcnow()
-    link = form_link(db, form_token, now=now)
+    link = open_link(db, token, now=now)
     clean, scores, total = _scored(_instrument(link.instrument_id), answers)
     consumed = db.execute(
         update(SurveyLink)

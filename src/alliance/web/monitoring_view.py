@@ -10,6 +10,7 @@ changed (a fingerprint of its row counts and newest ids), which keeps the caselo
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -23,6 +24,7 @@ from alliance.errors import AllianceError
 from alliance.store import alerts
 from alliance.store.models import AlertEvent, Case, Member, Response, Session, Transcript
 
+log = logging.getLogger("alliance.web")
 SEVERITY_RANK = {"act": 3, "watch": 2, "info": 1}
 
 
@@ -134,14 +136,35 @@ def _fingerprints(db: DbSession, ids: Sequence[int]) -> dict[int, tuple[Any, ...
 
 def _run(monitoring: Any, entries: Iterable[dict[str, Any]]) -> dict[str, tuple[
         dict[str, Any] | None, str]]:
+    """Parse each case on its own (one bad case must not hide the others), then monitor the
+    parsed ones together through the library's batch path."""
     out: dict[str, tuple[dict[str, Any] | None, str]] = {}
-    policy = monitoring.default_policy()
+    parsed = []
     for entry in entries:
         try:
-            parsed = monitoring.parse_cases({"cases": [entry]})
-            out[entry["id"]] = (monitoring.monitor_case(parsed[0], policy).to_dict(), "")
+            parsed.extend(monitoring.parse_cases({"cases": [entry]}))
         except AllianceError as exc:
             out[entry["id"]] = (None, str(exc))
+    policy = monitoring.default_policy()
+    try:
+        reports = monitoring.monitor_cases(parsed, policy)
+    except Exception:  # one case tripped the batch: monitor one by one to isolate it
+        reports = []
+        for case in parsed:
+            try:
+                reports.append(monitoring.monitor_case(case, policy))
+            except AllianceError as exc:
+                out[case.id] = (None, str(exc))
+            except Exception as exc:  # a library bug must not take the case page down
+                log.exception("monitoring failed for case %s", case.id)
+                out[case.id] = (None, f"monitoring could not assess this case "
+                                f"({type(exc).__name__}); the data are shown unassessed")
+    for report in reports:
+        data = report.to_dict()
+        if report.alert is not None:
+            data["alert"]["id"] = report.alert.id
+            data["alert"]["latest_session"] = report.alert.latest_session
+        out[str(data["id"])] = (data, "")
     return out
 
 
@@ -201,6 +224,6 @@ def monitor_cases(db: DbSession, cases: Sequence[Case]) -> dict[int, CaseMonitor
         alert_id = _alert_id(c.id, alert) if alert else None
         own = [e for e in histories[c.id] if e.alert_id == alert_id]
         out[c.id] = CaseMonitor(c.id, True, report, alert, alert_id,
-                                alerts.status(own) if alert else None,
-                                histories[c.id], error)
+                                alerts.status(own, alert.get("latest_session"))
+                                if alert else None, histories[c.id], error)
     return out

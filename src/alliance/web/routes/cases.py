@@ -124,7 +124,7 @@ def case_page(request: Request, visit: Auth, case_id: int) -> HTMLResponse:
             can_edit=visit.actor.writes_cases and case.clinician_id == visit.actor.id,
             instruments=_instrument_choices(), catalog=builtin_catalog(),
             attendance=ATTENDANCE, homework=HOMEWORK, cues=cases.NORMATIVE_CUES,
-            transitions=alerts.TRANSITIONS)
+            )
     return render(request, "case.html", **context)
 
 
@@ -227,7 +227,8 @@ async def alert_action(request: Request, visit: Auth, case_id: int, alert_id: st
             alerts.transition(s, visit.actor, case_id, alert_id, str(form.get("action")),
                               note=forms.text(form, "note"),
                               severity=str((alert or {}).get("severity") or ""),
-                              headline=str((alert or {}).get("headline") or ""))
+                              headline=str((alert or {}).get("headline") or ""),
+                              latest_session=(alert or {}).get("latest_session"))
 
     await run_in_threadpool(work)
     return _to_case(case_id, "#alert")

@@ -1,25 +1,29 @@
 """Survey links (issued by clinicians), the client's form, and paper entry.
 
-The public side is three steps: ``GET /s/{token}`` swaps the link token for a short-lived
-cookie and redirects to ``/survey`` (so the token leaves the address bar and history);
+The public side is three steps: ``GET /s/{token}`` moves the link token into a short-lived
+``__Host-`` cookie and redirects to ``/survey`` (so it leaves the address bar and history);
 ``GET /survey`` shows the form; ``POST /survey`` stores the answers, consuming the link in
 the same transaction, and redirects to a receipt.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from functools import lru_cache
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 
 from alliance.errors import AuthError, ScoringError, StoreError
 from alliance.instruments import Instrument, get_instrument
 from alliance.store import cases, surveys
 from alliance.store.actors import get_case
+from alliance.store.models import utcnow
 from alliance.web import forms
-from alliance.web.app import render
+from alliance.web.app import render, templates
 from alliance.web.routes.cases import read_form
 from alliance.web.security import (
     SURVEY_COOKIE,
@@ -78,6 +82,16 @@ async def revoke_link(request: Request, visit: Auth, case_id: int, link_id: int)
     return RedirectResponse(f"/cases/{case_id}#links", status_code=303)
 
 
+@lru_cache(maxsize=64)
+def blank_form(instrument_id: str, version: str, rater: str) -> Markup:
+    """The items of an unanswered form, rendered once per instrument version and rater:
+    every client gets the same markup, and rendering it is most of the form page's cost."""
+    inst = get_instrument(instrument_id)
+    html = templates.env.get_template("_items.html").render(items=_items(inst, rater),
+                                                            answers={})
+    return Markup(html)
+
+
 def _items(inst: Instrument, rater: str) -> list[dict[str, Any]]:
     out = []
     for item in inst.items:
@@ -133,15 +147,18 @@ def _message(request: Request, title: str, message: str, status: int) -> HTMLRes
 
 @router.get("/s/{token}")
 def open_link(request: Request, token: str) -> Response:
+    now = utcnow()
     try:
-        with request.app.state.db.write() as s:
-            form_token = surveys.open_link(s, token)
+        with request.app.state.db.read() as s:
+            link = surveys.open_link(s, token, now=now)
     except AuthError as exc:
         return _message(request, "Link not usable", str(exc),
                         410 if exc.context.get("state") else 404)
+    remaining = min(surveys.FORM_TTL, link.expires_at.replace(tzinfo=dt.UTC) - now
+                    if link.expires_at.tzinfo is None else link.expires_at - now)
     response = RedirectResponse("/survey", status_code=303)
-    response.set_cookie(SURVEY_COOKIE, form_token,
-                        **cookie_options(max_age=int(surveys.FORM_TTL.total_seconds())))
+    response.set_cookie(SURVEY_COOKIE, token,
+                        **cookie_options(max_age=max(1, int(remaining.total_seconds()))))
     return response
 
 
@@ -157,7 +174,8 @@ def survey_form(request: Request) -> HTMLResponse:
     except AuthError as exc:
         return _message(request, "Link not usable", str(exc), 410)
     inst = get_instrument(link.instrument_id)
-    return render(request, "survey.html", inst=inst, items=_items(inst, link.rater),
+    return render(request, "survey.html", inst=inst,
+                  items_html=blank_form(inst.id, inst.version, link.rater),
                   instructions=inst.instructions.get(link.rater)
                   or inst.instructions.get("client", ""),
                   csrf=survey_csrf(form_token), error="", answers={})

@@ -160,8 +160,6 @@ def upgrade() -> None:
     sa.Column('rater', sa.String(length=20), nullable=False),
     sa.Column('instrument_id', sa.String(length=60), nullable=False),
     sa.Column('token_hash', sa.String(length=64), nullable=False),
-    sa.Column('form_hash', sa.String(length=64), nullable=True),
-    sa.Column('form_expires_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('created_by', sa.Integer(), nullable=False),
     sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
@@ -172,7 +170,6 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['member_id'], ['members.id'], name=op.f('fk_survey_links_member_id_members'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['session_id'], ['sessions.id'], name=op.f('fk_survey_links_session_id_sessions'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_survey_links')),
-    sa.UniqueConstraint('form_hash', name=op.f('uq_survey_links_form_hash')),
     sa.UniqueConstraint('token_hash', name=op.f('uq_survey_links_token_hash'))
     )
     with op.batch_alter_table('survey_links', schema=None) as batch_op:
