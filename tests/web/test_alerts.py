@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from tests.web.conftest import Web, make_case, plant_drop
 
 from alliance.errors import AlertStateError, PermissionDenied
 from alliance.store import alerts
 from alliance.store.actors import get_case
 from alliance.web.monitoring_view import case_file_entry, monitor_cases
-from tests.web.conftest import Web, make_case, plant_drop
 
 
 def _monitor(web: Web, case_id: int):  # type: ignore[no-untyped-def]

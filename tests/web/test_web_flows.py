@@ -193,3 +193,30 @@ def test_admin_filters_the_audit_log(web: Web) -> None:
 def test_malformed_or_missing_case_is_404_not_a_traceback(web: Web, path: str) -> None:
     r = web.session_for("dana").get(path)
     assert r.status_code in (400, 404) and "Traceback" not in r.text
+
+
+def test_worker_codes_an_upload_with_the_rules_only_coder(web: Web) -> None:
+    client = web.session_for("dana")
+    case_id, (session_id,) = make_case(web, web.people["dana"])
+    text_ = (b"T: Where would you like to start today?\nC: I don't know. Nothing happened.\n"
+             b"C: Can we talk about something else? This isn't helping anyway.\n")
+    client.post(f"/cases/{case_id}/transcripts", data={"csrf": client.csrf,  # type: ignore[attr-defined]
+                                                       "session_id": session_id},
+                files={"file": ("s1.txt", text_, "text/plain")})
+    assert TranscriptWorker(web.db, web.box).run_once() is True
+    with web.db.read() as s:
+        row = s.scalars(select(Transcript)).one()
+    assert row.status == "done", row.error
+    assert row.summary is not None and row.summary["confrontation"] >= 1
+    page = client.get(f"/cases/{case_id}/transcripts/{row.id}").text
+    assert "confrontation." in page and "isn&#39;t helping anyway" in page
+
+
+def test_case_page_names_members_not_case_file_ids(web: Web) -> None:
+    from tests.web.conftest import plant_drop
+
+    case_id, _ = make_case(web, web.people["dana"], members=("Robin",))
+    plant_drop(web.db, web.people["dana"], case_id)
+    page = web.session_for("dana").get("/dashboard").text
+    assert "Robin" in page
+    assert not any(f"m{n} " in page or f"m{n}:" in page for n in range(1, 5))

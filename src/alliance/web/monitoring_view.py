@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import threading
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -85,6 +86,20 @@ def case_file_entry(case: Case, members: Sequence[Member], sessions: Sequence[Se
             row["transcript_summary"] = summaries[s.id]
         entry["sessions"].append(row)
     return entry
+
+
+_MEMBER_REF = re.compile(r"\bm(\d+)\b")
+
+
+def humanise(value: Any, names: dict[int, str]) -> Any:
+    """Replace case-file member ids (``m17``) with the members' labels in every string."""
+    if isinstance(value, str):
+        return _MEMBER_REF.sub(lambda m: names.get(int(m.group(1)), m.group(0)), value)
+    if isinstance(value, list):
+        return [humanise(v, names) for v in value]
+    if isinstance(value, dict):
+        return {k: humanise(v, names) for k, v in value.items()}
+    return value
 
 
 def _alert_id(case_id: int, alert: dict[str, Any]) -> str:
@@ -205,8 +220,14 @@ def monitor_cases(db: DbSession, cases: Sequence[Case]) -> dict[int, CaseMonitor
                 summaries[t.case_id][t.session_id] = dict(t.summary)
         entries = [case_file_entry(c, mem[c.id], ses[c.id], res[c.id], summaries[c.id])
                    for c in stale]
-        for key, value in _run(monitoring, entries).items():
+        for key, (report, error) in _run(monitoring, entries).items():
             cid = int(key)
+            if report is not None:
+                alert_id = (report.get("alert") or {}).get("id")
+                report = humanise(report, {m.id: m.label for m in mem[cid]})
+                if alert_id:
+                    report["alert"]["id"] = alert_id
+            value = (report, error)
             results[cid] = value
             _CACHE.put((url, cid), fps[cid], *value)
     histories: dict[int, list[AlertEvent]] = defaultdict(list)

@@ -7,6 +7,7 @@ monitoring case file takes (``transcript_summary``). Only counts leave the encry
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from alliance.errors import CodingError
@@ -14,17 +15,24 @@ from alliance.errors import CodingError
 REPORT_SCHEMA = "alliance.transcript-report/1"
 
 
+@lru_cache(maxsize=1)
+def _coder() -> Any:
+    from alliance.coding.coder import load_coder
+
+    return load_coder(rules_only=True)
+
+
 def analyse(data: bytes, filename: str) -> dict[str, Any]:
     """Parse and code one transcript with the rules-only coder (no torch in the server)."""
     try:
-        from alliance.coding import analyse_transcript
-        from alliance.transcripts import parse_transcript  # type: ignore[attr-defined]
+        from alliance.coding.report import build_report
+        from alliance.transcripts import parse_transcript
     except ImportError:
         raise CodingError("transcript analysis is not installed in this build of alliance; "
                           "the transcript is stored (encrypted) and can be analysed "
                           "later") from None
     transcript = parse_transcript(data, filename)
-    report: dict[str, Any] = analyse_transcript(transcript, rules_only=True)
+    report: dict[str, Any] = build_report(_coder().code(transcript))
     if report.get("schema") != REPORT_SCHEMA:
         raise CodingError(f"the coder returned a report of schema {report.get('schema')!r}, "
                           f"expected {REPORT_SCHEMA}")
