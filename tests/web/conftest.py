@@ -198,3 +198,9 @@ def plant_drop(db: Database, actor: Actor, case_id: int, *, high: int = 4, low: 
             answers = {k: (6 - level if k.endswith("3") else level) for k in ALL_FOUR}
             surveys.enter_paper(s, actor, case_id, session.id, instrument_id="alliance-12",
                                 rater="client", member_id=member.id, answers=answers)
+
+
+@pytest.fixture
+def web_any(db: Database, people: dict[str, Actor], box: Box) -> Web:
+    """The app on SQLite, then on PostgreSQL."""
+    return Web(db, people, box)

@@ -46,7 +46,8 @@ def test_planted_drop_opens_an_alert_at_the_top_of_the_caseload(web: Web) -> Non
     assert "Repair steps" in case_page and "Acknowledge" in case_page
 
 
-def test_acknowledge_then_resolve_with_note_keeps_the_history(web: Web) -> None:
+def test_acknowledge_then_resolve_with_note_keeps_the_history(web_any: Web) -> None:
+    web = web_any
     case_id, _ = make_case(web, web.people["dana"])
     plant_drop(web.db, web.people["dana"], case_id)
     alert_id = _monitor(web, case_id).alert_id

@@ -71,7 +71,8 @@ def test_state_change_without_csrf_token_is_refused(web: Web) -> None:
         assert len(cases.sessions(s, case_id)) == 1
 
 
-def test_survey_link_swaps_token_for_cookie_and_accepts_one_submission(web: Web) -> None:
+def test_survey_link_swaps_token_for_cookie_and_accepts_one_submission(web_any: Web) -> None:
+    web = web_any
     dana = web.session_for("dana")
     case_id, (session_id,) = make_case(web, web.people["dana"])
     with web.db.read() as s:
