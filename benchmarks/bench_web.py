@@ -3,8 +3,9 @@
 1. Seeds a temporary SQLite clinic: 4 clinicians x 25 cases x 100 sessions, and one
    one-time survey link per session (10,000 links).
 2. Starts ``uvicorn`` in a separate process on 127.0.0.1 (one worker).
-3. 100 simulated clients (asyncio + httpx) each work through 100 links as a phone would:
-   open the link (token swapped for a cookie, redirect), load the form, submit, on an
+3. 100 simulated clients (asyncio, a minimal keep-alive HTTP/1.1 client) each work
+   through 100 links as a phone would: open the link (token moved into a cookie,
+   redirect), load the form, submit, on an
    open-loop schedule that offers ``--rate`` submissions per second in all (60). The
    submission (POST) latency is recorded; every acknowledged submission (303 to the
    receipt) is afterwards checked to be stored in the database.
@@ -99,60 +100,132 @@ def seed(db: Database, n_links: int) -> tuple[list[str], str]:
     return tokens[:n_links], login.token
 
 
-def cookie_from(response: httpx.Response, name: str) -> str:
-    for header in response.headers.get_list("set-cookie"):
-        if header.startswith(name + "="):
-            return header.split(";", 1)[0].split("=", 1)[1]
-    raise RuntimeError(f"no {name} cookie in {response.status_code} response")
+class Connection:
+    """A minimal keep-alive HTTP/1.1 client on asyncio streams.
+
+    The load generator shares the machine's cores with the server; httpx costs a few
+    milliseconds of CPU per request, this a fraction of one, so the figures describe the
+    server rather than the client. It handles exactly what this app sends: responses with
+    ``Content-Length``.
+    """
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def _open(self) -> None:
+        self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+    async def request(self, method: str, path: str, headers: dict[str, str] | None = None,
+                      body: bytes = b"") -> tuple[int, list[tuple[str, str]], bytes]:
+        for attempt in (1, 2):
+            if self.writer is None:
+                await self._open()
+            assert self.reader is not None and self.writer is not None
+            head = [f"{method} {path} HTTP/1.1", f"host: {self.host}:{self.port}",
+                    f"content-length: {len(body)}"]
+            head += [f"{k}: {v}" for k, v in (headers or {}).items()]
+            self.writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + body)
+            try:
+                await self.writer.drain()
+                status_line = await self.reader.readline()
+                if not status_line:
+                    raise ConnectionResetError("closed by server")
+            except (ConnectionError, OSError):
+                self.writer = None  # the server closed an idle keep-alive connection
+                if attempt == 2:
+                    raise
+                continue
+            status = int(status_line.split()[1])
+            fields: list[tuple[str, str]] = []
+            while True:
+                line = await self.reader.readline()
+                if line in (b"\r\n", b""):
+                    break
+                name, _, value = line.decode("latin-1").partition(":")
+                fields.append((name.strip().lower(), value.strip()))
+            length = int(next((v for k, v in fields if k == "content-length"), "0"))
+            payload = await self.reader.readexactly(length) if length else b""
+            if any(k == "connection" and v.lower() == "close" for k, v in fields):
+                self.writer = None
+            return status, fields, payload
+        raise RuntimeError("unreachable")
 
 
-async def client_run(base: str, tokens: list[str], lat: list[float], acked: list[str],
-                     errors: list[str], *, start: float, interval: float) -> None:
+def cookie_from(fields: list[tuple[str, str]], name: str) -> str:
+    for key, value in fields:
+        if key == "set-cookie" and value.startswith(name + "="):
+            return value.split(";", 1)[0].split("=", 1)[1]
+    raise RuntimeError(f"no {name} cookie in the response")
+
+
+def header(fields: list[tuple[str, str]], name: str) -> str:
+    return next((v for k, v in fields if k == name), "")
+
+
+async def client_run(host: str, port: int, tokens: list[str], lat: list[float],
+                     acked: list[str], errors: list[str], *, start: float,
+                     interval: float) -> None:
     """One phone after another: submission k of this client is due at start + k*interval
     (an open-loop schedule, so a slow server shows up as latency, not as a slower load)."""
     import hashlib
+    from urllib.parse import urlencode
 
     loop = asyncio.get_running_loop()
-    async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+    conn = Connection(host, port)
+    try:
         for k, token in enumerate(tokens):
             delay = start + k * interval - loop.time()
             if delay > 0:
                 await asyncio.sleep(delay)
             try:
-                r = await http.get(f"/s/{token}")
-                if r.status_code != 303:
-                    errors.append(f"open {r.status_code}")
+                status, fields, _ = await conn.request("GET", f"/s/{token}")
+                if status != 303:
+                    errors.append(f"open {status}")
                     continue
-                form_cookie = cookie_from(r, "__Host-alliance-survey")
-                headers = {"cookie": f"__Host-alliance-survey={form_cookie}"}
-                page = await http.get("/survey", headers=headers)
-                if page.status_code != 200:
-                    errors.append(f"form {page.status_code}")
+                form_cookie = cookie_from(fields, "__Host-alliance-survey")
+                cookie = {"cookie": f"__Host-alliance-survey={form_cookie}"}
+                status, _, page = await conn.request("GET", "/survey", cookie)
+                if status != 200:
+                    errors.append(f"form {status}")
                     continue
                 csrf = hashlib.sha256(b"alliance-survey-csrf:" + form_cookie.encode()).hexdigest()
-                assert csrf in page.text
-                data = {"csrf": csrf, **{f"item_{k}": v for k, v in ANSWERS.items()}}
+                assert csrf.encode() in page
+                body = urlencode({"csrf": csrf,
+                                  **{f"item_{k}": v for k, v in ANSWERS.items()}}).encode()
                 t0 = time.perf_counter()
-                r = await http.post("/survey", data=data, headers=headers)
+                status, fields, _ = await conn.request(
+                    "POST", "/survey",
+                    {**cookie, "content-type": "application/x-www-form-urlencoded"}, body)
                 lat.append(time.perf_counter() - t0)
-                if r.status_code == 303 and r.headers["location"] == "/survey/thanks":
+                if status == 303 and header(fields, "location") == "/survey/thanks":
                     acked.append(token)
                 else:
-                    errors.append(f"submit {r.status_code}")
-            except httpx.HTTPError as exc:
+                    errors.append(f"submit {status}")
+            except (OSError, asyncio.IncompleteReadError) as exc:
                 errors.append(type(exc).__name__)
+    finally:
+        await conn.close()
 
 
-async def dashboard_run(base: str, session_token: str, n: int, lat: list[float],
+async def dashboard_run(host: str, port: int, session_token: str, n: int, lat: list[float],
                         errors: list[str]) -> None:
     headers = {"cookie": f"__Host-alliance-session={session_token}"}
-    async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+    conn = Connection(host, port)
+    try:
         for _ in range(n):
             t0 = time.perf_counter()
-            r = await http.get("/dashboard", headers=headers)
+            status, _, _ = await conn.request("GET", "/dashboard", headers)
             lat.append(time.perf_counter() - t0)
-            if r.status_code != 200:
-                errors.append(f"dashboard {r.status_code}")
+            if status != 200:
+                errors.append(f"dashboard {status}")
+    finally:
+        await conn.close()
 
 
 def cpu_seconds(pid: int) -> float:
@@ -209,8 +282,9 @@ def main() -> int:
             # 100 clients share the target rate; client i starts i/rate seconds in
             interval = args.clients / args.rate
             t_start = asyncio.get_running_loop().time()
-            await asyncio.gather(*(client_run(base, tokens[i * per:(i + 1) * per], lat, acked,
-                                              errors, start=t_start + i / args.rate,
+            await asyncio.gather(*(client_run("127.0.0.1", port, tokens[i * per:(i + 1) * per],
+                                              lat, acked, errors,
+                                              start=t_start + i / args.rate,
                                               interval=interval)
                                    for i in range(args.clients)))
 
@@ -240,7 +314,8 @@ def main() -> int:
 
         async def dash() -> None:
             k = args.dashboard_requests // args.dashboard_clients
-            await asyncio.gather(*(dashboard_run(base, session_token, k, dlat, derr)
+            await asyncio.gather(*(dashboard_run("127.0.0.1", port, session_token, k, dlat,
+                                                 derr)
                                    for _ in range(args.dashboard_clients)))
 
         with db.read() as s:

@@ -188,6 +188,8 @@ def demo(database_url: str | None, password: str | None, host: str, port: int,
     else:
         click.echo("the database already holds accounts; serving it unchanged")
     click.echo(f"database: {url}")
+    if os.environ.get(KEY_FILE_ENV):
+        click.echo(f"transcript key file: {os.environ[KEY_FILE_ENV]}")
     click.echo(f"address:  http://{host}:{port}/")
     click.echo(f"logins (password {password!r}):")
     for email, _, role in ACCOUNTS:

@@ -171,7 +171,7 @@ def _run(monitoring: Any, entries: Iterable[dict[str, Any]]) -> dict[str, tuple[
             except AllianceError as exc:
                 out[case.id] = (None, str(exc))
             except Exception as exc:  # a library bug must not take the case page down
-                log.exception("monitoring failed for case %s", case.id)
+                log.warning("monitoring failed for case %s: %r", case.id, exc)
                 out[case.id] = (None, f"monitoring could not assess this case "
                                 f"({type(exc).__name__}); the data are shown unassessed")
     for report in reports:
