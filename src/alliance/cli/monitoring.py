@@ -1,9 +1,142 @@
-"""CLI commands for monitoring (filled in by its issue)."""
+"""CLI commands for monitoring: ``monitor``, ``plot`` and ``examples synthetic``."""
 
 from __future__ import annotations
+
+import json
+from pathlib import Path
 
 import click
 
 
+@click.command("monitor")
+@click.argument("casefile", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--policy", "policy_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Policy YAML overriding the default thresholds.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="A readable summary, or JSON for other programs.")
+@click.option("--no-info", is_flag=True, help="Text format: hide info-level signals.")
+def monitor_command(casefile: Path, policy_file: Path | None, fmt: str, no_info: bool) -> None:
+    """Find ruptures, strain and early warnings in a case file; suggest repair steps.
+
+    \b
+    Example:
+      alliance monitor examples/cases/example.json
+      alliance monitor cases.json --policy clinic-policy.yaml --format json > report.json
+    """
+    from alliance.interop.casefiles import load_case_file, load_policy_file
+    from alliance.monitoring import default_policy, monitor_cases
+
+    policy = load_policy_file(policy_file) if policy_file else default_policy()
+    cases = load_case_file(casefile)
+    reports = monitor_cases(cases, policy)
+    if fmt == "json":
+        click.echo(json.dumps({"cases": [r.to_dict() for r in reports]}, indent=2,
+                              ensure_ascii=False))
+        return
+    from rich.console import Console
+
+    from alliance.monitoring.summary import print_reports
+
+    print_reports(reports, Console(), show_info=not no_info)
+
+
+@click.command("plot")
+@click.argument("casefile", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--case", "case_id", required=True, help="Id of the case to chart.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Output file: .html (self-contained) or .png. Default: <case>.html.")
+@click.option("--policy", "policy_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Policy YAML overriding the default thresholds.")
+def plot_command(casefile: Path, case_id: str, out: Path | None,
+                 policy_file: Path | None) -> None:
+    """Chart a case's alliance trajectory with ruptures, repairs and attendance.
+
+    \b
+    Example:
+      alliance plot examples/cases/example.json --case c1 --out c1.html
+    """
+    from alliance.errors import CaseFileError, ConfigError
+    from alliance.interop.casefiles import load_case_file, load_policy_file
+    from alliance.monitoring import default_policy, monitor_case
+    from alliance.monitoring.plot import trajectory_figure
+
+    out = out or Path(f"{case_id}.html")
+    suffix = out.suffix.lower()
+    if suffix not in (".html", ".png"):
+        raise ConfigError(f"{out}: the chart can be written as .html or .png, not "
+                          f"{suffix or 'a file without a suffix'}")
+    if suffix == ".png":
+        _check_png_export()
+    policy = load_policy_file(policy_file) if policy_file else default_policy()
+    cases = {c.id: c for c in load_case_file(casefile)}
+    if case_id not in cases:
+        known = ", ".join(list(cases)[:10]) + (" ..." if len(cases) > 10 else "")
+        raise CaseFileError(f"{casefile}: no case {case_id!r}; cases: {known or 'none'}")
+    case = cases[case_id]
+    fig = trajectory_figure(case, monitor_case(case, policy), policy)
+    if suffix == ".html":
+        fig.write_html(out, include_plotlyjs=True, full_html=True)
+    else:  # pragma: no cover - needs kaleido and a browser, absent on the build machines
+        fig.write_image(out)
+    click.echo(f"wrote {out}")
+
+
+def _check_png_export() -> None:
+    from alliance.errors import ConfigError
+
+    try:
+        import kaleido  # noqa: F401
+    except ImportError:
+        raise ConfigError("PNG export needs the kaleido package and a headless browser, which "
+                          "are not installed here; write an interactive chart with "
+                          "--out FILE.html instead (it works offline)") from None
+
+
+@click.group("examples")
+def examples_group() -> None:
+    """Generate example data.
+
+    \b
+    Example:
+      alliance examples synthetic --cases 50 --seed 1 --out cases.json
+    """
+
+
+@examples_group.command("synthetic")
+@click.option("--cases", "n_cases", type=click.IntRange(1, 1_000_000), default=20,
+              show_default=True, help="How many cases to generate.")
+@click.option("--seed", type=int, default=1, show_default=True,
+              help="Random seed (same seed, same file).")
+@click.option("--sessions", type=click.IntRange(2, 200), default=None,
+              help="Fix the number of scheduled sessions per case.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Case file to write (JSON).")
+@click.option("--truth", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where to write the ground truth (default: OUT with .truth.json).")
+def synthetic_command(n_cases: int, seed: int, sessions: int | None, out: Path,
+                      truth: Path | None) -> None:
+    """Write a realistic synthetic case file with planted events and their ground truth.
+
+    \b
+    Example:
+      alliance examples synthetic --cases 200 --seed 7 --out demo.json
+      alliance monitor demo.json
+    """
+    from alliance.errors import InputFileError
+    from alliance.monitoring import synthetic
+
+    data, planted = synthetic.generate(n_cases, seed, sessions=sessions)
+    truth = truth or out.with_name(out.stem + ".truth.json")
+    try:
+        out.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+        truth.write_text(json.dumps(planted, indent=1) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise InputFileError(f"cannot write {exc.filename}: {exc.strerror}") from None
+    click.echo(f"wrote {n_cases} case(s) to {out} and the planted events to {truth}")
+
+
 def register(main: click.Group) -> None:
     """Add this module's commands to ``main``."""
+    main.add_command(monitor_command)
+    main.add_command(plot_command)
+    main.add_command(examples_group)

@@ -21,6 +21,13 @@ from alliance.monitoring.alerts import (
     current_status,
     open_event,
 )
+from alliance.monitoring.batch import (
+    BatchResult,
+    CaseTables,
+    monitor_tables,
+    monitor_tables_parallel,
+    tables_from_casefile,
+)
 from alliance.monitoring.casefile import (
     Case,
     Context,
@@ -50,8 +57,10 @@ __all__ = [
     "SEVERITIES",
     "Alert",
     "AlertEvent",
+    "BatchResult",
     "Case",
     "CaseReport",
+    "CaseTables",
     "Context",
     "Episode",
     "InstrumentParams",
@@ -73,9 +82,12 @@ __all__ = [
     "load_policy_text",
     "monitor_case",
     "monitor_cases",
+    "monitor_tables",
+    "monitor_tables_parallel",
     "open_event",
     "parse_cases",
     "parse_policy",
     "repair_steps",
     "synthetic",
+    "tables_from_casefile",
 ]

@@ -4,9 +4,10 @@ Opening rule (policy ``alerts``): among the signals of the case's last ``recent_
 sessions that are not ``ambiguous``, an ``act`` signal opens an alert, or at least
 ``min_watch`` ``watch`` signals together. The alert's severity is the highest among them.
 
-Its ``id`` is derived from the case id and the earliest triggering signal (kind, session,
-member), so monitoring the same data twice gives the same id, and evidence that keeps
-accumulating on the same strain keeps the same alert.
+Its ``id`` is derived from the case id and the session where the current run of strain began
+(walking back from the earliest trigger over held sessions with watch or act signals), so
+monitoring the same data twice gives the same id, and evidence that keeps accumulating on the
+same strain keeps the same alert; strain after a quiet session is a new alert.
 
 Life cycle, kept as appended :class:`AlertEvent` rows (never updated in place)::
 
@@ -29,7 +30,7 @@ from typing import Any, Literal
 from alliance.errors import AlertStateError
 from alliance.monitoring.guidance import RepairStep, RuptureType, repair_steps
 from alliance.monitoring.policy import Policy
-from alliance.monitoring.signals import KIND_RANK, SEVERITY_RANK, Signal, Severity
+from alliance.monitoring.signals import KIND_RANK, SEVERITY_RANK, Severity, Signal
 
 AlertStatus = Literal["open", "acknowledged", "resolved"]
 Action = Literal["open", "acknowledge", "resolve", "reopen"]
@@ -68,57 +69,80 @@ def _evidence_entry(s: Signal) -> dict[str, Any]:
 
 
 def _headline(top: Signal, n_more: int) -> str:
-    ev = top.evidence
     who = top.member or "the case"
-    if top.kind == "rupture_repair":
-        text = (f"Unrepaired rupture for {who}: {ev['instrument']} still below its "
-                f"pre-drop level {ev['window']} sessions after session {ev['drop_session']}")
-    elif top.kind == "drop":
-        text = (f"Alliance drop for {who} in session {top.session} "
-                f"({ev['from_score']:g} → {ev['to_score']:g} on {ev['instrument']})")
-    elif top.kind == "low_alliance":
-        text = (f"Low alliance for {who} in session {top.session} "
-                f"({ev['score']:g}, cutoff {ev['cutoff']:g})")
-    elif top.kind == "early_warning":
-        text = f"Early alliance warning for {who} in session {top.session}"
-    elif top.kind == "split_alliance":
-        text = f"Split alliance: {who} is out of step with the others (session {top.session})"
-    elif top.kind == "hidden_rupture":
-        text = (f"Possible hidden {ev['rupture_type']} rupture in session {top.session} "
-                f"despite high ratings")
-    elif top.kind == "container_strain":
-        text = f"Strain on the frame: {', '.join(ev['patterns']).replace('_', ' ')}"
-    elif top.kind == "component_deficit":
-        text = f"Weak {ev['component']} component for {who} (session {top.session})"
-    elif top.kind == "rater_discrepancy":
-        text = f"You rate the alliance well above {who} (session {top.session})"
-    elif top.kind == "homework":
-        text = f"Homework repeatedly not done (session {top.session})"
+    s = top.session
+    kind = top.kind
+    if kind == "rupture_repair":
+        text = f"Unrepaired rupture for {who}, still below its earlier level at session {s}"
+    elif kind == "drop":
+        text = f"Alliance drop for {who} in session {s}"
+    elif kind == "low_alliance":
+        text = f"Low alliance for {who} in session {s}"
+    elif kind == "early_warning":
+        text = f"Early alliance warning for {who} in session {s}"
+    elif kind == "split_alliance":
+        text = f"Split alliance: {who} is out of step with the others (session {s})"
+    elif kind == "hidden_rupture":
+        text = f"Possible hidden {top.tag} rupture in session {s} despite high ratings"
+    elif kind == "container_strain":
+        text = f"Strain on the frame: missed, late-cancelled or late sessions (session {s})"
+    elif kind == "component_deficit":
+        text = f"Weak {top.tag} component for {who} (session {s})"
+    elif kind == "rater_discrepancy":
+        text = f"You rate the alliance well above {who} (session {s})"
+    elif kind == "homework":
+        text = f"Homework repeatedly not done (session {s})"
     else:
         text = f"Ceiling ratings from {who}: invite candid feedback"
     more = f"; {n_more} more signal{'s' if n_more != 1 else ''}" if n_more else ""
     return f"{top.severity.upper()}: {text}{more}"
 
 
-def alert_id(case_id: str, first: Signal) -> str:
-    """A stable id: a hash of the case id and the earliest triggering signal."""
-    key = f"{case_id}|{first.kind}|{first.session}|{first.member or ''}"
+def alert_id(case_id: str, since: int) -> str:
+    """A stable id: a hash of the case id and the session where the current run of strain
+    began, so the same strain keeps its alert while new evidence accumulates."""
+    key = f"{case_id}|strain since session {since}"
     return "al-" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
 
 
+def strain_start(first_trigger: int, strained: set[int], held: Sequence[int]) -> int:
+    """The first session of the unbroken run of strained sessions ending at the first
+    trigger: walking back over held sessions, a held session without a watch or act signal
+    ends the run (sessions that did not take place are stepped over)."""
+    start = first_trigger
+    for number in sorted((n for n in held if n < first_trigger), reverse=True):
+        if number not in strained:
+            break
+        start = number
+    return start
+
+
 def build_alert(case_id: str, signals: Sequence[Signal], session_numbers: Sequence[int],
-                policy: Policy) -> Alert | None:
-    """The case's alert from its signals, or ``None`` when nothing recent calls for one."""
+                policy: Policy, held: Sequence[int] | None = None) -> Alert | None:
+    """The case's alert from its signals (in report order), or ``None`` when nothing recent
+    calls for one. ``session_numbers`` are all scheduled sessions, ``held`` those that took
+    place (default: all)."""
     if not session_numbers:
         return None
+    recent_from = sorted(session_numbers)[-policy.alerts.recent_sessions]
+    ordered = sorted(signals, key=lambda s: (s.session, KIND_RANK[s.kind], s.member or ""))
+    recent = [s for s in ordered if s.session >= recent_from and not s.ambiguous]
+    strained = {s.session for s in signals if s.severity != "info" and not s.ambiguous}
+    return alert_from_recent(case_id, recent, policy, strained,
+                             session_numbers if held is None else held)
+
+
+def alert_from_recent(case_id: str, recent: Sequence[Signal], policy: Policy,
+                      strained: set[int], held: Sequence[int]) -> Alert | None:
+    """The alert from the case's recent, non-ambiguous signals in report order (see
+    :func:`build_alert`); ``strained`` are the sessions with a non-ambiguous watch or act
+    signal."""
     pol = policy.alerts
-    recent_from = sorted(session_numbers)[-pol.recent_sessions]
-    recent = [s for s in signals if s.session >= recent_from and not s.ambiguous]
     acts = [s for s in recent if s.severity == "act"]
-    watches = [s for s in recent if s.severity == "watch"]
-    if not acts and len(watches) < pol.min_watch:
+    n_watch = sum(1 for s in recent if s.severity == "watch")
+    if not acts and n_watch < pol.min_watch:
         return None
-    triggers = sorted(acts + watches, key=Signal.sort_key)
+    triggers = [s for s in recent if s.severity != "info"]     # recent is in report order
     severity: Severity = "act" if acts else "watch"
     top = max(triggers, key=lambda s: (SEVERITY_RANK[s.severity],
                                        -_HEADLINE_PRIORITY.index(s.kind), s.session,
@@ -126,14 +150,14 @@ def build_alert(case_id: str, signals: Sequence[Signal], session_numbers: Sequen
     kinds = {s.kind for s in recent}
     hidden = [s for s in recent if s.kind == "hidden_rupture"]
     rupture: RuptureType
-    if any(s.evidence["rupture_type"] == "confrontation" for s in hidden):
+    if any(s.tag == "confrontation" for s in hidden):
         rupture = "confrontation"
     elif hidden or kinds & {"container_strain", "homework", "ceiling"}:
         rupture = "withdrawal"
     else:
         rupture = "unspecified"
     deficits = [s for s in recent if s.kind == "component_deficit"]
-    component = (str(deficits[-1].evidence["component"]) if deficits else
+    component = (deficits[-1].tag if deficits else
                  "task" if "homework" in kinds else None)
     splits = [s for s in recent if s.kind == "split_alliance" and s.severity != "info"]
     steps = repair_steps(
@@ -142,7 +166,8 @@ def build_alert(case_id: str, signals: Sequence[Signal], session_numbers: Sequen
         split_member=splits[-1].member if splits else None,
         discrepancy="rater_discrepancy" in kinds, early="early_warning" in kinds,
         ceiling="ceiling" in kinds)
-    return Alert(id=alert_id(case_id, triggers[0]), case_id=case_id, severity=severity,
+    since = strain_start(triggers[0].session, strained, held)
+    return Alert(id=alert_id(case_id, since), case_id=case_id, severity=severity,
                  headline=_headline(top, len(triggers) - 1), evidence=tuple(triggers),
                  steps=tuple(steps), rupture_type=rupture, component=component)
 

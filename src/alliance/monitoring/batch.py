@@ -24,10 +24,16 @@ import numpy as np
 import pandas as pd
 
 from alliance.errors import CaseFileError
-from alliance.instruments import TOTAL, Catalog, builtin_catalog, score_table
+from alliance.instruments import TOTAL, Catalog, Instrument, builtin_catalog
+from alliance.instruments.scoring import item_matrix
 from alliance.monitoring.casefile import ATTENDANCE, HELD, HOMEWORK
-from alliance.monitoring.panel import COMPONENTS, MARKERS, Panel, component_subscales, \
-    empty_case_arrays
+from alliance.monitoring.panel import (
+    COMPONENTS,
+    MARKERS,
+    Panel,
+    component_subscales,
+    empty_case_arrays,
+)
 from alliance.monitoring.policy import Policy, default_policy
 from alliance.monitoring.report import CaseReport, reports_from_panel
 
@@ -103,9 +109,69 @@ def tables_from_casefile(data: Mapping[str, Any], catalog: Catalog | None = None
                           for c, v in t.items()}) for k, t in ratings.items()})
 
 
+def score_totals(inst: Instrument, table: pd.DataFrame
+                 ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """Total raw score, total percent of maximum and each component subscale's percent of
+    maximum for every row (NaN when invalid).
+
+    The numeric core of :func:`~alliance.instruments.score_table` without its text columns
+    (status and notes for every row cost more than the arithmetic at millions of rows). Values
+    are validated and reverse keyed by :func:`~alliance.instruments.scoring.item_matrix`; the
+    proration arithmetic follows ``score_table`` operation for operation, so the numbers are
+    identical (a test holds them to it).
+    """
+    x = item_matrix(inst, table)
+    index = {iid: j for j, iid in enumerate(inst.item_ids)}
+    rule = inst.missing
+    allowed = 0 if rule.rule == "complete" else rule.max_missing_per_subscale
+    units = ([(sub.id, sub.items) for sub in inst.subscales] if inst.subscales
+             else [(TOTAL, inst.item_ids)])
+    raw: dict[str, np.ndarray] = {}
+    for name, ids in units:
+        block = x[:, [index[i] for i in ids]]
+        present = ~np.isnan(block)
+        answered = present.sum(axis=1)
+        k = len(ids)
+        sums = np.where(present, block, 0.0).sum(axis=1)
+        invalid = (answered == 0) | (k - answered > allowed)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = sums / answered
+        value = mean * k if inst.method == "sum" else mean
+        raw[name] = np.where(invalid, np.nan, value)
+    if inst.subscales:
+        names = [sub.id for sub in inst.subscales]
+        total: Any
+        if inst.method == "sum":
+            total = sum(raw[n] for n in names)
+        else:
+            sizes = {sub.id: len(sub.items) for sub in inst.subscales}
+            total = sum(raw[n] * sizes[n] for n in names) / len(inst.items)
+        raw[TOTAL] = np.asarray(total, dtype=float)
+
+    def pom(name: str) -> np.ndarray:
+        lo, hi = inst.score_range(name)
+        return 100.0 * (raw[name] - lo) / (hi - lo)
+
+    comps = {c: pom(sub) for c, sub in component_subscales(inst).items()}
+    return raw[TOTAL], pom(TOTAL), comps
+
+
+def positions(column: pd.Series, case_index: pd.Index) -> np.ndarray:
+    """Each row's case position (-1 when unknown), looking up each run of equal ids once:
+    long tables list a case's rows together, so this costs one lookup per case, not per row."""
+    values = column.to_numpy(dtype=object)
+    n = len(values)
+    if not n:
+        return np.zeros(0, dtype=np.int64)
+    change = np.ones(n, dtype=bool)
+    change[1:] = values[1:] != values[:-1]
+    starts = np.flatnonzero(change)
+    found = case_index.get_indexer(pd.Index(values[starts]))
+    return np.repeat(found, np.diff(np.append(starts, n))).astype(np.int64)
+
+
 def _codes(values: pd.Series, allowed: tuple[str, ...], what: str) -> np.ndarray:
-    cat = pd.Categorical(values, categories=list(allowed))
-    codes = np.asarray(cat.codes)
+    codes = pd.Index(list(allowed)).get_indexer(pd.Index(values))
     if (codes < 0).any():
         bad = values[codes < 0].iloc[0]
         raise CaseFileError(f"sessions.{what}: {bad!r} is not one of {list(allowed)}")
@@ -123,7 +189,7 @@ def panel_from_tables(tables: CaseTables, policy: Policy,
     n_cases = len(case_ids)
 
     s = tables.sessions
-    s_case = case_index.get_indexer(s["case_id"])
+    s_case = positions(s["case_id"], case_index)
     if (s_case < 0).any():
         raise CaseFileError(f"sessions.case_id: {s['case_id'][s_case < 0].iloc[0]!r} is not "
                             f"in the cases table")
@@ -153,7 +219,7 @@ def panel_from_tables(tables: CaseTables, policy: Policy,
 
     members = tables.members
     member_lists: list[list[str]] = [[] for _ in range(n_cases)]
-    m_case = case_index.get_indexer(members["case_id"])
+    m_case = positions(members["case_id"], case_index)
     role_of: dict[tuple[int, str], str] = {}
     for c, mid, role in zip(m_case.tolist(), members["member"].tolist(),
                             members["role"].tolist(), strict=True):
@@ -165,8 +231,8 @@ def panel_from_tables(tables: CaseTables, policy: Policy,
         if not len(table):
             continue
         inst = catalog[inst_id]
-        scored = score_table(inst, table[list(inst.item_ids)], id_columns=[])
-        r_case = case_index.get_indexer(table["case_id"])
+        raw, pom_total, comps = score_totals(inst, table)
+        r_case = positions(table["case_id"], case_index)
         keys = r_case.astype(np.int64) * key_base + table["session"].to_numpy(dtype=np.int64)
         pos = np.searchsorted(session_keys, keys)
         pos_ok = np.minimum(pos, len(session_keys) - 1)
@@ -176,43 +242,44 @@ def panel_from_tables(tables: CaseTables, policy: Policy,
         if not np.isin(attendance[pos_ok], [ATTENDANCE.index(a) for a in HELD]).all():
             raise CaseFileError(f"ratings[{inst_id}]: a rating belongs to a session that did "
                                 f"not take place")
-        part = pd.DataFrame({"case": r_case, "rater": table["rater"].astype(str).to_numpy(),
-                             "instrument": inst_id, "col": col[pos_ok],
-                             "raw": scored[f"{TOTAL}_raw"].to_numpy(dtype=float),
-                             "pom": scored[f"{TOTAL}_pom"].to_numpy(dtype=float)})
-        subs = component_subscales(inst)
-        for comp in COMPONENTS:
-            part[comp] = (scored[f"{subs[comp]}_pom"].to_numpy(dtype=float) if comp in subs
-                          else np.nan)
-        parts.append(part[~np.isnan(part["raw"].to_numpy())])
-    if parts:
-        long = pd.concat(parts, ignore_index=True)
-    else:
-        long = pd.DataFrame({"case": np.array([], dtype=np.int64), "rater": [],
-                             "instrument": [], "col": np.array([], dtype=np.int64),
-                             "raw": [], "pom": [], **{c: [] for c in COMPONENTS}})
-    series = long[["case", "rater", "instrument"]].drop_duplicates().sort_values(
-        ["case", "rater", "instrument"], kind="stable").reset_index(drop=True)
-    series["row"] = np.arange(len(series))
-    long = long.merge(series, on=["case", "rater", "instrument"], how="left")
-    if long.duplicated(["row", "col"]).any():
+        keep = ~np.isnan(raw)
+        parts.append((inst_id, r_case[keep], table["rater"].to_numpy(dtype=object)[keep],
+                      col[pos_ok][keep], raw[keep], pom_total[keep],
+                      {c: (comps[c][keep] if c in comps else np.full(int(keep.sum()), np.nan))
+                       for c in COMPONENTS}))
+    inst_names = sorted(p[0] for p in parts)
+    all_raters = (np.concatenate([p[2] for p in parts]) if parts
+                  else np.array([], dtype=object))
+    rater_codes, rater_values = pd.factorize(all_raters.astype(str), sort=True)
+    inst_code = np.concatenate([np.full(len(p[1]), inst_names.index(p[0])) for p in parts]) \
+        if parts else np.array([], dtype=np.int64)
+    r_case_all = (np.concatenate([p[1] for p in parts]) if parts
+                  else np.array([], dtype=np.int64)).astype(np.int64)
+    cols_all = (np.concatenate([p[3] for p in parts]) if parts
+                else np.array([], dtype=np.int64)).astype(np.int64)
+    n_r, n_i = max(len(rater_values), 1), max(len(inst_names), 1)
+    series_key = (r_case_all * n_r + rater_codes) * n_i + inst_code   # sorts like the triple
+    uniq, row = np.unique(series_key, return_inverse=True)
+    n = len(uniq)
+    if len(np.unique(row * max(width, 1) + cols_all)) != len(row):
         raise CaseFileError("ratings: a rater rated the same instrument twice in one session")
-    n = len(series)
-    row = long["row"].to_numpy(dtype=np.int64)
-    cols = long["col"].to_numpy(dtype=np.int64)
     total = np.full((n, width), np.nan)
     pom = np.full((n, width), np.nan)
-    total[row, cols] = long["raw"].to_numpy(dtype=float)
-    pom[row, cols] = long["pom"].to_numpy(dtype=float)
-    comp = {}
-    for c in COMPONENTS:
+    if parts:
+        total[row, cols_all] = np.concatenate([p[4] for p in parts])
+        pom[row, cols_all] = np.concatenate([p[5] for p in parts])
+    comp: dict[str, np.ndarray] = {}
+    for comp_name in COMPONENTS:
         arr = np.full((n, width), np.nan)
-        arr[row, cols] = long[c].to_numpy(dtype=float)
-        comp[c] = arr
-    s_case_rows = series["case"].to_numpy(dtype=np.int64)
-    raters = series["rater"].to_numpy(dtype=object)
-    instruments = series["instrument"].to_numpy(dtype=object)
-    params_by_inst = {i: policy.params_for(catalog[i]) for i in tables.ratings}
+        if parts:
+            arr[row, cols_all] = np.concatenate([p[6][comp_name] for p in parts])
+        comp[comp_name] = arr
+    s_case_rows = uniq // (n_r * n_i)
+    raters = np.asarray(rater_values, dtype=object)[(uniq // n_i) % n_r] if n else \
+        np.array([], dtype=object)
+    instruments = np.array(inst_names, dtype=object)[uniq % n_i] if n else \
+        np.array([], dtype=object)
+    params_by_inst = {i: policy.params_for(catalog[i]) for i in inst_names}
     roles = np.array([role_of.get((c, r), r) for c, r in zip(s_case_rows.tolist(),
                                                             raters.tolist(), strict=True)],
                      dtype=object)
@@ -235,10 +302,153 @@ def monitor_tables(tables: CaseTables, policy: Policy | None = None,
 
 
 def tile(tables: CaseTables, times: int) -> CaseTables:
-    """``times`` copies of every case under new ids (``<id>~<k>``): a benchmark of scale."""
+    """``times`` copies of every case under new ids (``<id>.<k>``): a benchmark of scale."""
     def rename(df: pd.DataFrame) -> pd.DataFrame:
-        out = pd.concat([df.assign(case_id=df["case_id"].astype(str) + f"~{k}")
+        out = pd.concat([df.assign(case_id=df["case_id"].astype(str) + f".{k}")
                          for k in range(times)], ignore_index=True)
         return out
     return CaseTables(rename(tables.cases), rename(tables.members), rename(tables.sessions),
                       {k: rename(v) for k, v in tables.ratings.items()})
+
+
+@dataclass
+class BatchResult:
+    """Monitoring verdicts of many cases as arrays (the output of the parallel batch path).
+
+    ``signals``: one entry per signal in report order (``case`` indexes ``case_ids``);
+    ``episodes``: one per episode; ``alerts``: one per case with an alert. Evidence and
+    explanations are not carried: re-run :func:`alliance.monitoring.monitor_case` on a case to
+    read them.
+    """
+
+    case_ids: list[str]
+    signals: dict[str, np.ndarray]
+    episodes: dict[str, np.ndarray]
+    alerts: dict[str, np.ndarray]
+
+    def signal_rows(self, case_id: str) -> list[tuple[Any, ...]]:
+        c = self.case_ids.index(case_id)
+        sel = np.flatnonzero(self.signals["case"] == c)
+        return [(str(self.signals["kind"][i]), int(self.signals["session"][i]),
+                 self.signals["member"][i], str(self.signals["severity"][i])) for i in sel]
+
+    def episode_rows(self, case_id: str) -> list[tuple[Any, ...]]:
+        c = self.case_ids.index(case_id)
+        sel = np.flatnonzero(self.episodes["case"] == c)
+        e = self.episodes
+        return [(str(e["member"][i]), str(e["criterion"][i]), int(e["start"][i]),
+                 int(e["low"][i]), None if e["end"][i] < 0 else int(e["end"][i]),
+                 str(e["status"][i])) for i in sel]
+
+    def alert_row(self, case_id: str) -> tuple[Any, ...] | None:
+        c = self.case_ids.index(case_id)
+        sel = np.flatnonzero(self.alerts["case"] == c)
+        if not len(sel):
+            return None
+        i = int(sel[0])
+        return (str(self.alerts["id"][i]), str(self.alerts["severity"][i]),
+                str(self.alerts["headline"][i]), int(self.alerts["evidence"][i]))
+
+
+def report_rows(report: CaseReport) -> tuple[list[Any], list[Any], tuple[Any, ...] | None]:
+    """A per-case report in the row form of :class:`BatchResult`, for comparing the paths."""
+    sig = [(s.kind, s.session, s.member, s.severity) for s in report.signals]
+    eps = [(e.member, e.criterion, e.start_session, e.low_session, e.end_session, e.status)
+           for e in report.episodes]
+    alert = report.alert
+    return sig, eps, (None if alert is None else (alert.id, alert.severity, alert.headline,
+                                                  len(alert.evidence)))
+
+
+def _result(a: Any) -> BatchResult:
+    from alliance.monitoring.signals import SEVERITIES
+
+    e, o = a.episodes, a.episode_order
+    alert_cases = sorted(c for c, al in a.alerts.items() if al is not None)
+    alerts = [a.alerts[c] for c in alert_cases]
+    return BatchResult(
+        case_ids=a.case_ids,
+        signals={"case": a.case, "kind": a.kind, "session": a.session, "member": a.member,
+                 "severity": np.array(SEVERITIES, dtype=object)[a.severity]},
+        episodes={"case": e.case[o], "member": e.member[o], "criterion": e.criterion[o],
+                  "start": e.start[o], "low": e.low[o],
+                  "end": np.where(e.closed[o], e.end[o], -1),
+                  "status": np.where(e.repaired[o], "repaired", "unrepaired").astype(object)},
+        alerts={"case": np.array(alert_cases, dtype=np.int64),
+                "id": np.array([al.id for al in alerts], dtype=object),
+                "severity": np.array([al.severity for al in alerts], dtype=object),
+                "headline": np.array([al.headline for al in alerts], dtype=object),
+                "evidence": np.array([len(al.evidence) for al in alerts], dtype=np.int64)})
+
+
+def subset(tables: CaseTables, case_ids: Any) -> CaseTables:
+    """The tables of the given cases only."""
+    ids = pd.Index(case_ids)
+
+    def pick(df: pd.DataFrame) -> pd.DataFrame:
+        return df[positions(df["case_id"], ids) >= 0].reset_index(drop=True)
+
+    return CaseTables(pick(tables.cases), pick(tables.members), pick(tables.sessions),
+                      {k: pick(v) for k, v in tables.ratings.items()})
+
+
+def _split(tables: CaseTables, parts: int) -> list[CaseTables]:
+    """``parts`` tables of contiguous shares of the cases (in case order)."""
+    index = pd.Index(tables.cases["case_id"].astype(str))
+    bounds = np.linspace(0, len(index), parts + 1).astype(np.int64)
+
+    def cut(df: pd.DataFrame) -> list[pd.DataFrame]:
+        pos = positions(df["case_id"], index)
+        if len(pos) and (np.diff(pos) >= 0).all() and pos[0] >= 0:
+            # rows already in case order (as tables_from_casefile writes them): slice, no copy
+            rows = np.searchsorted(pos, bounds)
+            return [df.iloc[rows[k]:rows[k + 1]] for k in range(parts)]
+        share = np.searchsorted(bounds, pos, side="right") - 1
+        return [df[share == k].reset_index(drop=True) for k in range(parts)]
+
+    cases, members, sessions = cut(tables.cases), cut(tables.members), cut(tables.sessions)
+    ratings = {k: cut(v) for k, v in tables.ratings.items()}
+    return [CaseTables(cases[k], members[k], sessions[k], {i: r[k] for i, r in ratings.items()})
+            for k in range(parts)]
+
+
+_SHARED: dict[str, Any] = {}
+
+
+def _work(part: int) -> BatchResult:
+    from alliance.monitoring.report import assemble
+
+    policy, parts = _SHARED["policy"], _SHARED["parts"]
+    return _result(assemble(panel_from_tables(parts[part], policy), policy))
+
+
+def monitor_tables_parallel(tables: CaseTables, policy: Policy | None = None,
+                            workers: int = 2) -> BatchResult:
+    """Monitor every case with ``workers`` processes (fork), each taking a contiguous share of
+    the cases; verdicts come back as arrays (:class:`BatchResult`), in case order."""
+    import multiprocessing
+
+    policy = policy if policy is not None else default_policy()
+    if workers <= 1:
+        from alliance.monitoring.report import assemble
+
+        return _result(assemble(panel_from_tables(tables, policy), policy))
+    parts = _split(tables, workers)
+    _SHARED.update(policy=policy, parts=parts)
+    try:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            results = pool.map(_work, range(len(parts)))
+    finally:
+        _SHARED.clear()
+    offsets = np.cumsum([0] + [len(r.case_ids) for r in results])
+
+    def join(attr: str) -> dict[str, np.ndarray]:
+        out: dict[str, np.ndarray] = {}
+        for key in getattr(results[0], attr):
+            arrays = [getattr(r, attr)[key] + offsets[n] if key == "case"
+                      else getattr(r, attr)[key] for n, r in enumerate(results)]
+            out[key] = np.concatenate(arrays)
+        return out
+
+    return BatchResult([c for r in results for c in r.case_ids], join("signals"),
+                       join("episodes"), join("alerts"))

@@ -162,7 +162,7 @@ def quick_valid(data: Any) -> bool:
                                                                                list):
         return False
     for case in data["cases"]:
-        if not isinstance(case, dict) or not _CASE_KEYS >= set(case) or not {
+        if not isinstance(case, dict) or not set(case) <= _CASE_KEYS or not {
                 "id", "modality", "members", "sessions"} <= set(case):
             return False
         if not _is_id(case["id"]) or case["modality"] not in (
@@ -185,7 +185,7 @@ def quick_valid(data: Any) -> bool:
         if not isinstance(case["sessions"], list):
             return False
         for s in case["sessions"]:
-            if not isinstance(s, dict) or not _SESSION_KEYS >= set(s) or \
+            if not isinstance(s, dict) or not set(s) <= _SESSION_KEYS or \
                     "number" not in s or "attendance" not in s:
                 return False
             if not _is_count(s["number"]) or s["number"] < 1 or s["attendance"] not in ATTENDANCE:
@@ -198,7 +198,7 @@ def quick_valid(data: Any) -> bool:
                 return False
             if "transcript_summary" in s:
                 ts = s["transcript_summary"]
-                if not isinstance(ts, dict) or not _SUMMARY_KEYS >= set(ts):
+                if not isinstance(ts, dict) or not set(ts) <= _SUMMARY_KEYS:
                     return False
                 if not all(_is_count(v) for k, v in ts.items() if k != "cues") or \
                         not _cues_ok(ts.get("cues", [])):

@@ -10,17 +10,20 @@ Against the client's own history: it is ``act`` when ``gap_w`` is also at least
 ``history_drop_pom`` wider than the mean of the same component's earlier gaps for this rater and
 instrument (a developing deficit; a rupture that lowers every component alike does not widen
 it), ``watch`` when there is no history yet (the first rated session), and ``info`` otherwise (a
-stable profile in which this component is usually the weakest). Ties between components resolve in the order bond, goal, task. Bordin's model: a client can
-trust the therapist (bond) and agree on goals yet reject the tasks.
+stable profile in which this component is usually the weakest). Ties between components
+resolve in the order bond, goal, task. Bordin's model: a client can trust the therapist
+(bond) and agree on goals yet reject the tasks.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 
 from alliance.monitoring.panel import COMPONENTS, Panel
 from alliance.monitoring.policy import Policy
-from alliance.monitoring.signals import Signal, num
+from alliance.monitoring.signals import Hits, num, severity_codes
 
 ADVICE = {
     "bond": "strengthen the bond first: slow down, check how the client feels with you, and "
@@ -32,12 +35,9 @@ ADVICE = {
 }
 
 
-def find_component_deficits(panel: Panel, policy: Policy) -> list[tuple[int, Signal]]:
-    out: list[tuple[int, Signal]] = []
+def find_component_deficits(panel: Panel, policy: Policy) -> Hits:
     pol = policy.component_deficit
     rows = np.flatnonzero(panel.is_member)
-    if not len(rows):
-        return out
     stack = np.stack([panel.comp[c][rows] for c in COMPONENTS])        # (3, R, S)
     present = ~np.isnan(stack)
     n_present = present.sum(axis=0)
@@ -58,36 +58,42 @@ def find_component_deficits(panel: Panel, policy: Policy) -> list[tuple[int, Sig
     sums = np.cumsum(g0, axis=2) - g0
     with np.errstate(invalid="ignore", divide="ignore"):
         earlier = sums / counts                                         # (3, R, S)
-    for i, j in zip(*np.nonzero(hit), strict=True):
-        row = int(rows[i])
-        case = int(panel.s_case[row])
-        p = panel.params[row]
-        member = str(panel.s_rater[row])
-        c = int(weakest[i, j])
-        comp = COMPONENTS[c]
-        base = float(earlier[c, i, j])
-        value = float(w_val[i, j])
-        fell = None if np.isnan(base) else float(gap[i, j]) - base
-        if fell is None:
-            severity = "watch"        # no history yet: the profile itself is the news
-        elif fell >= pol.history_drop_pom:
-            severity = "act"          # weakest and newly weaker: a developing deficit
-        else:
-            severity = "info"         # a stable profile: this component is usually the weakest
-        session = int(panel.session_no[case, j])
-        scores = {COMPONENTS[x]: (None if np.isnan(stack[x, i, j]) else float(stack[x, i, j]))
+    i, j = np.nonzero(hit)
+    row = rows[i]
+    case = panel.s_case[row]
+    session = panel.session_no[case, j].astype(np.int64)
+    c_idx = weakest[i, j]
+    base = earlier[c_idx, i, j]
+    fell = gap[i, j] - base
+    no_history = np.isnan(base)
+    with np.errstate(invalid="ignore"):
+        act = ~no_history & (fell >= pol.history_drop_pom)
+
+    def build(n: int) -> tuple[dict[str, Any], str]:
+        ii, jj, r = int(i[n]), int(j[n]), int(row[n])
+        p = panel.params[r]
+        member = str(panel.s_rater[r])
+        comp = COMPONENTS[int(c_idx[n])]
+        b = float(base[n])
+        value = float(w_val[ii, jj])
+        f = None if np.isnan(b) else float(fell[n])
+        scores = {COMPONENTS[x]: (None if np.isnan(stack[x, ii, jj]) else float(stack[x, ii, jj]))
                   for x in range(len(COMPONENTS))}
         evidence = {"rule": "component_deficit", "instrument": p.instrument, "rater": member,
-                    "component": comp, "scores_pom": scores, "others_mean_pom": float(others[i, j]),
-                    "gap_pom": float(gap[i, j]), "min_gap_pom": pol.min_gap_pom,
-                    "own_earlier_gap_pom": None if fell is None else base,
+                    "component": comp, "scores_pom": scores,
+                    "others_mean_pom": float(others[ii, jj]), "gap_pom": float(gap[ii, jj]),
+                    "min_gap_pom": pol.min_gap_pom,
+                    "own_earlier_gap_pom": None if f is None else b,
                     "history_drop_pom": pol.history_drop_pom}
-        history = ("" if fell is None else
-                   f"; the gap is {num(abs(fell))} points {'wider' if fell >= 0 else 'narrower'} "
+        history = ("" if f is None else
+                   f"; the gap is {num(abs(f))} points {'wider' if f >= 0 else 'narrower'} "
                    f"than in {member}'s earlier sessions")
-        explanation = (f"In session {session} {comp} is {member}'s weakest component on "
-                       f"{p.instrument} ({num(value)} of 100, {num(float(gap[i, j]))} points "
+        explanation = (f"In session {int(session[n])} {comp} is {member}'s weakest component on "
+                       f"{p.instrument} ({num(value)} of 100, {num(float(gap[ii, jj]))} points "
                        f"below the other components{history}): {ADVICE[comp]}.")
-        out.append((case, Signal("component_deficit", session, member, severity,  # type: ignore[arg-type]
-                                 evidence, explanation)))
-    return out
+        return evidence, explanation
+
+    return Hits("component_deficit", case, session, panel.s_rater[row],
+                severity_codes(act, no_history), build,
+                instrument=panel.s_instrument[row], rater=panel.s_rater[row],
+                tag=np.array(COMPONENTS, dtype=object)[c_idx])

@@ -22,24 +22,19 @@ not completed is ``watch``.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from alliance.monitoring.casefile import ATTENDANCE, HOMEWORK
-from alliance.monitoring.panel import Panel
+from alliance.monitoring.panel import Panel, consecutive
 from alliance.monitoring.policy import Policy
-from alliance.monitoring.signals import Signal
+from alliance.monitoring.signals import Hits, severity_codes
 
 _LATE_CANCEL = ATTENDANCE.index("late_cancelled")
 _NO_SHOW = ATTENDANCE.index("no_show")
 _CANCELLED = ATTENDANCE.index("cancelled")
 _LATE = ATTENDANCE.index("late")
-
-
-def _run(mask: np.ndarray) -> np.ndarray:
-    run = np.zeros(mask.shape, dtype=np.int64)
-    for j in range(mask.shape[1]):
-        run[:, j] = np.where(mask[:, j], (run[:, j - 1] if j else 0) + 1, 0)
-    return run
 
 
 def _window_count(mask: np.ndarray, width: int) -> np.ndarray:
@@ -50,12 +45,7 @@ def _window_count(mask: np.ndarray, width: int) -> np.ndarray:
     return c - shifted
 
 
-def _member(panel: Panel, case: int) -> str | None:
-    members = panel.members[case]
-    return members[0] if len(members) == 1 else None
-
-
-def find_container_strain(panel: Panel, policy: Policy) -> list[tuple[int, Signal]]:
+def find_container_strain(panel: Panel, policy: Policy) -> Hits:
     pol = policy.container_strain
     att = panel.attendance
     valid = att >= 0
@@ -63,8 +53,8 @@ def find_container_strain(panel: Panel, policy: Policy) -> list[tuple[int, Signa
     cancel_like = missed | (att == _CANCELLED)
     late = att == _LATE
     recent_missed = _window_count(missed, pol.recent_window)
-    missed_run = _run(missed)
-    late_run = _run(late)
+    missed_run = consecutive(missed)
+    late_run = consecutive(late)
     w = pol.recent_window
     recent_cancel = _window_count(cancel_like, w)
     before_cancel = np.cumsum(cancel_like, axis=1) - recent_cancel
@@ -77,11 +67,13 @@ def find_container_strain(panel: Panel, policy: Policy) -> list[tuple[int, Signa
     recurrent = missed & (recent_missed >= pol.recurrent_count)
     run_hit = missed & (missed_run >= pol.missed_run)
     streak = late & (late_run >= pol.lateness_streak)
-    hit = valid & (missed | streak | rising)
-    out: list[tuple[int, Signal]] = []
-    for c, j in zip(*np.nonzero(hit), strict=True):
-        c, j = int(c), int(j)
-        session = int(panel.session_no[c, j])
+    cs, js = np.nonzero(valid & (missed | streak | rising))
+    session = panel.session_no[cs, js].astype(np.int64)
+    severity = severity_codes(run_hit[cs, js],
+                              recurrent[cs, js] | streak[cs, js] | rising[cs, js])
+
+    def build(n: int) -> tuple[dict[str, Any], str]:
+        c, j = int(cs[n]), int(js[n])
         patterns: list[str] = []
         parts: list[str] = []
         a = ATTENDANCE[att[c, j]]
@@ -104,16 +96,14 @@ def find_container_strain(panel: Panel, policy: Policy) -> list[tuple[int, Signa
             parts.append(f"cancellations rose to {int(recent_cancel[c, j])} of the last {w} "
                          f"sessions from {int(before_cancel[c, j])} of {int(n_before[0, j])} "
                          f"before")
-        severity = ("act" if run_hit[c, j] else
-                    "watch" if (recurrent[c, j] or streak[c, j] or rising[c, j]) else "info")
         what = {"no_show": "was a no-show", "late_cancelled": "was cancelled late",
-                "late": "started late"}.get(a, a)
+                "late": "started late", "cancelled": "was cancelled"}.get(a, a)
         detail = ("; ".join(parts) + ".") if parts else (
             "A single occurrence; watch whether it repeats.")
-        explanation = f"Session {session} {what}. {detail[0].upper() + detail[1:]}"
-        if severity != "info":
-            explanation += " Treat the frame as part of the work: raise it openly and with " \
-                           "curiosity, not blame."
+        explanation = f"Session {int(session[n])} {what}. {detail[0].upper() + detail[1:]}"
+        if severity[n]:
+            explanation += (" Treat the frame as part of the work: raise it openly and with "
+                            "curiosity, not blame.")
         evidence = {"rule": "container_strain", "attendance": a, "patterns": patterns,
                     "missed_in_window": int(recent_missed[c, j]), "window": w,
                     "missed_run": int(missed_run[c, j]), "late_run": int(late_run[c, j]),
@@ -121,16 +111,21 @@ def find_container_strain(panel: Panel, policy: Policy) -> list[tuple[int, Signa
                     "cancellation_rate_recent": float(recent_cancel[c, j]) / w,
                     "cancellation_rate_before": (None if n_before[0, j] < 1 else
                                                  float(before_cancel[c, j]) / int(n_before[0, j]))}
-        out.append((c, Signal("container_strain", session, _member(panel, c), severity,  # type: ignore[arg-type]
-                              evidence, explanation)))
-    return out
+        return evidence, explanation
+
+    return Hits("container_strain", cs, session, _members(panel, cs), severity, build)
+
+
+def _members(panel: Panel, cases: np.ndarray) -> np.ndarray:
+    sole = np.array([m[0] if len(m) == 1 else None for m in panel.members], dtype=object)
+    return sole[cases] if len(cases) else np.array([], dtype=object)
 
 
 _ASSIGNED_NOT_DONE = (HOMEWORK.index("partial"), HOMEWORK.index("not_done"))
 _NONE = HOMEWORK.index("none")
 
 
-def find_homework(panel: Panel, policy: Policy) -> list[tuple[int, Signal]]:
+def find_homework(panel: Panel, policy: Policy) -> Hits:
     pol = policy.homework
     hw = panel.homework
     assigned = hw > _NONE
@@ -155,28 +150,30 @@ def find_homework(panel: Panel, policy: Policy) -> list[tuple[int, Signal]]:
     run_hit = undone & (run >= pol.run_length)
     rate_hit = undone & (recent_count >= pol.recent_window) & (
         recent_undone >= pol.rising_rate * pol.recent_window)
-    out: list[tuple[int, Signal]] = []
-    for c, j in zip(*np.nonzero(run_hit | rate_hit), strict=True):
-        c, j = int(c), int(j)
-        session = int(panel.session_no[c, j])
+    cs, js = np.nonzero(run_hit | rate_hit)
+    session = panel.session_no[cs, js].astype(np.int64)
+    severity = severity_codes(run_hit[cs, js] & (run[cs, js] >= pol.act_run_length),
+                              np.ones(len(cs), dtype=bool))
+
+    def build(n: int) -> tuple[dict[str, Any], str]:
+        c, j = int(cs[n]), int(js[n])
         r = int(run[c, j])
         patterns = (["run"] if run_hit[c, j] else []) + (["rate"] if rate_hit[c, j] else [])
-        severity = "act" if run_hit[c, j] and r >= pol.act_run_length else "watch"
         parts = []
         if run_hit[c, j]:
             parts.append(f"{r} assigned tasks in a row were only partly done or not done")
         if rate_hit[c, j]:
             parts.append(f"{int(recent_undone[c, j])} of the last {pol.recent_window} assigned "
                          f"were not completed")
-        explanation = (f"Homework in session {session}: " + " and ".join(parts) + ". Missed "
-                       "homework usually means the task is not agreed: ask what got in the way "
-                       "and reshape the task together rather than pressing on.")
+        explanation = (f"Homework in session {int(session[n])}: " + " and ".join(parts) + ". "
+                       "Missed homework usually means the task is not agreed: ask what got in "
+                       "the way and reshape the task together rather than pressing on.")
         evidence = {"rule": "homework", "homework": HOMEWORK[hw[c, j]], "patterns": patterns,
                     "run": r, "run_length": pol.run_length, "act_run_length": pol.act_run_length,
                     "not_completed_recent": int(recent_undone[c, j]),
                     "recent_window": pol.recent_window,
                     "rate": float(recent_undone[c, j]) / pol.recent_window,
                     "rising_rate": pol.rising_rate}
-        out.append((c, Signal("homework", session, _member(panel, c), severity,  # type: ignore[arg-type]
-                              evidence, explanation)))
-    return out
+        return evidence, explanation
+
+    return Hits("homework", cs, session, _members(panel, cs), severity, build)

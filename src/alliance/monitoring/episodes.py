@@ -23,7 +23,7 @@ import numpy as np
 
 from alliance.monitoring.panel import Panel
 from alliance.monitoring.policy import Policy
-from alliance.monitoring.signals import Signal, num
+from alliance.monitoring.signals import Hits, num, severity_codes
 from alliance.monitoring.trajectory import DropTable
 
 Criterion = Literal["absolute", "1sd", "2sd"]
@@ -60,13 +60,14 @@ class Episode:
 
 
 def find_episodes(panel: Panel, policy: Policy, table: DropTable
-                  ) -> tuple[list[tuple[int, Episode]], list[tuple[int, Signal]]]:
-    """All episodes (per case position) and the ``rupture_repair`` signals of closed ones."""
+                  ) -> tuple[EpisodeTable, Hits]:
+    """All episodes (per case position) and the ``rupture_repair`` hits of closed ones."""
     window = policy.rupture_repair.window
-    episodes: list[tuple[int, Episode]] = []
-    signals: list[tuple[int, Signal]] = []
     n, k_max = table.vals.shape
     vals = table.vals
+    ar = np.arange(n)
+    parts: list[tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                      np.ndarray, np.ndarray]] = []
     for criterion, drops in (("absolute", table.absolute), ("1sd", table.lenient),
                              ("2sd", table.strict)):
         active = np.zeros(n, dtype=bool)
@@ -75,36 +76,23 @@ def find_episodes(panel: Panel, policy: Policy, table: DropTable
         drop_k = np.zeros(n, dtype=np.int64)
         low_k = np.zeros(n, dtype=np.int64)
 
-        def emit(i: int, end_k: int | None, repaired: bool) -> None:
-            row = int(table.rows[i])
-            case = int(panel.s_case[row])
-            sess = panel.session_no[case]
-            cols = table.cols[i]
-            ep = Episode(
-                member=str(panel.s_rater[row]), instrument=panel.params[row].instrument,
-                criterion=criterion,  # type: ignore[arg-type]
-                start_session=int(sess[cols[start_k[i]]]),
-                drop_session=int(sess[cols[drop_k[i]]]), low_session=int(sess[cols[low_k[i]]]),
-                end_session=None if end_k is None else int(sess[cols[end_k]]),
-                status="repaired" if repaired else "unrepaired", pre_score=float(pre[i]),
-                low_score=float(vals[i, low_k[i]]),
-                end_score=None if end_k is None else float(vals[i, end_k]))
-            episodes.append((case, ep))
-            if end_k is not None:
-                signals.append((case, _signal(ep, window)))
+        def close(mask: np.ndarray, end_k: int, repaired: bool) -> None:
+            idx = np.flatnonzero(mask)
+            if len(idx):
+                parts.append((criterion, idx, start_k[idx], drop_k[idx], low_k[idx],  # noqa: B023
+                              np.full(len(idx), end_k), np.full(len(idx), repaired),
+                              pre[idx]))  # noqa: B023
 
         for k in range(1, k_max):
             valid = k < table.length
             with np.errstate(invalid="ignore"):
                 back = active & valid & (vals[:, k] >= pre)
-            for i in np.flatnonzero(back):
-                emit(int(i), k, True)
+            close(back, k, True)
             active &= ~back
-            deeper = active & valid & (vals[:, k] < vals[np.arange(n), low_k])
+            deeper = active & valid & (vals[:, k] < vals[ar, low_k])
             low_k = np.where(deeper, k, low_k)
             expired = active & valid & (k - drop_k >= window)
-            for i in np.flatnonzero(expired):
-                emit(int(i), k, False)
+            close(expired, k, False)
             active &= ~expired
             start = ~active & valid & drops[:, k]
             active |= start
@@ -112,12 +100,90 @@ def find_episodes(panel: Panel, policy: Policy, table: DropTable
             start_k = np.where(start, k - 1, start_k)
             drop_k = np.where(start, k, drop_k)
             low_k = np.where(start, k, low_k)
-        for i in np.flatnonzero(active):
-            emit(int(i), None, False)
-    return episodes, signals
+        close(active, -1, False)
+
+    if parts:
+        crit = np.concatenate([np.full(len(p[1]), p[0], dtype=object) for p in parts])
+        idx, sk, dk, lk, ek, rep, pre_all = (np.concatenate([p[j] for p in parts])
+                                            for j in range(1, 8))
+    else:
+        crit = np.array([], dtype=object)
+        idx = sk = dk = lk = ek = np.array([], dtype=np.int64)
+        rep = np.array([], dtype=bool)
+        pre_all = np.array([], dtype=float)
+    rows = table.rows[idx]
+    case = panel.s_case[rows]
+    sess = panel.session_no[case]
+    cols = table.cols[idx]
+
+    def at(k: np.ndarray) -> np.ndarray:
+        return np.take_along_axis(sess, np.take_along_axis(cols, np.maximum(k, 0)[:, None],
+                                                           axis=1), axis=1)[:, 0]
+
+    start_s, drop_s, low_s, end_s = at(sk), at(dk), at(lk), at(ek)
+    low_v = vals[idx, lk]
+    end_v = vals[idx, np.maximum(ek, 0)]
+    closed = ek >= 0
+    table_ = EpisodeTable(case=case, member=panel.s_rater[rows],
+                          instrument=panel.s_instrument[rows], criterion=crit,
+                          start=start_s.astype(np.int64), drop=drop_s.astype(np.int64),
+                          low=low_s.astype(np.int64), end=end_s.astype(np.int64), closed=closed,
+                          repaired=rep.astype(bool), pre=pre_all, low_score=low_v,
+                          end_score=end_v)
+    which = np.flatnonzero(closed)
+
+    def build(j: int) -> tuple[dict[str, Any], str]:
+        return _describe(table_.episode(int(which[j])), window)
+
+    unrepaired = ~rep[which].astype(bool)
+    hits = Hits("rupture_repair", case[which], end_s[which].astype(np.int64),
+                panel.s_rater[rows][which],
+                severity_codes(unrepaired & (crit[which] == "2sd"), unrepaired), build,
+                instrument=panel.s_instrument[rows][which], criterion=crit[which],
+                rater=panel.s_rater[rows][which])
+    return table_, hits
 
 
-def _signal(ep: Episode, window: int) -> Signal:
+@dataclass
+class EpisodeTable:
+    """Episodes as arrays (one entry each); :meth:`episode` builds one :class:`Episode`."""
+
+    case: np.ndarray
+    member: np.ndarray
+    instrument: np.ndarray
+    criterion: np.ndarray
+    start: np.ndarray
+    drop: np.ndarray
+    low: np.ndarray
+    end: np.ndarray
+    closed: np.ndarray
+    repaired: np.ndarray
+    pre: np.ndarray
+    low_score: np.ndarray
+    end_score: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.case)
+
+    def episode(self, i: int) -> Episode:
+        ok = bool(self.closed[i])
+        return Episode(member=str(self.member[i]), instrument=str(self.instrument[i]),
+                       criterion=str(self.criterion[i]),  # type: ignore[arg-type]
+                       start_session=int(self.start[i]), drop_session=int(self.drop[i]),
+                       low_session=int(self.low[i]),
+                       end_session=int(self.end[i]) if ok else None,
+                       status="repaired" if self.repaired[i] else "unrepaired",
+                       pre_score=float(self.pre[i]), low_score=float(self.low_score[i]),
+                       end_score=float(self.end_score[i]) if ok else None)
+
+    def order(self, rank: Any) -> np.ndarray:
+        """Report order: case, start session, member, instrument, criterion."""
+        crit = np.array([CRITERIA.index(c) for c in self.criterion.tolist()], dtype=np.int64)
+        return np.lexsort((crit, rank(self.instrument), rank(self.member), self.start,
+                           self.case))
+
+
+def _describe(ep: Episode, window: int) -> tuple[dict[str, Any], str]:
     label = {"absolute": "absolute-threshold", "1sd": "lenient 1 SD", "2sd": "strict 2 SD"}[
         ep.criterion]
     evidence = {"rule": "rupture_repair", "instrument": ep.instrument, "rater": ep.member,
@@ -131,13 +197,10 @@ def _signal(ep: Episode, window: int) -> Signal:
                        f"{num(ep.low_score)} in session {ep.low_session} and was back at "
                        f"{num(ep.end_score)} by session {ep.end_session}. Repaired ruptures "
                        f"go with better outcomes; name what helped.")
-        severity = "info"
     else:
         explanation = (f"Unrepaired rupture ({label} criterion): {ep.member}'s {ep.instrument} "
                        f"total fell from {num(ep.pre_score)} after session {ep.start_session} "
                        f"and, {window} rated sessions later (session {ep.end_session}), is "
                        f"still below that level at {num(ep.end_score)} (lowest "
                        f"{num(ep.low_score)} in session {ep.low_session}).")
-        severity = "act" if ep.criterion == "2sd" else "watch"
-    return Signal("rupture_repair", int(ep.end_session or 0), ep.member, severity,  # type: ignore[arg-type]
-                  evidence, explanation)
+    return evidence, explanation

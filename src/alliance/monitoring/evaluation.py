@@ -108,7 +108,7 @@ def _matches(kind: str, truth: dict[str, Any], found: tuple[Any, ...]) -> bool:
 
 def recovery(reports: Iterable[CaseReport], truth: Mapping[str, Any]) -> dict[str, Any]:
     """Precision and recall per event type over all cases in ``reports``."""
-    tally = {t: Counter() for t in EVENT_TYPES}
+    tally: dict[str, Counter[str]] = {t: Counter() for t in EVENT_TYPES}
     cases = truth["cases"]
     for report in reports:
         found = detections(report)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 RuptureType = Literal["withdrawal", "confrontation", "unspecified"]
@@ -83,6 +84,15 @@ _CEILING = ("Invite candid feedback: say that criticism helps and will not offen
             "what one thing could make the sessions more useful.")
 
 
+@lru_cache(maxsize=512)
+def _steps(rupture: RuptureType, component: str | None, container: bool,
+           split_member: str | None, discrepancy: bool, early: bool,
+           ceiling: bool) -> tuple[RepairStep, ...]:
+    return tuple(_build_steps(rupture, component, container=container,
+                              split_member=split_member, discrepancy=discrepancy, early=early,
+                              ceiling=ceiling))
+
+
 def repair_steps(rupture: RuptureType, component: str | None, *,
                  container: bool = False, split_member: str | None = None,
                  discrepancy: bool = False, early: bool = False,
@@ -92,6 +102,14 @@ def repair_steps(rupture: RuptureType, component: str | None, *,
     >>> [s.phase for s in repair_steps("withdrawal", "task", container=True)]
     ['notice', 'frame', 'name', 'own_part', 'renegotiate', 'feedback']
     """
+    return list(_steps(rupture, component, container, split_member, discrepancy, early,
+                       ceiling))
+
+
+def _build_steps(rupture: RuptureType, component: str | None, *,
+                 container: bool = False, split_member: str | None = None,
+                 discrepancy: bool = False, early: bool = False,
+                 ceiling: bool = False) -> list[RepairStep]:
     steps = [RepairStep("notice", _NOTICE[rupture], "")]
     if early:
         steps.append(RepairStep("notice", _EARLY, ""))

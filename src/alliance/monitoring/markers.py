@@ -17,72 +17,77 @@ silence, deference or limited eye contact that are respectful norms) is reported
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from alliance.monitoring.panel import MARKERS, Panel
 from alliance.monitoring.policy import Policy
-from alliance.monitoring.signals import Signal, num
+from alliance.monitoring.signals import Hits, num, severity_codes
 
 _W, _C, _U, _T = (MARKERS.index(m) for m in ("withdrawal", "confrontation", "unresolved",
                                              "threats"))
 
 
-def find_hidden_ruptures(panel: Panel, policy: Policy) -> list[tuple[int, Signal]]:
-    out: list[tuple[int, Signal]] = []
+def find_hidden_ruptures(panel: Panel, policy: Policy) -> Hits:
     high_pom = policy.hidden_rupture.high_pom
     marks = panel.marks
     flagged = panel.has_transcript & (marks[:, :, _U] >= 1) & (
         marks[:, :, _W] + marks[:, :, _C] + marks[:, :, _T] >= 1)
-    if not flagged.any():
-        return out
-    members = panel.is_member
     n_cases, width = flagged.shape
     rated = np.zeros((n_cases, width), dtype=np.int64)
     not_high = np.zeros((n_cases, width), dtype=np.int64)
     min_pom = np.full((n_cases, width), np.inf)
-    cutoff = panel.param("cutoff")
-    rows = np.flatnonzero(members)
-    case_of = panel.s_case[rows]
-    pom = panel.pom[rows]
-    with np.errstate(invalid="ignore"):
-        low = (pom < high_pom) | (panel.total[rows] < cutoff[rows][:, None])
-    present = ~np.isnan(pom)
-    np.add.at(rated, case_of, present.astype(np.int64))
-    np.add.at(not_high, case_of, (present & low).astype(np.int64))
-    np.minimum.at(min_pom, case_of, np.where(present, pom, np.inf))
-    hit = flagged & (rated >= 1) & (not_high == 0)
-    for c, j in zip(*np.nonzero(hit), strict=True):
-        c, j = int(c), int(j)
-        session = int(panel.session_no[c, j])
+    if flagged.any():
+        cutoff = panel.param("cutoff")
+        rows = np.flatnonzero(panel.is_member)
+        case_of = panel.s_case[rows]
+        pom = panel.pom[rows]
+        with np.errstate(invalid="ignore"):
+            low = (pom < high_pom) | (panel.total[rows] < cutoff[rows][:, None])
+        present = ~np.isnan(pom)
+        np.add.at(rated, case_of, present.astype(np.int64))
+        np.add.at(not_high, case_of, (present & low).astype(np.int64))
+        np.minimum.at(min_pom, case_of, np.where(present, pom, np.inf))
+    cs, js = np.nonzero(flagged & (rated >= 1) & (not_high == 0))
+    session = panel.session_no[cs, js].astype(np.int64)
+    withdrawal_only = (marks[cs, js, _C] == 0) & (marks[cs, js, _T] == 0)
+    ambiguous = np.array([bool(wo) and bool(panel.cues[c, j]) and
+                          set(panel.cues[c, j]) <= panel.normative[c]
+                          for c, j, wo in zip(cs.tolist(), js.tolist(), withdrawal_only.tolist(),
+                                              strict=True)], dtype=bool)
+    sole = np.array([m[0] if len(m) == 1 else None for m in panel.members], dtype=object)
+
+    def build(n: int) -> tuple[dict[str, Any], str]:
+        c, j = int(cs[n]), int(js[n])
         w, conf, unres, thr = (int(marks[c, j, x]) for x in (_W, _C, _U, _T))
         cues = tuple(panel.cues[c, j])
-        withdrawal_only = conf == 0 and thr == 0
-        ambiguous = withdrawal_only and bool(cues) and set(cues) <= panel.normative[c]
-        kind = "confrontation" if not withdrawal_only else "withdrawal"
-        members_here = panel.members[c]
-        member = members_here[0] if len(members_here) == 1 else None
+        amb = bool(ambiguous[n])
+        kind = "withdrawal" if withdrawal_only[n] else "confrontation"
         evidence = {"rule": "hidden_rupture", "markers": {"withdrawal": w, "confrontation": conf,
                                                           "unresolved": unres, "threats": thr},
                     "rupture_type": kind, "cues": list(cues),
                     "lowest_member_pom": float(min_pom[c, j]), "high_pom": high_pom,
-                    "ambiguous": ambiguous,
-                    "normative_cues": sorted(panel.normative[c]) if ambiguous else []}
-        counted = ", ".join(f"{n} {label}" for n, label in ((w, "withdrawal"),
+                    "ambiguous": amb,
+                    "normative_cues": sorted(panel.normative[c]) if amb else []}
+        counted = ", ".join(f"{k} {label}" for k, label in ((w, "withdrawal"),
                                                            (conf, "confrontation"),
-                                                           (thr, "threat")) if n)
+                                                           (thr, "threat")) if k)
         score_text = f"self-report stays high (lowest {num(float(min_pom[c, j]))} of 100)"
-        if ambiguous:
-            explanation = (f"Ambiguous in session {session}: the transcript shows withdrawal "
+        s_no = int(session[n])
+        if amb:
+            explanation = (f"Ambiguous in session {s_no}: the transcript shows withdrawal "
                            f"cues ({', '.join(cues)}) that are respectful norms for this client, "
                            f"while the {score_text}. Do not read this as a rupture; check in "
                            f"gently about how the sessions feel and what would help.")
-            severity = "info"
         else:
-            explanation = (f"Possible hidden rupture in session {session}: the transcript has "
+            explanation = (f"Possible hidden rupture in session {s_no}: the transcript has "
                            f"{counted} marker(s), {unres} left unresolved, yet the "
                            f"{score_text}. Bring it up: name what you noticed and ask how the "
                            f"session was for them.")
-            severity = "act" if kind == "confrontation" else "watch"
-        out.append((c, Signal("hidden_rupture", session, member, severity,  # type: ignore[arg-type]
-                              evidence, explanation)))
-    return out
+        return evidence, explanation
+
+    return Hits("hidden_rupture", cs, session, sole[cs] if len(cs) else sole[:0],
+                severity_codes(~ambiguous & ~withdrawal_only, ~ambiguous), build,
+                ambiguous=ambiguous,
+                tag=np.where(withdrawal_only, "withdrawal", "confrontation").astype(object))

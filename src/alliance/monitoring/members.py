@@ -25,34 +25,45 @@ Rater discrepancy: in a session where the therapist and a member rated the same 
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
 
 import numpy as np
 
-from alliance.monitoring.panel import Panel, compress
+from alliance.monitoring.panel import Panel, compress, consecutive
 from alliance.monitoring.policy import Policy
-from alliance.monitoring.signals import Signal, num
-
-Found = list[tuple[int, Signal]]
+from alliance.monitoring.signals import Hits, num, severity_codes
 
 
-def _groups(panel: Panel, role_filter: set[str]) -> dict[tuple[int, str], list[int]]:
+def _groups(panel: Panel, role_filter: set[str], cases: set[int] | None = None
+            ) -> dict[tuple[int, str], list[int]]:
     groups: dict[tuple[int, str], list[int]] = defaultdict(list)
-    for row, (case, role, inst) in enumerate(zip(panel.s_case.tolist(), panel.s_role.tolist(),
-                                                 panel.s_instrument.tolist(), strict=True)):
-        if role in role_filter:
-            groups[(case, inst)].append(row)
+    keep = np.isin(panel.s_role, list(role_filter))
+    if cases is not None:
+        keep &= np.isin(panel.s_case, list(cases))
+    rows = np.flatnonzero(keep)
+    for row, case, inst in zip(rows.tolist(), panel.s_case[rows].tolist(),
+                               panel.s_instrument[rows].tolist(), strict=True):
+        groups[(case, inst)].append(row)
     return groups
 
 
-def find_split_alliance(panel: Panel, policy: Policy) -> Found:
-    out: Found = []
+def _empty(kind: str) -> Hits:
+    none = np.array([], dtype=np.int64)
+
+    def build(n: int) -> tuple[dict[str, Any], str]:
+        raise IndexError(n)
+
+    return Hits(kind, none, none, np.array([], dtype=object), none.astype(np.int8), build)
+
+
+def find_split_alliance(panel: Panel, policy: Policy) -> Hits:
     pol = policy.split_alliance
     ceiling_pom = policy.ceiling.min_pom
     multi = {c for c, m in enumerate(panel.modality) if m != "individual"}
-    groups = [(key, rows) for key, rows in _groups(panel, {"client", "family_member"}).items()
-              if key[0] in multi and len(rows) >= 2]
+    groups = [(key, rows) for key, rows in
+              _groups(panel, {"client", "family_member"}, multi).items() if len(rows) >= 2]
     if not groups:
-        return out
+        return _empty("split_alliance")
     width = panel.pom.shape[1]
     m_max = max(len(rows) for _, rows in groups)
     pom = np.full((len(groups), m_max, width), np.nan)
@@ -90,16 +101,21 @@ def find_split_alliance(panel: Panel, policy: Policy) -> Found:
                                          np.arange(width)[None, :]] & (
             spread >= pol.one_low_gap_pom)
         hit = enough & ((spread >= pol.spread_pom) | one_low)
-    for g, j in zip(*np.nonzero(hit), strict=True):
-        (case, inst), _ = groups[g]
-        m = int(low_idx[g, j])
-        row = int(row_of[g, m])
+    gs, js = np.nonzero(hit)
+    ms = low_idx[gs, js]
+    rows_hit = row_of[gs, ms]
+    case = np.array([groups[int(g)][0][0] for g in gs], dtype=np.int64)
+    session = panel.session_no[case, js].astype(np.int64) if len(case) else case
+    is_below = below[gs, ms, js]
+
+    def build(n: int) -> tuple[dict[str, Any], str]:
+        g, j, m = int(gs[n]), int(js[n]), int(ms[n])
+        inst = groups[g][0][1]
+        row = int(rows_hit[n])
         member = str(panel.s_rater[row])
         p = panel.params[row]
-        session = int(panel.session_no[case, j])
         scores = {str(panel.s_rater[int(row_of[g, x])]): float(pom[g, x, j])
                   for x in range(m_max) if row_of[g, x] >= 0 and rated[g, x, j]}
-        is_below = bool(below[g, m, j])
         evidence = {"rule": "split_alliance", "instrument": inst, "scores_pom": scores,
                     "others_median_pom": float(others[g, j]), "gap_pom": float(spread[g, j]),
                     "spread_threshold_pom": pol.spread_pom,
@@ -109,53 +125,58 @@ def find_split_alliance(panel: Panel, policy: Policy) -> Found:
                   f"{num(float(spread[g, j]))} points (of 100) below the others' median"
                   if one_low[g, j] else
                   f"{num(float(spread[g, j]))} points (of 100) below the other members' median")
-        explanation = (f"Split alliance in session {session}: {member} rates the alliance at "
-                       f"{num(float(pom[g, m, j]))} of 100, {reason}. Balance the alliance: "
-                       f"give {member} room to say what is not working for them, without "
-                       f"siding against the others.")
-        out.append((case, Signal("split_alliance", session, member,
-                                 "act" if is_below else "watch", evidence, explanation)))
-    return out
+        explanation = (f"Split alliance in session {int(session[n])}: {member} rates the "
+                       f"alliance at {num(float(pom[g, m, j]))} of 100, {reason}. Balance the "
+                       f"alliance: give {member} room to say what is not working for them, "
+                       f"without siding against the others.")
+        return evidence, explanation
+
+    return Hits("split_alliance", case, session, panel.s_rater[rows_hit],
+                severity_codes(is_below, np.ones(len(gs), dtype=bool)), build,
+                instrument=panel.s_instrument[rows_hit])
 
 
-def find_rater_discrepancy(panel: Panel, policy: Policy) -> Found:
-    out: Found = []
+def find_rater_discrepancy(panel: Panel, policy: Policy) -> Hits:
     pol = policy.rater_discrepancy
     therapists = _groups(panel, {"therapist"})
-    members = _groups(panel, {"client", "family_member"})
+    members = _groups(panel, {"client", "family_member"}, {c for c, _ in therapists})
     pairs = [(t_rows[0], m_row) for key, t_rows in therapists.items()
              for m_row in members.get(key, [])]
     if not pairs:
-        return out
+        return _empty("rater_discrepancy")
     t_idx = np.array([p[0] for p in pairs])
     m_idx = np.array([p[1] for p in pairs])
     gap = panel.pom[t_idx] - panel.pom[m_idx]                          # NaN unless both rated
-    vals, cols, length = compress(gap)
+    vals, cols, _ = compress(gap)
     with np.errstate(invalid="ignore"):
         wide = vals >= pol.min_gap_pom
-    run = np.zeros(wide.shape, dtype=np.int64)
-    for k in range(wide.shape[1]):
-        run[:, k] = np.where(wide[:, k], (run[:, k - 1] if k else 0) + 1, 0)
-    for i, k in zip(*np.nonzero(wide), strict=True):
-        t_row, m_row = int(t_idx[i]), int(m_idx[i])
-        case = int(panel.s_case[m_row])
-        j = int(cols[i, k])
-        session = int(panel.session_no[case, j])
+    run = consecutive(wide)
+    i, k = np.nonzero(wide)
+    m_rows = m_idx[i]
+    case = panel.s_case[m_rows]
+    j_all = cols[i, k]
+    session = panel.session_no[case, j_all].astype(np.int64)
+    streak = run[i, k]
+
+    def build(n: int) -> tuple[dict[str, Any], str]:
+        t_row, m_row, j = int(t_idx[int(i[n])]), int(m_rows[n]), int(j_all[n])
         member = str(panel.s_rater[m_row])
         inst = panel.params[m_row].instrument
         t_pom, m_pom = float(panel.pom[t_row, j]), float(panel.pom[m_row, j])
-        streak = int(run[i, k])
+        st = int(streak[n])
+        g = float(vals[int(i[n]), int(k[n])])
         evidence = {"rule": "rater_discrepancy", "instrument": inst, "rater": "therapist",
-                    "therapist_pom": t_pom, "member_pom": m_pom, "gap_pom": float(vals[i, k]),
-                    "min_gap_pom": pol.min_gap_pom, "consecutive": streak,
+                    "therapist_pom": t_pom, "member_pom": m_pom, "gap_pom": g,
+                    "min_gap_pom": pol.min_gap_pom, "consecutive": st,
                     "persist_for_act": pol.persist_for_act}
-        run_text = f" ({streak} jointly rated sessions in a row)" if streak > 1 else ""
-        explanation = (f"In session {session} the therapist rated the alliance on {inst} at "
-                       f"{num(t_pom)} of 100 and {member} at {num(m_pom)}: "
-                       f"{num(float(vals[i, k]))} points apart{run_text}. The client may "
-                       f"experience the work less positively than it looks from the chair; "
-                       f"ask them.")
-        out.append((case, Signal("rater_discrepancy", session, member,
-                                 "act" if streak >= pol.persist_for_act else "watch",
-                                 evidence, explanation)))
-    return out
+        run_text = f" ({st} jointly rated sessions in a row)" if st > 1 else ""
+        explanation = (f"In session {int(session[n])} the therapist rated the alliance on {inst} "
+                       f"at {num(t_pom)} of 100 and {member} at {num(m_pom)}: {num(g)} points "
+                       f"apart{run_text}. The client may experience the work less positively "
+                       f"than it looks from the chair; ask them.")
+        return evidence, explanation
+
+    return Hits("rater_discrepancy", case, session, panel.s_rater[m_rows],
+                severity_codes(streak >= pol.persist_for_act, np.ones(len(i), dtype=bool)),
+                build, instrument=panel.s_instrument[m_rows],
+                rater=np.full(len(i), "therapist", dtype=object))

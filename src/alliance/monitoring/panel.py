@@ -116,7 +116,8 @@ def panel_from_cases(cases: Sequence[Case], policy: Policy,
                 if not total.valid:
                     continue
                 inst = catalog[r.instrument]
-                comps = {c: r.score[sub].pom for c, sub in component_subscales(inst).items()}
+                comps: dict[str, float | None] = {
+                    c: r.score[sub].pom for c, sub in component_subscales(inst).items()}
                 rows.setdefault((ci, r.rater, r.instrument), {})[j] = (
                     float(total.raw), float(total.pom),  # type: ignore[arg-type]
                     {c: (np.nan if v is None else float(v)) for c, v in comps.items()})
@@ -127,11 +128,11 @@ def panel_from_cases(cases: Sequence[Case], policy: Policy,
     comp = {c: np.full((n, width), np.nan) for c in COMPONENTS}
     params = []
     for i, key in enumerate(keys):
-        ci, rater, inst_id = key
-        for j, (raw, pom, comps) in rows[key].items():
+        _, _, inst_id = key
+        for j, (raw, pom, by_comp) in rows[key].items():
             total_arr[i, j] = raw
             pom_arr[i, j] = pom
-            for c, v in comps.items():
+            for c, v in by_comp.items():
                 comp[c][i, j] = v
         params.append(policy.params_for(catalog[inst_id]))
     return Panel(
@@ -144,6 +145,14 @@ def panel_from_cases(cases: Sequence[Case], policy: Policy,
         s_role=np.array([cases[k[0]].role_of(k[1]) for k in keys], dtype=object),
         s_instrument=np.array([k[2] for k in keys], dtype=object),
         total=total_arr, pom=pom_arr, comp=comp, params=params)
+
+
+def consecutive(mask: np.ndarray) -> np.ndarray:
+    """For each column, how many columns in a row up to and including it are true."""
+    run = np.zeros(mask.shape, dtype=np.int64)
+    for j in range(mask.shape[1]):
+        run[:, j] = np.where(mask[:, j], (run[:, j - 1] if j else 0) + 1, 0)
+    return run
 
 
 def compress(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

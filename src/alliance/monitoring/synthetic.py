@@ -11,9 +11,11 @@ The model, per case:
   cancellation 1.2%, no-show 1.5%; homework assigned in 60% of sessions after the first, done
   75%, partly 15%, not 10%;
 * each member's latent alliance (0-100, percent of maximum): a case level drawn around the
-  instrument's norm (mean, 0.7 SD; the spec's assumed norms), a member offset ~ N(0, 3), growth ~ N(0.5, 0.3) points a session (capped at 95), per-session
-  noise SD 1.5; components bond / goal / task add offsets ~ N(0, 3); each item answer is the
-  latent value on the item's scale plus noise of 3% of the scale range, rounded;
+  instrument's norm (mean, 0.7 SD; the spec's assumed norms), a member offset ~ N(0, 3),
+  growth ~ N(0.5, 0.3) points a session (capped at 95), per-session noise SD 1.5; components
+  bond / goal / task add offsets ~ N(0, 3); each item answer is the latent value on the item's
+  scale plus a fixed item offset (SD 8% of the range, so that items do not all round
+  together) and noise of 3% of the range, rounded;
 * a therapist rating in 35% of cases (latent = the members' mean + 3 + noise), transcript
   summaries in 30% (background withdrawal and confrontation markers, all resolved), cultural
   context with normative cues in 15%.
@@ -112,8 +114,9 @@ def _level(inst: Instrument) -> tuple[float, float]:
 
 
 def _case(rng: np.random.Generator, cid: str, plans: dict[str, list[Any]],
-          levels: dict[str, tuple[float, float]], fixed_sessions: int | None, multi_member: bool, therapist_ratings: bool,
-          transcripts: bool) -> tuple[dict[str, Any], dict[str, list[Any]]]:
+          levels: dict[str, tuple[float, float]], fixed_sessions: int | None,
+          multi_member: bool, therapist_ratings: bool, transcripts: bool
+          ) -> tuple[dict[str, Any], dict[str, list[Any]]]:
     events: dict[str, list[Any]] = {k: [] for k in (
         "ruptures", "deficits", "splits", "ceilings", "strain", "dropouts", "hidden",
         "discrepancies")}

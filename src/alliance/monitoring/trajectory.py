@@ -19,14 +19,13 @@ Drop criteria, for the change ``d = x_k - x_(k-1)`` between consecutive rated se
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from alliance.monitoring.panel import Panel, compress
+from alliance.monitoring.panel import Panel, compress, consecutive
 from alliance.monitoring.policy import Policy
-from alliance.monitoring.signals import Signal, clean, num, signed
-
-Found = list[tuple[int, Signal]]
+from alliance.monitoring.signals import Hits, clean, num, severity_codes, signed
 
 
 @dataclass
@@ -101,170 +100,188 @@ def drop_table(panel: Panel, policy: Policy) -> DropTable:
                      sd_ref, history, rci)
 
 
-def _session(panel: Panel, case: int, col: int) -> int:
-    return int(panel.session_no[case, col])
-
-
 def _sd_phrase(sd: float, history: int) -> str:
     if history:
         return f"SD {num(sd)} of their own {history} earlier changes"
     return f"SD {num(sd)}, the instrument's norm for session-to-session change"
 
 
-def find_drops(panel: Panel, policy: Policy, table: DropTable) -> Found:
+def _located(panel: Panel, table: DropTable, i: np.ndarray, k: np.ndarray
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    rows = table.rows[i]
+    case = panel.s_case[rows]
+    session = panel.session_no[case, table.cols[i, k]].astype(np.int64)
+    return rows, case, session
+
+
+def find_drops(panel: Panel, policy: Policy, table: DropTable) -> Hits:
     """``drop``: a fall between consecutive rated sessions meeting any criterion."""
-    out: Found = []
     pol = policy.drop
     hit = table.absolute | table.lenient | table.strict | table.reliable
-    for i, k in zip(*np.nonzero(hit), strict=True):
-        row = int(table.rows[i])
-        case = int(panel.s_case[row])
+    i, k = np.nonzero(hit)
+    rows, case, session = _located(panel, table, i, k)
+    a, le, st, re = (table.absolute[i, k], table.lenient[i, k], table.strict[i, k],
+                     table.reliable[i, k])
+
+    def build(n: int) -> tuple[dict[str, Any], str]:
+        ii, kk, row = int(i[n]), int(k[n]), int(rows[n])
         p = panel.params[row]
         member = str(panel.s_rater[row])
-        s_from = _session(panel, case, int(table.cols[i, k - 1]))
-        s_to = _session(panel, case, int(table.cols[i, k]))
-        a, le, st, re = (bool(table.absolute[i, k]), bool(table.lenient[i, k]),
-                         bool(table.strict[i, k]), bool(table.reliable[i, k]))
-        sd, hist = float(table.sd_ref[i, k]), int(table.history[i, k])
-        before, after, d = float(table.vals[i, k - 1]), float(table.vals[i, k]), \
-            float(table.change[i, k])
-        severity = "act" if st else "watch" if (a or re) else "info"
+        c = int(case[n])
+        s_from = int(panel.session_no[c, int(table.cols[ii, kk - 1])])
+        s_to = int(session[n])
+        ab, len_, st_, re_ = bool(a[n]), bool(le[n]), bool(st[n]), bool(re[n])
+        sd, hist = float(table.sd_ref[ii, kk]), int(table.history[ii, kk])
+        before, after = float(table.vals[ii, kk - 1]), float(table.vals[ii, kk])
+        d = float(table.change[ii, kk])
         evidence = {
             "rule": "drop", "instrument": p.instrument, "rater": member,
             "from_session": s_from, "to_session": s_to, "from_score": before,
             "to_score": after, "change": d,
-            "absolute": {"threshold": clean(p.absolute_drop), "met": a},
+            "absolute": {"threshold": clean(p.absolute_drop), "met": ab},
             "lenient_1sd": {"sd": clean(sd), "multiplier": pol.lenient_sd,
-                            "own_history": hist, "met": le},
+                            "own_history": hist, "met": len_},
             "strict_2sd": {"sd": clean(sd), "multiplier": pol.strict_sd,
-                           "own_history": hist, "met": st},
-            "reliable_change": {"rci": clean(table.rci[i, k]), "z": pol.rci_z,
+                           "own_history": hist, "met": st_},
+            "reliable_change": {"rci": clean(table.rci[ii, kk]), "z": pol.rci_z,
                                 "reliability": clean(p.reliability),
-                                "norm_sd": clean(p.norm_sd), "met": re},
+                                "norm_sd": clean(p.norm_sd), "met": re_},
         }
         met = []
-        if a:
+        if ab:
             met.append(f"at least the absolute threshold of {num(p.absolute_drop)}")
-        if st:
+        if st_:
             met.append(f"at least {num(pol.strict_sd)} SD ({_sd_phrase(sd, hist)})")
-        elif le:
+        elif len_:
             met.append(f"at least {num(pol.lenient_sd)} SD ({_sd_phrase(sd, hist)})")
-        if re:
-            met.append(f"a reliable change (RCI {num(float(table.rci[i, k]))}, "
+        if re_:
+            met.append(f"a reliable change (RCI {num(float(table.rci[ii, kk]))}, "
                        f"reliability {num(p.reliability)})")
         explanation = (f"{member}'s {p.instrument} total fell from {num(before)} to {num(after)} "
                        f"({signed(d)}) between sessions {s_from} and {s_to}: "
                        + "; ".join(met) + ".")
-        out.append((case, Signal("drop", s_to, member, severity, evidence, explanation)))  # type: ignore[arg-type]
-    return out
+        return evidence, explanation
+
+    return Hits("drop", case, session, panel.s_rater[rows], severity_codes(st, a | re), build,
+                instrument=panel.s_instrument[rows], rater=panel.s_rater[rows])
 
 
-def find_low_alliance(panel: Panel, policy: Policy, table: DropTable) -> Found:
+def find_low_alliance(panel: Panel, policy: Policy, table: DropTable) -> Hits:
     """``low_alliance``: a total below the instrument's cutoff; ``act`` after a run of them."""
-    out: Found = []
     need = policy.low_alliance.consecutive_for_act
     cutoff = panel.param("cutoff")[table.rows]
     with np.errstate(invalid="ignore"):
         low = table.vals < cutoff[:, None]
-    run = np.zeros(low.shape, dtype=np.int64)
-    for k in range(low.shape[1]):
-        run[:, k] = np.where(low[:, k], (run[:, k - 1] if k else 0) + 1, 0)
-    for i, k in zip(*np.nonzero(low), strict=True):
-        row = int(table.rows[i])
-        case = int(panel.s_case[row])
+    run = consecutive(low)
+    i, k = np.nonzero(low)
+    rows, case, session = _located(panel, table, i, k)
+    streak = run[i, k]
+
+    def build(n: int) -> tuple[dict[str, Any], str]:
+        row = int(rows[n])
         p = panel.params[row]
         member = str(panel.s_rater[row])
-        session = _session(panel, case, int(table.cols[i, k]))
-        streak = int(run[i, k])
-        severity = "act" if streak >= need else "watch"
-        score = float(table.vals[i, k])
+        st = int(streak[n])
+        score = float(table.vals[int(i[n]), int(k[n])])
         evidence = {"rule": "low_alliance", "instrument": p.instrument, "rater": member,
-                    "score": score, "cutoff": p.cutoff, "consecutive_low": streak,
+                    "score": score, "cutoff": p.cutoff, "consecutive_low": st,
                     "consecutive_for_act": need, "cutoff_source": p.sources.get("cutoff", "")}
-        run_text = (f"; {streak} rated sessions in a row below it" if streak > 1 else "")
-        explanation = (f"{member}'s {p.instrument} total of {num(score)} in session {session} "
-                       f"is below the cutoff of {num(p.cutoff)}{run_text}.")
-        out.append((case, Signal("low_alliance", session, member, severity, evidence,  # type: ignore[arg-type]
-                                 explanation)))
-    return out
+        run_text = (f"; {st} rated sessions in a row below it" if st > 1 else "")
+        explanation = (f"{member}'s {p.instrument} total of {num(score)} in session "
+                       f"{int(session[n])} is below the cutoff of {num(p.cutoff)}{run_text}.")
+        return evidence, explanation
+
+    return Hits("low_alliance", case, session, panel.s_rater[rows],
+                severity_codes(streak >= need, np.ones(len(i), dtype=bool)), build,
+                instrument=panel.s_instrument[rows], rater=panel.s_rater[rows])
 
 
-def find_early_warning(panel: Panel, policy: Policy, table: DropTable) -> Found:
+def find_early_warning(panel: Panel, policy: Policy, table: DropTable) -> Hits:
     """``early_warning``: below the cutoff, or an absolute or 1 SD fall, in sessions 1-N."""
-    out: Found = []
     last = policy.early_warning.sessions
     cutoff = panel.param("cutoff")[table.rows]
     case_of = panel.s_case[table.rows]
-    session = np.take_along_axis(panel.session_no[case_of], table.cols, axis=1)
+    sessions = np.take_along_axis(panel.session_no[case_of], table.cols, axis=1)
     with np.errstate(invalid="ignore"):
         low = table.vals < cutoff[:, None]
-        early = session <= last
+        early = sessions <= last
     valid = np.arange(table.vals.shape[1])[None, :] < table.length[:, None]
     falling = table.absolute | table.lenient
-    hit = valid & early & (low | falling)
-    for i, k in zip(*np.nonzero(hit), strict=True):
-        row = int(table.rows[i])
-        case = int(panel.s_case[row])
+    i, k = np.nonzero(valid & early & (low | falling))
+    rows, case, session = _located(panel, table, i, k)
+    is_low, is_falling = low[i, k], falling[i, k]
+
+    def build(n: int) -> tuple[dict[str, Any], str]:
+        ii, kk, row = int(i[n]), int(k[n]), int(rows[n])
         p = panel.params[row]
         member = str(panel.s_rater[row])
-        s = int(session[i, k])
-        is_low, is_falling = bool(low[i, k]), bool(falling[i, k])
-        score = float(table.vals[i, k])
+        score = float(table.vals[ii, kk])
+        lo, fa = bool(is_low[n]), bool(is_falling[n])
         evidence = {"rule": "early_warning", "instrument": p.instrument, "rater": member,
-                    "score": score, "cutoff": p.cutoff, "below_cutoff": is_low,
-                    "falling": is_falling, "change": clean(table.change[i, k]),
+                    "score": score, "cutoff": p.cutoff, "below_cutoff": lo,
+                    "falling": fa, "change": clean(table.change[ii, kk]),
                     "early_sessions": last}
         what = []
-        if is_low:
+        if lo:
             what.append(f"below the cutoff of {num(p.cutoff)}")
-        if is_falling:
-            what.append(f"falling ({signed(float(table.change[i, k]))} from the session before)")
-        explanation = (f"Early alliance warning: in session {s}, {member}'s {p.instrument} "
-                       f"total of {num(score)} is {' and '.join(what)}. A weak alliance in the "
-                       f"first {last} sessions predicts dropout; attend to it now.")
-        out.append((case, Signal("early_warning", s, member, "act" if is_low else "watch",
-                                 evidence, explanation)))
-    return out
+        if fa:
+            what.append(f"falling ({signed(float(table.change[ii, kk]))} from the session "
+                        f"before)")
+        explanation = (f"Early alliance warning: in session {int(session[n])}, {member}'s "
+                       f"{p.instrument} total of {num(score)} is {' and '.join(what)}. A weak "
+                       f"alliance in the first {last} sessions predicts dropout; attend to it "
+                       f"now.")
+        return evidence, explanation
+
+    return Hits("early_warning", case, session, panel.s_rater[rows],
+                severity_codes(is_low, np.ones(len(i), dtype=bool)), build,
+                instrument=panel.s_instrument[rows], rater=panel.s_rater[rows])
 
 
-def find_ceiling(panel: Panel, policy: Policy, table: DropTable) -> Found:
+def find_ceiling(panel: Panel, policy: Policy, table: DropTable) -> Hits:
     """``ceiling``: the first N rated sessions all at the maximum, with no variance.
 
     The cue behind it is deference (reluctance to criticise); when the case's
     ``normative_cues`` include ``deference`` the signal is ``ambiguous`` and only ``info``.
     """
-    out: Found = []
     n_first = policy.ceiling.first_sessions
     if table.vals.shape[1] < n_first:
-        return out
-    pom = np.take_along_axis(panel.pom[table.rows], table.cols, axis=1)[:, :n_first]
-    with np.errstate(invalid="ignore"):
-        at_max = (pom >= policy.ceiling.min_pom).all(axis=1)
-    first = table.vals[:, :n_first]
-    flat = (first == first[:, :1]).all(axis=1)
-    hit = (table.length >= n_first) & at_max & flat
-    for i in np.flatnonzero(hit):
-        row = int(table.rows[i])
-        case = int(panel.s_case[row])
+        hit = np.zeros(len(table.rows), dtype=bool)
+        first = table.vals
+    else:
+        pom = np.take_along_axis(panel.pom[table.rows], table.cols, axis=1)[:, :n_first]
+        with np.errstate(invalid="ignore"):
+            at_max = (pom >= policy.ceiling.min_pom).all(axis=1)
+        first = table.vals[:, :n_first]
+        flat = (first == first[:, :1]).all(axis=1)
+        hit = (table.length >= n_first) & at_max & flat
+    i = np.flatnonzero(hit)
+    k = np.full(len(i), n_first - 1, dtype=np.int64)
+    rows, case, session = _located(panel, table, i, k) if len(i) else (
+        i, i, i)
+    ambiguous = np.array(["deference" in panel.normative[int(c)] for c in case], dtype=bool)
+
+    def build(n: int) -> tuple[dict[str, Any], str]:
+        row = int(rows[n])
         p = panel.params[row]
         member = str(panel.s_rater[row])
-        s = _session(panel, case, int(table.cols[i, n_first - 1]))
-        ambiguous = "deference" in panel.normative[case]
+        amb = bool(ambiguous[n])
         evidence = {"rule": "ceiling", "instrument": p.instrument, "rater": member,
-                    "sessions": n_first, "score": float(first[i, 0]), "maximum": p.high,
-                    "min_pom": policy.ceiling.min_pom, "cue": "deference",
-                    "ambiguous": ambiguous}
+                    "sessions": n_first, "score": float(first[int(i[n]), 0]),
+                    "maximum": p.high, "min_pom": policy.ceiling.min_pom, "cue": "deference",
+                    "ambiguous": amb}
         base = (f"{member} gave {p.instrument} its maximum score of {num(p.high)} in each of "
                 f"the first {n_first} rated sessions, without any variation.")
-        if ambiguous:
+        if amb:
             explanation = (base + " Deference is a norm in this client's culture, so read this "
                            "as ambiguous rather than as hidden strain: check in, warmly and "
                            "without pressing, whether anything could be going better.")
-            severity = "info"
         else:
             explanation = (base + " A perfect score can hide reluctance to criticise; invite "
                            "candid feedback and make it clear that criticism is welcome.")
-            severity = "watch"
-        out.append((case, Signal("ceiling", s, member, severity, evidence,  # type: ignore[arg-type]
-                                 explanation)))
-    return out
+        return evidence, explanation
+
+    return Hits("ceiling", case, session, panel.s_rater[rows],
+                severity_codes(np.zeros(len(i), dtype=bool), ~ambiguous), build,
+                ambiguous=ambiguous, instrument=panel.s_instrument[rows],
+                rater=panel.s_rater[rows])

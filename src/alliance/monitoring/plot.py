@@ -1,0 +1,106 @@
+"""Trajectory charts (Plotly): the alliance over sessions with ruptures, repairs and the frame.
+
+One line per member and instrument (total, as percent of maximum so instruments compare);
+for a one-member case also the bond / goal / task subscales, dotted. The band below the
+instrument's cutoff is shaded; rupture episodes (strict 2 SD criterion) are marked at their
+lowest point, red when unrepaired, green when repaired, with the repair session ringed.
+A strip underneath shows attendance and homework for every session. Plotly is imported only
+here, when a chart is asked for.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from alliance.instruments import Catalog, builtin_catalog
+from alliance.monitoring.casefile import Case
+from alliance.monitoring.panel import COMPONENTS, component_subscales
+from alliance.monitoring.policy import Policy, default_policy
+from alliance.monitoring.report import CaseReport
+
+ATTENDANCE_COLOURS = {"attended": "#2e7d32", "late": "#f9a825", "cancelled": "#90a4ae",
+                      "late_cancelled": "#ef6c00", "no_show": "#c62828"}
+HOMEWORK_COLOURS = {"none": "#eceff1", "completed": "#2e7d32", "partial": "#f9a825",
+                    "not_done": "#c62828"}
+
+
+def trajectory_figure(case: Case, report: CaseReport, policy: Policy | None = None,
+                      catalog: Catalog | None = None) -> Any:
+    """A Plotly figure of the case's trajectory (see the module docstring)."""
+    from plotly.subplots import make_subplots
+
+    policy = policy if policy is not None else default_policy()
+    catalog = catalog if catalog is not None else builtin_catalog()
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.78, 0.22],
+                        vertical_spacing=0.06)
+    series: dict[tuple[str, str], list[tuple[int, float, dict[str, float]]]] = {}
+    for s in case.sessions:
+        for r in s.ratings:
+            if not r.score.total.valid:
+                continue
+            subs = component_subscales(catalog[r.instrument])
+            comps = {c: float(r.score[sub].pom) for c, sub in subs.items()  # type: ignore[arg-type]
+                     if r.score[sub].pom is not None}
+            series.setdefault((r.rater, r.instrument), []).append(
+                (s.number, float(r.score.total.pom), comps))  # type: ignore[arg-type]
+    one_member = len(case.members) == 1
+    for (rater, inst), points in sorted(series.items()):
+        dash = "dash" if rater in ("therapist", "observer") else "solid"
+        fig.add_scatter(x=[p[0] for p in points], y=[p[1] for p in points],
+                        mode="lines+markers", name=f"{rater} · {inst} total",
+                        line={"dash": dash, "width": 3}, row=1, col=1)
+        if one_member and rater not in ("therapist", "observer"):
+            for comp in COMPONENTS:
+                pts = [(p[0], p[2][comp]) for p in points if comp in p[2]]
+                if pts:
+                    fig.add_scatter(x=[p[0] for p in pts], y=[p[1] for p in pts],
+                                    mode="lines", name=f"{rater} · {comp}",
+                                    line={"dash": "dot", "width": 1.5}, row=1, col=1)
+    instruments = sorted({inst for _, inst in series})
+    for inst in instruments:
+        params = policy.params_for(catalog[inst])
+        if params.cutoff == params.cutoff:  # not NaN
+            cut = 100 * (params.cutoff - params.low) / (params.high - params.low)
+            fig.add_hrect(y0=0, y1=cut, fillcolor="#ffcdd2", opacity=0.25, line_width=0,
+                          annotation_text=f"below {inst} cutoff", annotation_position="bottom left",
+                          row=1, col=1)
+    pom_at = {(rater, n): pom for (rater, _), pts in series.items() for n, pom, _ in pts}
+    for ep in report.episodes:
+        if ep.criterion != "2sd":
+            continue
+        low = pom_at.get((ep.member, ep.low_session))
+        if low is None:
+            continue
+        repaired = ep.status == "repaired"
+        fig.add_scatter(x=[ep.low_session], y=[low], mode="markers",
+                        marker={"symbol": "triangle-down", "size": 16,
+                                "color": "#2e7d32" if repaired else "#c62828"},
+                        name=f"{ep.member}: rupture ({ep.status})", showlegend=True,
+                        hovertext=f"drop after session {ep.start_session}; lowest at "
+                                  f"{ep.low_session}; " + (f"repaired by {ep.end_session}"
+                                                           if repaired else "not repaired"),
+                        row=1, col=1)
+        if repaired and ep.end_session is not None:
+            end = pom_at.get((ep.member, ep.end_session))
+            if end is not None:
+                fig.add_scatter(x=[ep.end_session], y=[end], mode="markers",
+                                marker={"symbol": "circle-open", "size": 18,
+                                        "color": "#2e7d32", "line": {"width": 3}},
+                                name=f"{ep.member}: repaired", showlegend=False, row=1, col=1)
+    numbers = [s.number for s in case.sessions]
+    fig.add_scatter(x=numbers, y=["attendance"] * len(numbers), mode="markers",
+                    marker={"symbol": "square", "size": 14,
+                            "color": [ATTENDANCE_COLOURS[s.attendance] for s in case.sessions]},
+                    text=[s.attendance.replace("_", " ") for s in case.sessions],
+                    hoverinfo="text+x", name="attendance", showlegend=False, row=2, col=1)
+    fig.add_scatter(x=numbers, y=["homework"] * len(numbers), mode="markers",
+                    marker={"symbol": "square", "size": 14,
+                            "color": [HOMEWORK_COLOURS[s.homework] for s in case.sessions]},
+                    text=[s.homework.replace("_", " ") for s in case.sessions],
+                    hoverinfo="text+x", name="homework", showlegend=False, row=2, col=1)
+    headline = report.alert.headline if report.alert else "no alert"
+    fig.update_layout(title=f"Case {case.id} ({case.modality}): {headline}",
+                      template="plotly_white", height=640, legend={"orientation": "v"})
+    fig.update_yaxes(title_text="percent of maximum", range=[0, 102], row=1, col=1)
+    fig.update_xaxes(title_text="session", dtick=1, row=2, col=1)
+    return fig

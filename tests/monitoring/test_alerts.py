@@ -1,0 +1,105 @@
+"""Alerts: opening rule, stable ids, repair steps and the appended status history."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from alliance.errors import AlertStateError
+from alliance.monitoring import (
+    apply_transition,
+    current_status,
+    monitor_case,
+    open_event,
+    repair_steps,
+)
+
+T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
+
+
+def test_unrepaired_rupture_opens_an_act_alert_with_the_repair_sequence(build) -> None:
+    report = monitor_case(build([6, 6, 6, 3, 4, 4, 4]))
+    alert = report.alert
+    assert alert is not None and alert.severity == "act"
+    assert alert.headline.startswith("ACT: Unrepaired rupture for m1")
+    phases = [s.phase for s in alert.steps]
+    assert phases[0] == "notice" and phases[-1] == "feedback"
+    assert phases.index("name") < phases.index("own_part") < phases.index("renegotiate")
+    assert alert.to_dict().keys() == {"severity", "headline", "evidence", "steps"}
+
+
+def test_no_alert_when_nothing_recent_calls_for_one(build) -> None:
+    assert monitor_case(build([6, 6, 6, 6, 6])).alert is None
+    # a repaired rupture long ago: no alert now
+    assert monitor_case(build([6, 6, 6, 3, 6, 6, 6, 6, 6])).alert is None
+
+
+def test_one_watch_signal_alone_does_not_open_an_alert(build) -> None:
+    report = monitor_case(build([7, 7, 7, 7, 7]))   # ceiling (watch) only
+    assert [s.kind for s in report.signals] == ["ceiling"] and report.alert is None
+
+
+def test_alert_id_is_stable_and_follows_the_first_trigger(build) -> None:
+    a = monitor_case(build([6, 6, 6, 3, 4, 4])).alert
+    b = monitor_case(build([6, 6, 6, 3, 4, 4])).alert
+    c = monitor_case(build([6, 6, 6, 3, 4, 4, 4])).alert
+    assert a is not None and b is not None and c is not None
+    assert a.id == b.id == c.id        # more evidence on the same strain: same alert
+    assert a.id != monitor_case(build([6, 6, 6, 3, 4, 4], case_id="c2")).alert.id  # type: ignore[union-attr]
+
+
+def test_steps_follow_rupture_type_and_weak_component() -> None:
+    confront = repair_steps("confrontation", "goal")
+    assert "curiosity" in confront[0].text and "goals" in confront[3].text
+    withdraw = repair_steps("withdrawal", "task", container=True, split_member="m2")
+    assert [s.phase for s in withdraw] == ["notice", "frame", "name", "name", "own_part",
+                                           "renegotiate", "feedback"]
+    assert "m2" in withdraw[3].text
+
+
+def test_life_cycle_is_appended_rows(build) -> None:
+    alert = monitor_case(build([6, 6, 6, 3, 4, 4, 4])).alert
+    assert alert is not None
+    history = [open_event(alert, T0)]
+    history.append(apply_transition(history, "acknowledge", T0 + timedelta(hours=1), "dr.k"))
+    history.append(apply_transition(history, "resolve", T0 + timedelta(days=1), "dr.k",
+                                    "talked it through"))
+    assert [(e.seq, e.action, e.status) for e in history] == [
+        (1, "open", "open"), (2, "acknowledge", "acknowledged"), (3, "resolve", "resolved")]
+    assert current_status(history) == "resolved"
+    history.append(apply_transition(history, "reopen", T0 + timedelta(days=8), "monitor",
+                                    evidence_session=alert.latest_session + 1))
+    assert current_status(history) == "open"
+    assert history[0].status == "open" and history[2].status == "resolved"  # nothing rewritten
+
+
+@pytest.mark.parametrize("actions, bad, message", [
+    ([], "acknowledge", "no history"),
+    (["acknowledge"], "acknowledge", "is acknowledged; it cannot be acknowledged"),
+    (["resolve"], "resolve", "is resolved; it cannot be resolved"),
+    ([], "reopen", "is open; it cannot be reopened"),
+    ([], "delete", "unknown action"),
+])
+def test_illegal_transitions_raise(build, actions, bad, message) -> None:  # type: ignore[no-untyped-def]
+    alert = monitor_case(build([6, 6, 6, 3, 4, 4, 4])).alert
+    assert alert is not None
+    history = [] if message == "no history" else [open_event(alert, T0)]
+    for n, action in enumerate(actions, 1):
+        history.append(apply_transition(history, action, T0 + timedelta(hours=n), "dr.k"))
+    with pytest.raises(AlertStateError, match=message):
+        apply_transition(history, bad, T0 + timedelta(days=2), "dr.k")
+
+
+def test_reopen_needs_newer_evidence_and_time_cannot_run_backwards(build) -> None:
+    alert = monitor_case(build([6, 6, 6, 3, 4, 4, 4])).alert
+    assert alert is not None
+    history = [open_event(alert, T0)]
+    history.append(apply_transition(history, "resolve", T0 + timedelta(hours=1), "dr.k"))
+    with pytest.raises(AlertStateError, match="only be reopened by evidence"):
+        apply_transition(history, "reopen", T0 + timedelta(hours=2), "monitor",
+                         evidence_session=alert.latest_session)
+    with pytest.raises(AlertStateError, match="before the last change"):
+        apply_transition(history, "reopen", T0, "monitor", evidence_session=99)
+    with pytest.raises(AlertStateError, match="actor"):
+        apply_transition(history, "reopen", T0 + timedelta(hours=3), " ", evidence_session=99)
