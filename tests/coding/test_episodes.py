@@ -4,7 +4,6 @@ from alliance.coding.coder import CodeAssignment, CodedUtterance
 from alliance.coding.episodes import find_episodes
 
 
-
 def test_repair_then_engaged_reply_is_resolved(coded) -> None:
     eps = find_episodes(coded([
         ("T", "What was it like?", []),

@@ -149,7 +149,7 @@ def coding_stats(corpus_dir: str | None) -> None:
 @click.option("--no-verify-model", is_flag=True, help="Skip the checksum of --model.")
 def coding_train(corpus_dir: str | None, out_dir: str | None, seed: int | None,
                  model_path: str | None, no_verify_model: bool) -> None:
-    """Train the classifier heads and calibrate the rules (train + dev splits).
+    """Train the classifier heads and calibrate the rules (train + dev splits, never test).
 
     Reproducible: fixed seed, sorted corpus, deterministic CPU encoder; the manifest
     records the corpus sha256, seed and library versions.
@@ -171,9 +171,10 @@ def coding_train(corpus_dir: str | None, out_dir: str | None, seed: int | None,
                            seed=trainer.DEFAULT_SEED if seed is None else seed)
     target = Path(out_dir) if out_dir else packaged_heads_dir()
     trainer.save(result, target)
-    click.echo(f"trained {len(result.heads.codes)} heads on {corpus.labelled_count('train')} "
-               f"train turns; Platt-calibrated on {corpus.labelled_count('dev')} dev turns "
-               f"(dev ECE of heads {result.dev_ece:.3f})")
+    n = corpus.labelled_count("train") + corpus.labelled_count("dev")
+    click.echo(f"trained {len(result.heads.codes)} heads on {n} train+dev turns; C, Platt "
+               f"scaling and thresholds by grouped 5-fold CV (out-of-fold ECE "
+               f"{result.cv_ece:.3f}, macro-F1 {result.heads.manifest['cv_macro_f1']})")
     if result.skipped:
         click.echo("no head (too few train examples; rules only): " + ", ".join(result.skipped))
     click.echo(f"wrote {target}")

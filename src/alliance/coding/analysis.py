@@ -56,16 +56,16 @@ def analyze_files(paths: Sequence[str], coder: Coder, *, input_format: str | Non
             parsed: list[tuple[str, Transcript | None, AllianceError | None]] = []
             for path in chunk:
                 try:
-                    t = read_transcript(path, input_format=input_format, roles=roles)
+                    transcript = read_transcript(path, input_format=input_format, roles=roles)
                     if deidentify:
-                        t = _deidentify(t)
-                    parsed.append((path, t, None))
+                        transcript = _deidentify(transcript)
+                    parsed.append((path, transcript, None))
                 except AllianceError as exc:
                     parsed.append((path, None, exc))
             good = [t for _, t, _ in parsed if t is not None]
             reports = iter(analyze_transcripts(good, coder, deidentified=deidentify))
-            for path, t, error in parsed:
-                yield (path, None, error) if t is None else (path, next(reports), None)
+            for path, maybe, error in parsed:
+                yield (path, None, error) if maybe is None else (path, next(reports), None)
                 if bar is not None:
                     bar.advance(task)
     finally:

@@ -8,7 +8,7 @@ Two modes:
 * **hybrid**: each code's head gives a Platt-calibrated confidence from the embedding, the
   context features and the rule hits; the final score is the larger of the head's
   confidence and the firing rule's measured precision, and the code is assigned when the
-  score reaches the code's dev-tuned threshold.
+  score reaches the code's threshold (tuned in cross-validation on train + dev).
 
 Every assignment carries evidence: the span a rule matched, or, for a code only the head
 found, the sentence sharing most vocabulary with the code's codebook text.

@@ -9,6 +9,7 @@ no CDN; all transcript text is HTML-escaped.
 from __future__ import annotations
 
 import html
+import io
 import json
 from functools import lru_cache
 from importlib import resources
@@ -90,7 +91,7 @@ def render_text(report: dict[str, Any], width: int = 100) -> str:
     from rich.table import Table
 
     console = Console(width=width, record=True, color_system=None, force_terminal=False,
-                      file=_NullFile())
+                      file=io.StringIO())
     s = report["summary"]
     coder = report["coder"]
     console.print(f"[bold]{report['source']}[/bold]  ({len(report['utterances'])} utterances, "
@@ -119,14 +120,6 @@ def render_text(report: dict[str, Any], width: int = 100) -> str:
     else:
         console.print("no rupture markers coded")
     return console.export_text()
-
-
-class _NullFile:
-    def write(self, _: str) -> int:
-        return 0
-
-    def flush(self) -> None:
-        pass
 
 
 # ---------------------------------------------------------------------------- html
