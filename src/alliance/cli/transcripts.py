@@ -134,6 +134,8 @@ def _register_analysis(main: click.Group) -> None:
               help="Code with rules and context features only (no embedding model, no torch).")
 @click.option("--deidentify", is_flag=True,
               help="Remove identifiers from the transcript before analysis.")
+@click.option("--roster", "roster_path", type=click.Path(dir_okay=False),
+              help="With --deidentify: a file of names to remove (one per line).")
 @click.option("--model", "model_path", type=click.Path(file_okay=False),
               help="Another sentence-transformers model folder (default: the packaged one).")
 @click.option("--no-verify-model", is_flag=True,
@@ -142,7 +144,8 @@ def _register_analysis(main: click.Group) -> None:
               help="Folder of trained heads (default: the packaged heads).")
 def analyze(files: tuple[str, ...], fmt: str, out_dir: str | None, roles: str | None,
             input_format: str | None, rules_only: bool, deidentify: bool,
-            model_path: str | None, no_verify_model: bool, heads_dir: str | None) -> None:
+            roster_path: str | None, model_path: str | None, no_verify_model: bool,
+            heads_dir: str | None) -> None:
     """Code session transcripts for rupture markers, repair moves and threats.
 
     Reads each FILE (text, WebVTT, SRT, Whisper JSON, CSV or ConvoKit), codes every
@@ -154,6 +157,7 @@ def analyze(files: tuple[str, ...], fmt: str, out_dir: str | None, roles: str | 
       alliance analyze session.vtt
       alliance analyze --format html --out reports/ sessions/*.txt
       alliance analyze --rules-only --format jsonl --out reports/ a.srt b.json
+      alliance analyze --deidentify --roster names.txt --format html session.txt
     """
     import sys
     from pathlib import Path
@@ -165,6 +169,9 @@ def analyze(files: tuple[str, ...], fmt: str, out_dir: str | None, roles: str | 
     from alliance.transcripts import parse_roles
 
     role_map = parse_roles(roles) if roles else None
+    from alliance.transcripts.roster import Roster, read_roster
+
+    roster = read_roster(roster_path) if roster_path is not None else Roster(())
     coder = load_coder(rules_only=rules_only, model_path=model_path,
                        verify_model=False if no_verify_model else None, heads_dir=heads_dir)
     out = Path(out_dir) if out_dir else None
@@ -180,7 +187,8 @@ def analyze(files: tuple[str, ...], fmt: str, out_dir: str | None, roles: str | 
     try:
         for path, report, error in analyze_files(
                 files, coder, input_format=input_format, roles=role_map,
-                deidentify=deidentify, progress=len(files) > 1):
+                deidentify=deidentify or roster_path is not None, roster=roster,
+                progress=len(files) > 1):
             if error is not None:
                 failures += 1
                 click.secho(f"error: {error}", err=True, fg="red")
