@@ -146,12 +146,13 @@ class Coder:
         """
         if self.heads is not None and embeddings is None:
             assert self.embedder is not None
-            flat = [t for _, _, texts in conversations for t in texts]
-            matrix = self.embedder.encode(flat)
-            embeddings, k = [], 0
-            for _, _, texts in conversations:
-                embeddings.append(matrix[k:k + len(texts)])
-                k += len(texts)
+            # repeated turns ("Mm-hmm.", "Okay.") are encoded once
+            unique = list(dict.fromkeys(t for _, _, texts in conversations for t in texts))
+            row = {t: i for i, t in enumerate(unique)}
+            matrix = self.embedder.encode(unique)
+            embeddings = [matrix[[row[t] for t in texts]] if texts else
+                          np.zeros((0, matrix.shape[1]), dtype=np.float32)
+                          for _, _, texts in conversations]
         out: list[list[TurnAnalysis]] = []
         for ci, (speakers, roles, texts) in enumerate(conversations):
             emb = embeddings[ci] if embeddings is not None else None
