@@ -211,7 +211,7 @@ def render_html(report: dict[str, Any]) -> str:
     out = [f"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
            f"<title>{_esc(title)}</title><style>{_CSS}</style></head><body>",
            f"<h1>{_esc(title)}</h1>",
-           f"<p class=\"note\">Coder: {_esc(coder['mode'])}. {_esc(coder['note'])}. "
+           f"<p class=\"note\">Coder: {_esc(coder['note'])}. "
            "Codes are suggestions for a clinician or researcher to check, not a diagnosis; "
            "the alliance index is this project's summary index, not a WAI score.</p>",
            "<div class=\"kpi\">"
@@ -233,7 +233,8 @@ def render_html(report: dict[str, Any]) -> str:
         thr = "".join(f"<li>#{r['index']} {_esc(r['code'])}</li>" for r in e["threats"])
         out.append(
             f"<div class=\"card {_esc(e['resolution'])}\"><b>#{e['marker_index']} "
-            f"{_esc(e['marker_code'])}</b> ({_esc(label)}) — {_esc(e['resolution'])}"
+            f"{_esc(e['marker_code'])}</b> ({_esc(label)}), {_esc(e.get('speaker', ''))}"
+            f" — {_esc(e['resolution'])}"
             f"<br><q>{_esc(texts.get(e['marker_index'], ''))}</q>"
             f"<br>Repair moves: {'<ul>' + reps + '</ul>' if reps else 'none'}"
             f"<br>Therapist threats: {'<ul>' + thr + '</ul>' if thr else 'none'}</div>")
