@@ -121,6 +121,26 @@ def rule_vector(hits: Sequence[RuleHit], codes: Sequence[str]) -> list[float]:
     return [1.0 if c in fired else 0.0 for c in codes]
 
 
+def head_inputs(emb: np.ndarray, feats: Sequence[TurnFeatures],
+                hits: Sequence[Sequence[RuleHit]], codes: Sequence[str],
+                previous_turn: bool) -> np.ndarray:
+    """Rows fed to the heads: [embedding | previous turn's embedding? | context | rules].
+
+    The previous turn is the one this turn answers (latest by another speaker); zeros when
+    there is none.
+    """
+    parts = [emb]
+    if previous_turn:
+        prev = np.zeros_like(emb)
+        for i, f in enumerate(feats):
+            if f.previous >= 0:
+                prev[i] = emb[f.previous]
+        parts.append(prev)
+    parts.append(np.array([f.vector() for f in feats]).reshape(len(feats), -1))
+    parts.append(np.array([rule_vector(h, codes) for h in hits]).reshape(len(feats), -1))
+    return np.hstack(parts)
+
+
 class Coder:
     """Codes transcripts; ``embedder`` and ``heads`` both given = hybrid, else rules-only."""
 
@@ -161,8 +181,7 @@ class Coder:
                                                                  strict=True)]
             conf = None
             if self.heads is not None and emb is not None and len(texts):
-                x = np.hstack([emb, np.array([f.vector() for f in feats]),
-                               np.array([rule_vector(h, self.codes) for h in hits])])
+                x = head_inputs(emb, feats, hits, self.codes, self.heads.previous_turn)
                 conf = self.heads.confidences(x)
             out.append([self._decide(texts[i], roles[i], feats[i], hits[i],
                                      None if conf is None else conf[i])

@@ -1,8 +1,9 @@
 """Classifier heads: one-vs-rest logistic regression per code on sentence embeddings.
 
 Input of a head, for an utterance of the code's role:
-``x = [embedding (384) | context features (features.FEATURE_NAMES) | rule hits (one 0/1 per
-code, in codebook order)]``. Output: the head's logit ``w·x + b``, turned into a calibrated
+``x = [embedding (384) | embedding of the turn it answers (384, if the manifest says
+previous_turn_embedding) | context features (features.FEATURE_NAMES) | rule hits (one 0/1
+per code, in codebook order)]``. Output: the head's logit ``w·x + b``, turned into a calibrated
 confidence by Platt scaling fitted on out-of-fold logits of a grouped cross-validation over
 the train and dev splits (see :mod:`alliance.coding.trainer` and
 :mod:`alliance.coding.calibration`). A code is assigned when its score reaches the code's
@@ -46,6 +47,11 @@ class Heads:
     @property
     def version(self) -> str:
         return str(self.manifest.get("version", "unversioned"))
+
+    @property
+    def previous_turn(self) -> bool:
+        """Whether the input includes the previous turn's embedding."""
+        return bool(self.manifest.get("features", {}).get("previous_turn_embedding", False))
 
     @property
     def n_features(self) -> int:

@@ -27,7 +27,7 @@ from alliance.coding.calibration import (
     smoothed_precision,
 )
 from alliance.coding.codebook import FAMILY_ROLE, family_of, load_codebook
-from alliance.coding.coder import Coder, TurnAnalysis, rule_vector
+from alliance.coding.coder import Coder, TurnAnalysis, head_inputs
 from alliance.coding.corpus import Conversation, Corpus
 from alliance.coding.embedder import MODEL_SHA256, Embedder
 from alliance.coding.features import FEATURE_NAMES
@@ -38,6 +38,8 @@ from alliance.errors import CodingError
 DEFAULT_SEED = 20261122
 MIN_TRAIN_POSITIVES = 3
 C_GRID = (0.5, 2.0, 8.0)
+#: Feed the heads the embedding of the turn being answered as well (see coder.head_inputs).
+PREVIOUS_TURN = True
 FOLDS = 5
 _THRESHOLDS = np.round(np.arange(0.10, 0.91, 0.05), 2)
 
@@ -68,16 +70,18 @@ class Example:
     analysis: TurnAnalysis
 
 
-def examples(corpus: Corpus, coder: Coder, embeddings: list[np.ndarray]) -> list[Example]:
+def examples(corpus: Corpus, coder: Coder, embeddings: list[np.ndarray],
+             previous_turn: bool = PREVIOUS_TURN) -> list[Example]:
     """Feature rows of every labelled turn (rule hits and features from ``coder``)."""
     analyses = coder.analyse([conversation_inputs(c) for c in corpus.conversations],
                              embeddings)
     out: list[Example] = []
     for conv, emb, res in zip(corpus.conversations, embeddings, analyses, strict=True):
+        xs = head_inputs(emb, [a.features for a in res], [a.hits for a in res], coder.codes,
+                         previous_turn)
         for i, gold in sorted(conv.labels.items()):
             a = res[i]
-            x = np.concatenate([emb[i], np.array(a.features.vector()),
-                                np.array(rule_vector(a.hits, coder.codes))])
+            x = xs[i]
             out.append(Example(conv.id, conv.split, conv.turns[i].role, x, frozenset(gold), a))
     return out
 
@@ -127,8 +131,8 @@ def _best_threshold(y: np.ndarray, score: np.ndarray) -> tuple[float, float]:
 
 
 def train(corpus: Corpus, embedder: Embedder, *, seed: int = DEFAULT_SEED,
-          model_sha256: str = MODEL_SHA256, embeddings: list[np.ndarray] | None = None
-          ) -> TrainResult:
+          model_sha256: str = MODEL_SHA256, embeddings: list[np.ndarray] | None = None,
+          previous_turn: bool = PREVIOUS_TURN) -> TrainResult:
     """Fit one head per code on train + dev; C, Platt and threshold by grouped CV.
 
     For each code and each C in :data:`C_GRID`, :data:`FOLDS`-fold cross-validation over
@@ -148,7 +152,7 @@ def train(corpus: Corpus, embedder: Embedder, *, seed: int = DEFAULT_SEED,
         embeddings = embed_conversations(corpus.conversations, embedder)
     # Rule features use rule identity only (0/1), so the rule priors do not matter here.
     base = Coder(RuleSet(packaged_rules()))
-    exs = examples(corpus, base, embeddings)
+    exs = examples(corpus, base, embeddings, previous_turn)
     rules = rule_calibration(exs)
     precision = {k: v["precision"] for k, v in rules.items()}
     group_of = {c.id: c.group or c.id for c in corpus.conversations}
@@ -215,6 +219,7 @@ def train(corpus: Corpus, embedder: Embedder, *, seed: int = DEFAULT_SEED,
         "model": embedder.name,
         "model_sha256": model_sha256,
         "features": {"embedding": int(embeddings[0].shape[1]) if embeddings else 0,
+                     "previous_turn_embedding": previous_turn,
                      "context": list(FEATURE_NAMES), "rule_hits": list(book.names)},
         "classifier": {"type": "logistic_regression", "C_grid": list(C_GRID),
                        "class_weight": "balanced", "solver": "lbfgs", "folds": FOLDS},
