@@ -130,3 +130,21 @@ def test_coding_eval_rules_only_prints_tables() -> None:
     for part in ("rules-only coder on the test split", "Per code", "Macro-F1 per family",
                  "Family confusion", "episodes ("):
         assert part in result.output
+
+
+def test_deidentify_removes_identifiers_before_coding(tmp_path) -> None:
+    p = tmp_path / "id.txt"
+    p.write_text("T: What happened?\nC: I don't know. Call me on 07700 900123 or mail "
+                 "jo.bloggs@example.com, ask for Maria.\n", encoding="utf-8")
+    roster = tmp_path / "names.txt"
+    roster.write_text("Maria\n", encoding="utf-8")
+    result = run("analyze", "--rules-only", "--format", "json", "--deidentify", "--roster",
+                 str(roster), str(p))
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    validate_report(report)
+    text = report["utterances"][1]["text"]
+    assert report["deidentified"] is True
+    for secret in ("07700", "jo.bloggs", "Maria"):
+        assert secret not in result.output
+    assert "I don't know." in text

@@ -4,7 +4,6 @@ from alliance.coding.coder import CodeAssignment, CodedUtterance
 from alliance.coding.episodes import find_episodes
 
 
-
 def test_repair_then_engaged_reply_is_resolved(coded) -> None:
     eps = find_episodes(coded([
         ("T", "What was it like?", []),
@@ -30,16 +29,34 @@ def test_threat_then_new_marker_is_unresolved_and_opens_next_episode(coded) -> N
     assert [(t.index, t.code) for t in eps[0].threats] == [(1, "threat.defensive_blaming")]
 
 
-def test_reengage_then_mark_again_is_partial(coded) -> None:
+def test_marker_again_right_after_a_repair_is_partial(coded) -> None:
     eps = find_episodes(coded([
         ("C", "You don't get it.", ["confrontation.complaint_therapist"]),
         ("T", "Help me get it.", ["repair.invite_feedback"]),
-        ("C", "It's the way my boss talks to me every single morning.", []),
-        ("T", "Tell me more.", []),
-        ("C", "Never mind, it's pointless.", ["withdrawal.self_criticism"]),
+        ("C", "Whatever.", ["withdrawal.minimal_response"]),
     ]))
     assert eps[0].resolution == "partial"
-    assert eps[0].window_end == 3
+    assert eps[0].window_end == 1
+
+
+def test_reengaging_after_threat_without_repair_is_partial(coded) -> None:
+    eps = find_episodes(coded([
+        ("C", "This homework is pointless.", ["confrontation.complaint_activities"]),
+        ("T", "You just need to do it.", ["threat.lecturing"]),
+        ("C", "Fine, I will try it on Monday and Wednesday then.", []),
+    ]))
+    assert eps[0].resolution == "partial"
+
+
+def test_later_engaged_reply_after_a_fragment_is_resolved(coded) -> None:
+    eps = find_episodes(coded([
+        ("C", "Dunno.", ["withdrawal.minimal_response"]),
+        ("T", "It's okay to take a moment.", ["repair.empathize_validate"]),
+        ("C", "Yeah.", []),
+        ("T", "What comes up?", []),
+        ("C", "I keep thinking about my dad and the hospital last spring.", []),
+    ]))
+    assert eps[0].resolution == "resolved"
 
 
 def test_only_a_fragment_back_is_partial(coded) -> None:

@@ -91,3 +91,17 @@ def test_packaged_heads_load_and_cover_codebook_codes() -> None:
     assert heads.manifest["model_sha256"].startswith("53aa5117")
     assert len(heads.codes) >= 25
     assert np.all((heads.thresholds > 0) & (heads.thresholds < 1))
+
+
+def test_head_inputs_put_the_answered_turns_embedding_beside_the_turn() -> None:
+    from alliance.coding.coder import head_inputs
+    from alliance.coding.features import turn_features
+
+    emb = np.eye(3, 4, dtype=np.float32)  # turn i -> unit vector e_i
+    feats = turn_features(["T", "C", "C"], ["therapist", "client", "client"],
+                          ["How was it?", "Hard.", "Really hard."])
+    x = head_inputs(emb, feats, [[], [], []], ["repair.clarify"], previous_turn=True)
+    assert x.shape == (3, 4 + 4 + len(feats[0].vector()) + 1)
+    assert np.array_equal(x[0, 4:8], np.zeros(4))  # the first turn answers nobody
+    assert np.array_equal(x[1, 4:8], emb[0])
+    assert np.array_equal(x[2, 4:8], emb[0])  # answers the therapist, not itself

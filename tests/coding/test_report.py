@@ -3,10 +3,13 @@ from __future__ import annotations
 import copy
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from alliance.coding.coder import Coder
 from alliance.coding.report import build_report, render_html, render_text, validate_report
 from alliance.errors import CodingError
+from alliance.transcripts.model import Transcript, Utterance
 
 
 def test_rules_only_report_validates_and_says_rules_only(session) -> None:
@@ -54,3 +57,22 @@ def test_html_escapes_transcript_text(transcript_of) -> None:
 def test_html_highlights_evidence(session) -> None:
     page = render_html(build_report(Coder().code(session)))
     assert "<mark>I don&#x27;t know.</mark>" in page
+
+
+_turn = st.tuples(st.sampled_from(["T", "C", "C2"]), st.text(min_size=1, max_size=120))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_turn, min_size=1, max_size=12))
+def test_any_transcript_gives_a_valid_report(turns) -> None:
+    t = Transcript(tuple(
+        Utterance(i, s, "therapist" if s == "T" else "client", x)  # type: ignore[arg-type]
+        for i, (s, x) in enumerate(turns)))
+    report = build_report(Coder().code(t))
+    validate_report(report)
+    for u in report["utterances"]:
+        for c in u["codes"]:
+            s, e = c["span"]
+            assert u["text"][s:e] == c["evidence"]
+    render_html(report)
+    render_text(report)

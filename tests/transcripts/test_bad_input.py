@@ -64,5 +64,11 @@ def test_unrecognisable_content_asks_for_input_format() -> None:
         parse_transcript("just some words\nand more words", "mystery.dat")
 
 
+def test_input_that_is_neither_text_nor_bytes_is_refused() -> None:
+    with pytest.raises(TranscriptError, match="expected text or bytes"):
+        parse_transcript(None, "x")  # type: ignore[arg-type]
+    assert len(parse_transcript(bytearray(b"T: hi\nC: ho"))) == 2
+
+
 def test_format_aliases_are_accepted() -> None:
     assert parse_transcript("T: hi\nC: ho", input_format="TXT").format == "text"

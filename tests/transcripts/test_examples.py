@@ -11,7 +11,7 @@ from alliance.transcripts import read_transcript
 DIARIZED = {"SPEAKER_00": "therapist", "SPEAKER_01": "client"}
 EXPECTED = {"session.txt": "text", "session.vtt": "vtt", "whisperx.vtt": "vtt",
             "session.srt": "srt", "whisperx.json": "whisper-json", "session.csv": "csv",
-            "utterances.jsonl": "convokit"}
+            "utterances.jsonl": "convokit", "with_identifiers.txt": "text"}
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))

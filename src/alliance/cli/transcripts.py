@@ -1,12 +1,110 @@
-"""CLI commands for transcripts (filled in by its issue)."""
+"""CLI commands for transcripts: ``deidentify`` and the hidden ``transcripts show``.
+
+Each command is its own function; :func:`register` adds them to the main group, so more
+transcript commands (``analyze``, ``coding``) can be registered beside them.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
+
+INPUT_FORMATS = ("text", "vtt", "srt", "whisper-json", "csv", "convokit")
+
+
+@click.command("deidentify")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--roster", type=click.Path(dir_okay=False, path_type=Path),
+              help="File with names to remove, one per line (# starts a comment).")
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the result here instead of to standard output.")
+@click.option("--input-format", type=click.Choice(INPUT_FORMATS),
+              help="Format of FILE (detected when omitted; unknown text is treated as plain).")
+def deidentify_command(file: Path, roster: Path | None, out: Path | None,
+                       input_format: str | None) -> None:
+    """Remove identifiers from a transcript, keeping its format.
+
+    Replaces e-mail addresses, phone numbers, dates, URLs, street addresses, postcodes and
+    ID-like numbers with [EMAIL], [PHONE], [DATE], [URL], [ADDRESS] and [ID], and the names
+    in --roster, and speakers' names wherever they are spoken, with [NAME] (speaker labels
+    that are names become PERSON_1, PERSON_2, ...).
+    Nothing leaves this machine. A summary of what was replaced goes to standard error.
+
+    \b
+    Examples:
+      alliance deidentify session.vtt --roster names.txt --out session.deid.vtt
+      alliance deidentify notes.txt > notes.deid.txt
+    """
+    from alliance.errors import DeidentificationError, TranscriptError
+    from alliance.transcripts.documents import deidentify_document
+    from alliance.transcripts.roster import read_roster
+
+    names = read_roster(roster) if roster is not None else ()
+    try:
+        data = file.read_bytes()
+    except FileNotFoundError:
+        raise TranscriptError(f"{file}: file not found", path=str(file)) from None
+    except OSError as exc:
+        raise TranscriptError(f"{file}: cannot be read ({exc.strerror})",
+                              path=str(file)) from None
+    if out is not None and out.resolve() == file.resolve():
+        raise DeidentificationError(f"{out}: --out must differ from the input file, so the "
+                                    "original is never overwritten")
+    result = deidentify_document(data, str(file), names, input_format=input_format)
+    if out is None:
+        click.echo(result.text, nl=not result.text.endswith("\n"))
+    else:
+        try:
+            out.write_text(result.text, encoding="utf-8")
+        except OSError as exc:
+            raise DeidentificationError(f"{out}: cannot write ({exc.strerror})") from None
+    summary = ", ".join(f"{kind} {n}" for kind, n in sorted(result.counts.items())) or "nothing"
+    click.echo(f"{file} ({result.format}): replaced {summary}", err=True)
+
+
+@click.group("transcripts", hidden=True)
+def transcripts_group() -> None:
+    """Inspect transcript files.
+
+    \b
+    Example:
+      alliance transcripts show session.vtt --roles SPEAKER_00=therapist,SPEAKER_01=client
+    """
+
+
+@transcripts_group.command("show")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--roles", help="Speaker roles, e.g. SPEAKER_00=therapist,SPEAKER_01=client.")
+@click.option("--input-format", type=click.Choice(INPUT_FORMATS),
+              help="Format of FILE (detected when omitted).")
+def show_command(file: Path, roles: str | None, input_format: str | None) -> None:
+    """Print the turns a transcript file parses into.
+
+    \b
+    Example:
+      alliance transcripts show examples/transcripts/session.txt
+    """
+    from alliance.transcripts import parse_roles, read_transcript
+
+    mapping = parse_roles(roles) if roles else None
+    transcript = read_transcript(file, input_format=input_format, roles=mapping)
+    click.echo(f"{file}: {transcript.format}, {len(transcript)} turns, speakers "
+               + ", ".join(f"{s}={r}" for s, r in transcript.speakers.items()))
+    for u in transcript:
+        when = f"{u.start:8.2f}s " if u.start is not None else ""
+        click.echo(f"{u.index:4d} {when}{u.speaker} ({u.role}): {u.text}")
+
+
+def _register_ingestion(main: click.Group) -> None:
+    """Ingestion and de-identification commands (issue 4, sections 1 and 8)."""
+    main.add_command(deidentify_command)
+    main.add_command(transcripts_group)
 
 
 def register(main: click.Group) -> None:
-    """Add this module's commands to ``main``."""
+    """Add this module's commands to ``main`` (one ``_register_*`` call per command set)."""
+    _register_ingestion(main)
     _register_analysis(main)
 
 
@@ -36,6 +134,8 @@ def _register_analysis(main: click.Group) -> None:
               help="Code with rules and context features only (no embedding model, no torch).")
 @click.option("--deidentify", is_flag=True,
               help="Remove identifiers from the transcript before analysis.")
+@click.option("--roster", "roster_path", type=click.Path(dir_okay=False),
+              help="With --deidentify: a file of names to remove (one per line).")
 @click.option("--model", "model_path", type=click.Path(file_okay=False),
               help="Another sentence-transformers model folder (default: the packaged one).")
 @click.option("--no-verify-model", is_flag=True,
@@ -44,7 +144,8 @@ def _register_analysis(main: click.Group) -> None:
               help="Folder of trained heads (default: the packaged heads).")
 def analyze(files: tuple[str, ...], fmt: str, out_dir: str | None, roles: str | None,
             input_format: str | None, rules_only: bool, deidentify: bool,
-            model_path: str | None, no_verify_model: bool, heads_dir: str | None) -> None:
+            roster_path: str | None, model_path: str | None, no_verify_model: bool,
+            heads_dir: str | None) -> None:
     """Code session transcripts for rupture markers, repair moves and threats.
 
     Reads each FILE (text, WebVTT, SRT, Whisper JSON, CSV or ConvoKit), codes every
@@ -56,6 +157,7 @@ def analyze(files: tuple[str, ...], fmt: str, out_dir: str | None, roles: str | 
       alliance analyze session.vtt
       alliance analyze --format html --out reports/ sessions/*.txt
       alliance analyze --rules-only --format jsonl --out reports/ a.srt b.json
+      alliance analyze --deidentify --roster names.txt --format html session.txt
     """
     import sys
     from pathlib import Path
@@ -67,6 +169,9 @@ def analyze(files: tuple[str, ...], fmt: str, out_dir: str | None, roles: str | 
     from alliance.transcripts import parse_roles
 
     role_map = parse_roles(roles) if roles else None
+    from alliance.transcripts.roster import Roster, read_roster
+
+    roster = read_roster(roster_path) if roster_path is not None else Roster(())
     coder = load_coder(rules_only=rules_only, model_path=model_path,
                        verify_model=False if no_verify_model else None, heads_dir=heads_dir)
     out = Path(out_dir) if out_dir else None
@@ -82,7 +187,8 @@ def analyze(files: tuple[str, ...], fmt: str, out_dir: str | None, roles: str | 
     try:
         for path, report, error in analyze_files(
                 files, coder, input_format=input_format, roles=role_map,
-                deidentify=deidentify, progress=len(files) > 1):
+                deidentify=deidentify or roster_path is not None, roster=roster,
+                progress=len(files) > 1):
             if error is not None:
                 failures += 1
                 click.secho(f"error: {error}", err=True, fg="red")
@@ -149,7 +255,7 @@ def coding_stats(corpus_dir: str | None) -> None:
 @click.option("--no-verify-model", is_flag=True, help="Skip the checksum of --model.")
 def coding_train(corpus_dir: str | None, out_dir: str | None, seed: int | None,
                  model_path: str | None, no_verify_model: bool) -> None:
-    """Train the classifier heads and calibrate the rules (train + dev splits).
+    """Train the classifier heads and calibrate the rules (train + dev splits, never test).
 
     Reproducible: fixed seed, sorted corpus, deterministic CPU encoder; the manifest
     records the corpus sha256, seed and library versions.
@@ -171,9 +277,10 @@ def coding_train(corpus_dir: str | None, out_dir: str | None, seed: int | None,
                            seed=trainer.DEFAULT_SEED if seed is None else seed)
     target = Path(out_dir) if out_dir else packaged_heads_dir()
     trainer.save(result, target)
-    click.echo(f"trained {len(result.heads.codes)} heads on {corpus.labelled_count('train')} "
-               f"train turns; Platt-calibrated on {corpus.labelled_count('dev')} dev turns "
-               f"(dev ECE of heads {result.dev_ece:.3f})")
+    n = corpus.labelled_count("train") + corpus.labelled_count("dev")
+    click.echo(f"trained {len(result.heads.codes)} heads on {n} train+dev turns; C, Platt "
+               f"scaling and thresholds by grouped 5-fold CV (out-of-fold ECE "
+               f"{result.cv_ece:.3f}, macro-F1 {result.heads.manifest['cv_macro_f1']})")
     if result.skipped:
         click.echo("no head (too few train examples; rules only): " + ", ".join(result.skipped))
     click.echo(f"wrote {target}")

@@ -13,21 +13,13 @@ from typing import Any
 
 from alliance.coding.coder import Coder
 from alliance.coding.report import build_report
-from alliance.errors import AllianceError, ConfigError
+from alliance.errors import AllianceError
 from alliance.transcripts.model import Transcript
+from alliance.transcripts.roster import Roster
 
 BATCH = 16
 
 Result = tuple[str, dict[str, Any] | None, AllianceError | None]
-
-
-def _deidentify(transcript: Transcript) -> Transcript:
-    try:
-        from alliance.transcripts import deidentify_transcript  # type: ignore[attr-defined]
-    except ImportError:
-        raise ConfigError("de-identification is not available in this installation") from None
-    result: Transcript = deidentify_transcript(transcript)
-    return result
 
 
 def analyze_transcripts(transcripts: Sequence[Transcript], coder: Coder,
@@ -38,9 +30,14 @@ def analyze_transcripts(transcripts: Sequence[Transcript], coder: Coder,
 
 def analyze_files(paths: Sequence[str], coder: Coder, *, input_format: str | None = None,
                   roles: Mapping[str, str] | None = None, deidentify: bool = False,
-                  progress: bool = False) -> Iterator[Result]:
-    """Yield ``(path, report, None)`` or ``(path, None, error)`` per path, in order."""
-    from alliance.transcripts import read_transcript
+                  roster: Sequence[str] | Roster = (), progress: bool = False) -> Iterator[Result]:
+    """Yield ``(path, report, None)`` or ``(path, None, error)`` per path, in order.
+
+    With ``deidentify``, identifiers and ``roster`` names are replaced (see
+    :func:`alliance.transcripts.deidentify_transcript`) before anything is coded, so the
+    report never holds them.
+    """
+    from alliance.transcripts import deidentify_transcript, read_transcript
 
     bar = None
     if progress:
@@ -56,16 +53,16 @@ def analyze_files(paths: Sequence[str], coder: Coder, *, input_format: str | Non
             parsed: list[tuple[str, Transcript | None, AllianceError | None]] = []
             for path in chunk:
                 try:
-                    t = read_transcript(path, input_format=input_format, roles=roles)
+                    transcript = read_transcript(path, input_format=input_format, roles=roles)
                     if deidentify:
-                        t = _deidentify(t)
-                    parsed.append((path, t, None))
+                        transcript = deidentify_transcript(transcript, roster)
+                    parsed.append((path, transcript, None))
                 except AllianceError as exc:
                     parsed.append((path, None, exc))
             good = [t for _, t, _ in parsed if t is not None]
             reports = iter(analyze_transcripts(good, coder, deidentified=deidentify))
-            for path, t, error in parsed:
-                yield (path, None, error) if t is None else (path, next(reports), None)
+            for path, maybe, error in parsed:
+                yield (path, None, error) if maybe is None else (path, next(reports), None)
                 if bar is not None:
                     bar.advance(task)
     finally:

@@ -8,7 +8,7 @@ Two modes:
 * **hybrid**: each code's head gives a Platt-calibrated confidence from the embedding, the
   context features and the rule hits; the final score is the larger of the head's
   confidence and the firing rule's measured precision, and the code is assigned when the
-  score reaches the code's dev-tuned threshold.
+  score reaches the code's threshold (tuned in cross-validation on train + dev).
 
 Every assignment carries evidence: the span a rule matched, or, for a code only the head
 found, the sentence sharing most vocabulary with the code's codebook text.
@@ -121,6 +121,26 @@ def rule_vector(hits: Sequence[RuleHit], codes: Sequence[str]) -> list[float]:
     return [1.0 if c in fired else 0.0 for c in codes]
 
 
+def head_inputs(emb: np.ndarray, feats: Sequence[TurnFeatures],
+                hits: Sequence[Sequence[RuleHit]], codes: Sequence[str],
+                previous_turn: bool) -> np.ndarray:
+    """Rows fed to the heads: [embedding | previous turn's embedding? | context | rules].
+
+    The previous turn is the one this turn answers (latest by another speaker); zeros when
+    there is none.
+    """
+    parts = [emb]
+    if previous_turn:
+        prev = np.zeros_like(emb)
+        for i, f in enumerate(feats):
+            if f.previous >= 0:
+                prev[i] = emb[f.previous]
+        parts.append(prev)
+    parts.append(np.array([f.vector() for f in feats]).reshape(len(feats), -1))
+    parts.append(np.array([rule_vector(h, codes) for h in hits]).reshape(len(feats), -1))
+    return np.hstack(parts)
+
+
 class Coder:
     """Codes transcripts; ``embedder`` and ``heads`` both given = hybrid, else rules-only."""
 
@@ -146,12 +166,13 @@ class Coder:
         """
         if self.heads is not None and embeddings is None:
             assert self.embedder is not None
-            flat = [t for _, _, texts in conversations for t in texts]
-            matrix = self.embedder.encode(flat)
-            embeddings, k = [], 0
-            for _, _, texts in conversations:
-                embeddings.append(matrix[k:k + len(texts)])
-                k += len(texts)
+            # repeated turns ("Mm-hmm.", "Okay.") are encoded once
+            unique = list(dict.fromkeys(t for _, _, texts in conversations for t in texts))
+            row = {t: i for i, t in enumerate(unique)}
+            matrix = self.embedder.encode(unique)
+            embeddings = [matrix[[row[t] for t in texts]] if texts else
+                          np.zeros((0, matrix.shape[1]), dtype=np.float32)
+                          for _, _, texts in conversations]
         out: list[list[TurnAnalysis]] = []
         for ci, (speakers, roles, texts) in enumerate(conversations):
             emb = embeddings[ci] if embeddings is not None else None
@@ -160,8 +181,7 @@ class Coder:
                                                                  strict=True)]
             conf = None
             if self.heads is not None and emb is not None and len(texts):
-                x = np.hstack([emb, np.array([f.vector() for f in feats]),
-                               np.array([rule_vector(h, self.codes) for h in hits])])
+                x = head_inputs(emb, feats, hits, self.codes, self.heads.previous_turn)
                 conf = self.heads.confidences(x)
             out.append([self._decide(texts[i], roles[i], feats[i], hits[i],
                                      None if conf is None else conf[i])

@@ -100,7 +100,9 @@ class SentenceTransformerEmbedder:
     def __init__(self, model: Any, name: str, batch_size: int = 64) -> None:
         self._model = model
         self.name = name
-        self.dimension = int(model.get_sentence_embedding_dimension())
+        dim = getattr(model, "get_embedding_dimension", None) or \
+            model.get_sentence_embedding_dimension
+        self.dimension = int(dim())
         self.batch_size = batch_size
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
@@ -122,6 +124,8 @@ def load_embedder(path: str | Path | None = None, verify: bool | None = None,
         verify_model(source.path)
     os.environ["HF_HUB_OFFLINE"] = "1"
     os.environ["TRANSFORMERS_OFFLINE"] = "1"
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     try:
         import torch
         from sentence_transformers import SentenceTransformer
@@ -130,6 +134,12 @@ def load_embedder(path: str | Path | None = None, verify: bool | None = None,
                          "install alliance[model] or use --rules-only") from None
     if threads:
         torch.set_num_threads(threads)
+    try:  # the weight-loading progress bar is noise on a user's terminal
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+    except ImportError:
+        pass
     try:
         model = SentenceTransformer(str(source.path), device="cpu", local_files_only=True)
     except Exception as exc:  # any loader failure is a model problem for the user

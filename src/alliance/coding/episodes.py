@@ -9,15 +9,19 @@ family and group sessions another client's turns do not close it.
 * ``repair``: every repair code on a therapist utterance in the window, in order;
 * ``threats``: every threat code on a therapist utterance in the window (the therapist's
   response was itself a threat to the alliance);
-* ``resolution``, from the marker speaker's own later turns (the repair sequence of Safran
-  & Muran: a rupture is resolved when the client comes back into the work):
-    - ``resolved``: the client re-engages (a turn without marker that is not a mere
-      listener token or fragment, >= :data:`ENGAGED_WORDS` words) and does not mark again
-      within the window;
-    - ``partial``: the client re-engages but marks again within the window, or answers only
-      briefly (fragments or listener tokens) without marking;
-    - ``unresolved``: the client's next turn is a marker again, or the client does not
-      speak again in the session.
+* ``resolution``, from the marker speaker's first reply after the marker (the repair
+  sequence of Safran & Muran: a rupture is resolved when the client comes back into the
+  work):
+    - ``resolved``: the reply re-engages (no marker, not a mere listener token or fragment,
+      >= :data:`ENGAGED_WORDS` words), unless the therapist answered with threats and no
+      repair (then ``partial``);
+    - ``partial``: the reply is brief (fragment or listener token) without a marker, or it
+      is another marker but the therapist had made a repair move in between (and no
+      threat);
+    - ``unresolved``: the reply is another marker with no repair before it, or the client
+      does not speak again in the session.
+  The rule was set against the annotated episodes of the train and dev sessions; its
+  agreement on the test sessions is reported by ``alliance coding eval``.
 """
 
 from __future__ import annotations
@@ -88,19 +92,25 @@ def find_episodes(utterances: Sequence[CodedUtterance]) -> list[Episode]:
                 threats.extend(Link(j, c.code) for c in v.codes if c.family == "threat")
             elif v.utterance.speaker == speaker:
                 own.append(v)
-        engaged = [v for v in own if word_count(v.utterance.text) >= ENGAGED_WORDS
-                   and not is_backchannel(v.utterance.text)]
-        speaks_again = own or next_mark is not None or any(
-            w.utterance.speaker == speaker for w in utterances[stop:])
-        if not own and (next_mark is not None or not speaks_again):
-            resolution = "unresolved"
-        elif engaged and next_mark is None:
-            resolution = "resolved"
-        elif own:
-            resolution = "partial"
-        else:
-            # silent in the window but speaks later without marking: came back, later on
-            resolution = "partial"
+        resolution = _resolution(own, next_mark, repair, threats, utterances, i)
         episodes.append(Episode(i, marker.code, speaker, tuple(repair), tuple(threats),
                                 resolution, stop - 1))
     return episodes
+
+
+def _resolution(own: Sequence[CodedUtterance], next_mark: int | None, repair: Sequence[Link],
+                threats: Sequence[Link], utterances: Sequence[CodedUtterance],
+                marker: int) -> str:
+    """Resolution from the marker speaker's first reply after the marker."""
+    first_reply = own[0] if own else (utterances[next_mark] if next_mark is not None else None)
+    if first_reply is None:
+        return "unresolved"  # the client does not speak again
+    if is_marker(first_reply):
+        # strain continues; a repair move before it counts as a partial repair
+        before = [r for r in repair if r.index < first_reply.utterance.index]
+        return "partial" if before and not threats else "unresolved"
+    engaged = any(word_count(v.utterance.text) >= ENGAGED_WORDS
+                  and not is_backchannel(v.utterance.text) for v in own)
+    if not engaged:
+        return "partial"
+    return "partial" if threats and not repair else "resolved"

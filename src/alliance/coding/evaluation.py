@@ -182,16 +182,11 @@ def _ratio(a: int, b: int) -> float | None:
 
 # ------------------------------------------------------------------------------- render
 def _console(width: int = 110) -> Any:
+    import io
+
     from rich.console import Console
 
-    class _Null:
-        def write(self, _: str) -> int:
-            return 0
-
-        def flush(self) -> None:
-            pass
-
-    return Console(width=width, record=True, color_system=None, file=_Null())
+    return Console(width=width, record=True, color_system=None, file=io.StringIO())
 
 
 def render_evaluation(ev: Evaluation, episodes: dict[str, Any] | None = None) -> str:

@@ -67,6 +67,7 @@ class TurnFeatures:
     backchannel: bool
     continuity: float
     first_turn: bool
+    previous: int = -1  # index of the turn this one answers (latest by another speaker)
 
     def vector(self) -> list[float]:
         """The numeric form fed to the classifier heads (order = :data:`FEATURE_NAMES`)."""
@@ -159,5 +160,6 @@ def turn_features(
             backchannel=is_backchannel(texts[i]) and not after_open,
             continuity=continuity,
             first_turn=prev is None,
+            previous=-1 if prev is None else prev,
         ))
     return out

@@ -1,15 +1,17 @@
 """Classifier heads: one-vs-rest logistic regression per code on sentence embeddings.
 
 Input of a head, for an utterance of the code's role:
-``x = [embedding (384) | context features (features.FEATURE_NAMES) | rule hits (one 0/1 per
-code, in codebook order)]``. Output: the head's logit ``w·x + b``, turned into a calibrated
-confidence by Platt scaling fitted on the dev split (see :mod:`alliance.coding.calibration`).
-A code is assigned when its confidence reaches the code's threshold, chosen on the dev split
-to maximise F1 (0.5 when dev has no positives).
+``x = [embedding (384) | embedding of the turn it answers (384, if the manifest says
+previous_turn_embedding) | context features (features.FEATURE_NAMES) | rule hits (one 0/1
+per code, in codebook order)]``. Output: the head's logit ``w·x + b``, turned into a calibrated
+confidence by Platt scaling fitted on out-of-fold logits of a grouped cross-validation over
+the train and dev splits (see :mod:`alliance.coding.trainer` and
+:mod:`alliance.coding.calibration`). A code is assigned when its score reaches the code's
+threshold, chosen in the same cross-validation to maximise F1.
 
 Artifacts (small, versioned, checked in under ``alliance/coding/heads/``):
 ``heads.npz`` (weights, biases, Platt a/b, thresholds), ``manifest.json`` (codes, feature
-layout, corpus sha256, seed, library versions, model checksum, dev metrics) and
+layout, corpus sha256, seed, library versions, model checksum, CV metrics) and
 ``rules-calibration.json`` (each rule's measured precision). Loading them needs numpy only;
 training (:mod:`alliance.coding.trainer`) needs scikit-learn.
 """
@@ -45,6 +47,11 @@ class Heads:
     @property
     def version(self) -> str:
         return str(self.manifest.get("version", "unversioned"))
+
+    @property
+    def previous_turn(self) -> bool:
+        """Whether the input includes the previous turn's embedding."""
+        return bool(self.manifest.get("features", {}).get("previous_turn_embedding", False))
 
     @property
     def n_features(self) -> int:

@@ -9,6 +9,7 @@ no CDN; all transcript text is HTML-escaped.
 from __future__ import annotations
 
 import html
+import io
 import json
 from functools import lru_cache
 from importlib import resources
@@ -90,7 +91,7 @@ def render_text(report: dict[str, Any], width: int = 100) -> str:
     from rich.table import Table
 
     console = Console(width=width, record=True, color_system=None, force_terminal=False,
-                      file=_NullFile())
+                      file=io.StringIO())
     s = report["summary"]
     coder = report["coder"]
     console.print(f"[bold]{report['source']}[/bold]  ({len(report['utterances'])} utterances, "
@@ -119,14 +120,6 @@ def render_text(report: dict[str, Any], width: int = 100) -> str:
     else:
         console.print("no rupture markers coded")
     return console.export_text()
-
-
-class _NullFile:
-    def write(self, _: str) -> int:
-        return 0
-
-    def flush(self) -> None:
-        pass
 
 
 # ---------------------------------------------------------------------------- html
@@ -218,7 +211,7 @@ def render_html(report: dict[str, Any]) -> str:
     out = [f"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
            f"<title>{_esc(title)}</title><style>{_CSS}</style></head><body>",
            f"<h1>{_esc(title)}</h1>",
-           f"<p class=\"note\">Coder: {_esc(coder['mode'])}. {_esc(coder['note'])}. "
+           f"<p class=\"note\">Coder: {_esc(coder['note'])}. "
            "Codes are suggestions for a clinician or researcher to check, not a diagnosis; "
            "the alliance index is this project's summary index, not a WAI score.</p>",
            "<div class=\"kpi\">"
@@ -240,7 +233,8 @@ def render_html(report: dict[str, Any]) -> str:
         thr = "".join(f"<li>#{r['index']} {_esc(r['code'])}</li>" for r in e["threats"])
         out.append(
             f"<div class=\"card {_esc(e['resolution'])}\"><b>#{e['marker_index']} "
-            f"{_esc(e['marker_code'])}</b> ({_esc(label)}) — {_esc(e['resolution'])}"
+            f"{_esc(e['marker_code'])}</b> ({_esc(label)}), {_esc(e.get('speaker', ''))}"
+            f" — {_esc(e['resolution'])}"
             f"<br><q>{_esc(texts.get(e['marker_index'], ''))}</q>"
             f"<br>Repair moves: {'<ul>' + reps + '</ul>' if reps else 'none'}"
             f"<br>Therapist threats: {'<ul>' + thr + '</ul>' if thr else 'none'}</div>")

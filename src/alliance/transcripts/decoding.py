@@ -24,6 +24,10 @@ def decode(data: bytes | str, source: str, max_bytes: int = DEFAULT_MAX_BYTES) -
     Checks, in order: size against ``max_bytes``, emptiness, NUL bytes (binary), and
     decodability. Line endings are normalised to ``\\n``.
     """
+    if isinstance(data, bytearray | memoryview):
+        data = bytes(data)
+    if not isinstance(data, str | bytes):
+        raise fail(source, f"expected text or bytes, got {type(data).__name__}")
     if isinstance(data, str):
         size = len(data.encode("utf-8", errors="surrogatepass"))
         if size > max_bytes:
