@@ -5,7 +5,8 @@ Deterministic for a given seed and fast (a few seconds): cases are written as ca
 Each case follows one planted course so the caseload shows every kind of alert: steady,
 repaired and unrepaired ruptures, a slow decline, ceiling ratings, low early alliance, a
 task deficit, a strained frame (late cancellations, no-shows), missed homework, a couple
-with a split alliance and a family with one disengaging member.
+with a split alliance and a family with one disengaging member. Eight more cases come from
+:func:`alliance.monitoring.synthetic.generate` (other instruments, their planted events).
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ COURSES: dict[str, Level] = {
     "container": lambda i, n: _flat(3.9),
     "homework": lambda i, n: {"bond": 4.3, "goal": 4.0, "task": 3.4},
 }
-PLAN = (["steady"] * 12 + ["repaired"] * 6 + ["unrepaired"] * 5 + ["declining"] * 3
+PLAN = (["steady"] * 4 + ["repaired"] * 6 + ["unrepaired"] * 5 + ["declining"] * 3
         + ["ceiling"] * 3 + ["early_low"] * 2 + ["task_deficit"] * 3 + ["container"] * 2
         + ["homework"] * 2)
 
@@ -140,6 +141,29 @@ def _label(rng: random.Random, used: set[str]) -> str:
             return label
 
 
+SYNTHETIC_CASES = 8
+
+
+def _synthetic_cases(s: Any, clinician: Any, rng: random.Random, today: dt.date,
+                     used: set[str], seed: int) -> list[int]:
+    """Cases from the monitoring library's generator (its own instruments and planted
+    events), shifted in time so that their last session falls in the past week."""
+    from alliance.monitoring import synthetic
+
+    case_file, _truth = synthetic.generate(SYNTHETIC_CASES, seed, multi_member=False,
+                                           transcripts=False)
+    ids = []
+    for entry in case_file["cases"]:
+        last = max(dt.date.fromisoformat(x["date"]) for x in entry["sessions"])
+        shift = dt.timedelta(weeks=(today - last).days // 7)
+        for x in entry["sessions"]:
+            x["date"] = (dt.date.fromisoformat(x["date"]) + shift).isoformat()
+        case = import_case(s, clinician, entry, label=_label(rng, used),
+                           member_labels={"m1": "Client"}, consent_transcripts=False)
+        ids.append(case.id)
+    return ids
+
+
 def seed_demo(db: Database, box: Box | None, *, password: str = DEMO_PASSWORD, seed: int = 7,
               today: dt.date | None = None) -> DemoSummary:
     """Fill an empty, migrated database with the demo clinic."""
@@ -164,6 +188,7 @@ def seed_demo(db: Database, box: Box | None, *, password: str = DEMO_PASSWORD, s
             case = import_case(s, clinicians[k % 2], entry, label=_label(rng, used),
                                member_labels={"m1": "Client"}, consent_transcripts=k % 3 == 0)
             case_ids.append(case.id)
+        case_ids += _synthetic_cases(s, clinicians[1], rng, today, used, seed)
         couple = _entry(rng, "steady", ["m1", "m2"], today, n=14,
                         weekly_levels=lambda m, i, n: _flat(4.5 if m == "m1" else
                                                             (3.9 if i < 8 else 2.9)))
