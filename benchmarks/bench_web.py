@@ -6,7 +6,7 @@
 3. 100 simulated clients (asyncio, a minimal keep-alive HTTP/1.1 client) each work
    through 100 links as a phone would: open the link (token moved into a cookie,
    redirect), load the form, submit, on an
-   open-loop schedule that offers ``--rate`` submissions per second in all (52). The
+   open-loop schedule that offers ``--rate`` submissions per second in all (51). The
    submission (POST) latency is recorded; every acknowledged submission (303 to the
    receipt) is afterwards checked to be stored in the database.
 4. With the 10,000 responses stored, 2 concurrent clinicians load a caseload page
@@ -243,7 +243,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=100)
     parser.add_argument("--per-client", type=int, default=100)
-    parser.add_argument("--rate", type=float, default=52.0,
+    parser.add_argument("--rate", type=float, default=51.0,
                         help="offered submissions per second, shared by all clients")
     parser.add_argument("--dashboard-requests", type=int, default=300)
     parser.add_argument("--dashboard-clients", type=int, default=2)
