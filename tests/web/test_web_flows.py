@@ -221,3 +221,14 @@ def test_case_page_names_members_not_case_file_ids(web: Web) -> None:
     page = web.session_for("dana").get("/dashboard").text
     assert "Robin" in page
     assert not any(f"m{n} " in page or f"m{n}:" in page for n in range(1, 5))
+
+
+def test_link_form_marks_measures_due_at_the_latest_session(web: Web) -> None:
+    from alliance.store import cases as case_store
+
+    case_id, _ = make_case(web, web.people["dana"], sessions=2)
+    with web.db.write() as s:
+        case_store.set_measure(s, web.people["dana"], case_id, "pulse-3", "client", 2)
+    page = web.session_for("dana").get(f"/cases/{case_id}").text
+    assert "Alliance-12 — client (due at session 2)" in page
+    assert "pulse (3 items) — client</option>" in page.lower()
