@@ -105,3 +105,230 @@ def _register_ingestion(main: click.Group) -> None:
 def register(main: click.Group) -> None:
     """Add this module's commands to ``main`` (one ``_register_*`` call per command set)."""
     _register_ingestion(main)
+    _register_analysis(main)
+
+
+# --------------------------------------------------------------------------------------
+# Transcript analysis (issue 4, coding): `alliance analyze` and `alliance coding ...`.
+# Kept apart from the ingestion commands above; registered by _register_analysis.
+# --------------------------------------------------------------------------------------
+
+_REPORT_SUFFIX = {"json": ".report.json", "html": ".report.html", "text": ".report.txt"}
+
+
+def _register_analysis(main: click.Group) -> None:
+    main.add_command(analyze)
+    main.add_command(coding)
+
+
+@click.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["json", "jsonl", "html", "text"]),
+              default="text", show_default=True, help="Report format.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False),
+              help="Write reports into this folder (one per file; jsonl: reports.jsonl) "
+                   "instead of standard output.")
+@click.option("--roles", help="Speaker roles, e.g. SPEAKER_00=therapist,SPEAKER_01=client.")
+@click.option("--input-format", help="Transcript format (default: detected).")
+@click.option("--rules-only", is_flag=True,
+              help="Code with rules and context features only (no embedding model, no torch).")
+@click.option("--deidentify", is_flag=True,
+              help="Remove identifiers from the transcript before analysis.")
+@click.option("--roster", "roster_path", type=click.Path(dir_okay=False),
+              help="With --deidentify: a file of names to remove (one per line).")
+@click.option("--model", "model_path", type=click.Path(file_okay=False),
+              help="Another sentence-transformers model folder (default: the packaged one).")
+@click.option("--no-verify-model", is_flag=True,
+              help="Skip the checksum of a model given with --model (on purpose only).")
+@click.option("--heads", "heads_dir", type=click.Path(file_okay=False),
+              help="Folder of trained heads (default: the packaged heads).")
+def analyze(files: tuple[str, ...], fmt: str, out_dir: str | None, roles: str | None,
+            input_format: str | None, rules_only: bool, deidentify: bool,
+            roster_path: str | None, model_path: str | None, no_verify_model: bool,
+            heads_dir: str | None) -> None:
+    """Code session transcripts for rupture markers, repair moves and threats.
+
+    Reads each FILE (text, WebVTT, SRT, Whisper JSON, CSV or ConvoKit), codes every
+    utterance, links markers to repair into episodes and writes a report per file. A bad
+    file is reported and skipped; the exit status is 1 if any file failed.
+
+    \b
+    Examples:
+      alliance analyze session.vtt
+      alliance analyze --format html --out reports/ sessions/*.txt
+      alliance analyze --rules-only --format jsonl --out reports/ a.srt b.json
+      alliance analyze --deidentify --roster names.txt --format html session.txt
+    """
+    import sys
+    from pathlib import Path
+
+    from alliance.coding.analysis import analyze_files
+    from alliance.coding.coder import load_coder
+    from alliance.coding.report import render_html, render_text, to_json
+    from alliance.errors import AllianceError
+    from alliance.transcripts import parse_roles
+
+    role_map = parse_roles(roles) if roles else None
+    from alliance.transcripts.roster import Roster, read_roster
+
+    roster = read_roster(roster_path) if roster_path is not None else Roster(())
+    coder = load_coder(rules_only=rules_only, model_path=model_path,
+                       verify_model=False if no_verify_model else None, heads_dir=heads_dir)
+    out = Path(out_dir) if out_dir else None
+    if out is not None:
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise click.ClickException(f"cannot create {out}: {exc}") from None
+    jsonl = None
+    if fmt == "jsonl" and out is not None:
+        jsonl = (out / "reports.jsonl").open("w", encoding="utf-8")
+    failures = 0
+    try:
+        for path, report, error in analyze_files(
+                files, coder, input_format=input_format, roles=role_map,
+                deidentify=deidentify or roster_path is not None, roster=roster,
+                progress=len(files) > 1):
+            if error is not None:
+                failures += 1
+                click.secho(f"error: {error}", err=True, fg="red")
+                continue
+            assert report is not None
+            if fmt == "jsonl":
+                line = to_json(report, indent=None) + "\n"
+                (jsonl.write(line) if jsonl else click.echo(line, nl=False))
+                continue
+            body = (to_json(report) + "\n" if fmt == "json" else render_html(report)
+                    if fmt == "html" else render_text(report))
+            if out is None:
+                click.echo(body, nl=False)
+            else:
+                target = out / (Path(path).name + _REPORT_SUFFIX[fmt])
+                try:
+                    target.write_text(body, encoding="utf-8")
+                except OSError as exc:
+                    raise AllianceError(f"cannot write {target}: {exc}") from None
+                click.echo(f"wrote {target}", err=True)
+    finally:
+        if jsonl is not None:
+            jsonl.close()
+    if failures:
+        click.secho(f"{failures} of {len(files)} file(s) failed", err=True, fg="red")
+        sys.exit(1)
+
+
+@click.group()
+def coding() -> None:
+    """Train, evaluate and inspect the transcript coder.
+
+    \b
+    Examples:
+      alliance coding stats
+      alliance coding eval
+    """
+
+
+@coding.command("stats")
+@click.option("--corpus", "corpus_dir", type=click.Path(file_okay=False),
+              help="Corpus folder (default: data/coding of the checkout).")
+def coding_stats(corpus_dir: str | None) -> None:
+    """Validate the labelled corpus and count examples per code and split.
+
+    \b
+    Example:
+      alliance coding stats --corpus data/coding
+    """
+    from alliance.coding.corpus import load_corpus
+    from alliance.coding.evaluation import render_corpus_stats
+
+    click.echo(render_corpus_stats(load_corpus(corpus_dir)), nl=False)
+
+
+@coding.command("train")
+@click.option("--corpus", "corpus_dir", type=click.Path(file_okay=False),
+              help="Corpus folder (default: data/coding of the checkout).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False),
+              help="Where to write the heads (default: the packaged heads folder).")
+@click.option("--seed", type=int, default=None, help="Random seed (default: the fixed one).")
+@click.option("--model", "model_path", type=click.Path(file_okay=False),
+              help="Another sentence-transformers model folder.")
+@click.option("--no-verify-model", is_flag=True, help="Skip the checksum of --model.")
+def coding_train(corpus_dir: str | None, out_dir: str | None, seed: int | None,
+                 model_path: str | None, no_verify_model: bool) -> None:
+    """Train the classifier heads and calibrate the rules (train + dev splits, never test).
+
+    Reproducible: fixed seed, sorted corpus, deterministic CPU encoder; the manifest
+    records the corpus sha256, seed and library versions.
+
+    \b
+    Example:
+      alliance coding train --out /tmp/heads
+    """
+    from pathlib import Path
+
+    from alliance.coding import trainer
+    from alliance.coding.corpus import load_corpus
+    from alliance.coding.embedder import load_embedder
+    from alliance.coding.heads import packaged_heads_dir
+
+    corpus = load_corpus(corpus_dir)
+    embedder = load_embedder(model_path, False if no_verify_model else None)
+    result = trainer.train(corpus, embedder,
+                           seed=trainer.DEFAULT_SEED if seed is None else seed)
+    target = Path(out_dir) if out_dir else packaged_heads_dir()
+    trainer.save(result, target)
+    n = corpus.labelled_count("train") + corpus.labelled_count("dev")
+    click.echo(f"trained {len(result.heads.codes)} heads on {n} train+dev turns; C, Platt "
+               f"scaling and thresholds by grouped 5-fold CV (out-of-fold ECE "
+               f"{result.cv_ece:.3f}, macro-F1 {result.heads.manifest['cv_macro_f1']})")
+    if result.skipped:
+        click.echo("no head (too few train examples; rules only): " + ", ".join(result.skipped))
+    click.echo(f"wrote {target}")
+
+
+@coding.command("eval")
+@click.option("--corpus", "corpus_dir", type=click.Path(file_okay=False),
+              help="Corpus folder (default: data/coding of the checkout).")
+@click.option("--split", type=click.Choice(["train", "dev", "test"]), default="test",
+              show_default=True, help="Which split to score (report test).")
+@click.option("--coder", "which", type=click.Choice(["both", "rules", "hybrid"]),
+              default="both", show_default=True, help="Which coder(s) to evaluate.")
+@click.option("--heads", "heads_dir", type=click.Path(file_okay=False),
+              help="Folder of trained heads (default: the packaged heads).")
+@click.option("--model", "model_path", type=click.Path(file_okay=False),
+              help="Another sentence-transformers model folder.")
+@click.option("--no-verify-model", is_flag=True, help="Skip the checksum of --model.")
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+def coding_eval(corpus_dir: str | None, split: str, which: str, heads_dir: str | None,
+                model_path: str | None, no_verify_model: bool, as_json: bool) -> None:
+    """Per-code precision/recall/F1, macro-F1 per family and a confusion table.
+
+    Scores the rules-only and the hybrid coder on the held-out test split (by default),
+    plus how well the episode logic reproduces the annotated episodes.
+
+    \b
+    Examples:
+      alliance coding eval
+      alliance coding eval --coder rules --json
+    """
+    import json
+
+    from alliance.coding.coder import load_coder
+    from alliance.coding.corpus import load_corpus
+    from alliance.coding.evaluation import episode_agreement, evaluate, render_evaluation
+
+    corpus = load_corpus(corpus_dir)
+    results = []
+    modes = ["rules", "hybrid"] if which == "both" else [which]
+    for mode in modes:
+        coder = load_coder(rules_only=mode == "rules", model_path=model_path,
+                           verify_model=False if no_verify_model else None,
+                           heads_dir=heads_dir)
+        results.append((evaluate(corpus, coder, split), episode_agreement(corpus, coder,
+                                                                            split)))
+    if as_json:
+        click.echo(json.dumps([{**ev.to_dict(), "episodes": ep} for ev, ep in results],
+                              indent=2))
+    else:
+        for ev, ep in results:
+            click.echo(render_evaluation(ev, ep), nl=False)

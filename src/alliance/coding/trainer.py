@@ -1,0 +1,257 @@
+"""Training the classifier heads and calibrating the rules from the labelled corpus.
+
+Reproducible: the corpus is read in sorted file order, the embedding model is deterministic
+on CPU, and scikit-learn's ``LogisticRegression`` (lbfgs, ``class_weight="balanced"`` so rare
+codes are not drowned by negatives) gets a fixed ``random_state``. The manifest records the
+corpus sha256, the seed and the library versions, so a re-run can be checked byte for byte.
+
+Splits: heads, their Platt scaling and thresholds come from ``train`` + ``dev`` pooled,
+with grouped cross-validation (see :func:`train`); rule precision from ``train`` + ``dev``.
+``test`` is never touched here.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from alliance.coding.calibration import (
+    expected_calibration_error,
+    fit_platt,
+    smoothed_precision,
+)
+from alliance.coding.codebook import FAMILY_ROLE, family_of, load_codebook
+from alliance.coding.coder import Coder, TurnAnalysis, head_inputs
+from alliance.coding.corpus import Conversation, Corpus
+from alliance.coding.embedder import MODEL_SHA256, Embedder
+from alliance.coding.features import FEATURE_NAMES
+from alliance.coding.heads import HEADS_FORMAT, RULES_FILE, Heads
+from alliance.coding.rules import RuleSet, packaged_rules, rule_ids
+from alliance.errors import CodingError
+
+DEFAULT_SEED = 20261122
+MIN_TRAIN_POSITIVES = 3
+C_GRID = (0.5, 2.0, 8.0)
+#: Feed the heads the embedding of the turn being answered as well (see coder.head_inputs).
+PREVIOUS_TURN = True
+FOLDS = 5
+_THRESHOLDS = np.round(np.arange(0.10, 0.91, 0.05), 2)
+
+
+def conversation_inputs(conv: Conversation) -> tuple[list[str], list[str], list[str]]:
+    return ([t.speaker for t in conv.turns], [t.role for t in conv.turns],
+            [t.text for t in conv.turns])
+
+
+def embed_conversations(convs: Sequence[Conversation], embedder: Embedder) -> list[np.ndarray]:
+    """Embed every turn of every conversation in one batch (duplicates encoded once)."""
+    texts = sorted({t.text for c in convs for t in c.turns})
+    matrix = embedder.encode(texts)
+    row = {t: i for i, t in enumerate(texts)}
+    return [matrix[[row[t.text] for t in c.turns]] if c.turns else
+            np.zeros((0, matrix.shape[1]), dtype=np.float32) for c in convs]
+
+
+@dataclass(frozen=True)
+class Example:
+    """One labelled turn, ready for a head."""
+
+    conversation: str
+    split: str
+    role: str
+    x: np.ndarray
+    gold: frozenset[str]
+    analysis: TurnAnalysis
+
+
+def examples(corpus: Corpus, coder: Coder, embeddings: list[np.ndarray],
+             previous_turn: bool = PREVIOUS_TURN) -> list[Example]:
+    """Feature rows of every labelled turn (rule hits and features from ``coder``)."""
+    analyses = coder.analyse([conversation_inputs(c) for c in corpus.conversations],
+                             embeddings)
+    out: list[Example] = []
+    for conv, emb, res in zip(corpus.conversations, embeddings, analyses, strict=True):
+        xs = head_inputs(emb, [a.features for a in res], [a.hits for a in res], coder.codes,
+                         previous_turn)
+        for i, gold in sorted(conv.labels.items()):
+            a = res[i]
+            x = xs[i]
+            out.append(Example(conv.id, conv.split, conv.turns[i].role, x, frozenset(gold), a))
+    return out
+
+
+def rule_calibration(exs: Sequence[Example]) -> dict[str, dict[str, float]]:
+    """Per rule: hits and correct hits on train+dev turns, and smoothed precision."""
+    counts = {rid: [0, 0] for rid in rule_ids()}
+    for ex in exs:
+        if ex.split not in ("train", "dev"):
+            continue
+        for hit in {(h.rule, h.code) for h in ex.analysis.hits}:
+            counts[hit[0]][0] += 1
+            counts[hit[0]][1] += int(hit[1] in ex.gold)
+    return {rid: {"hits": h, "correct": c, "precision": round(smoothed_precision(h, c), 4)}
+            for rid, (h, c) in counts.items()}
+
+
+def _f1(y: np.ndarray, pred: np.ndarray) -> float:
+    tp = float(np.sum(y & pred))
+    denom = float(np.sum(y) + np.sum(pred))
+    return 2 * tp / denom if denom else 0.0
+
+
+@dataclass
+class TrainResult:
+    heads: Heads
+    rules: dict[str, dict[str, float]]
+    cv_ece: float
+    skipped: list[str]
+
+
+def _group_folds(groups: Sequence[str], k: int, seed: int) -> list[np.ndarray]:
+    """Fold number per row, whole groups (a session, a snippet group) kept together."""
+    unique = sorted(set(groups))
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(unique))
+    fold_of = {unique[j]: int(i % k) for i, j in enumerate(order)}
+    folds = np.array([fold_of[g] for g in groups])
+    return [folds == f for f in range(k)]
+
+
+def _best_threshold(y: np.ndarray, score: np.ndarray) -> tuple[float, float]:
+    """The highest threshold reaching the best F1 (fewer false alarms), and that F1."""
+    f1s = [_f1(y, score >= t) for t in _THRESHOLDS]
+    best = max(f1s)
+    return float(max(t for t, f in zip(_THRESHOLDS, f1s, strict=True) if f == best)), best
+
+
+def train(corpus: Corpus, embedder: Embedder, *, seed: int = DEFAULT_SEED,
+          model_sha256: str = MODEL_SHA256, embeddings: list[np.ndarray] | None = None,
+          previous_turn: bool = PREVIOUS_TURN) -> TrainResult:
+    """Fit one head per code on train + dev; C, Platt and threshold by grouped CV.
+
+    For each code and each C in :data:`C_GRID`, :data:`FOLDS`-fold cross-validation over
+    train + dev (folds keep a session or snippet group together, so no context leaks
+    across folds) gives out-of-fold logits; Platt scaling is fitted on them and the
+    threshold chosen on the out-of-fold score ``max(head, rule precision)`` to maximise
+    F1. The C with the best out-of-fold F1 wins; the final head is refitted on all of
+    train + dev. The test split is never used.
+    """
+    try:
+        import sklearn
+        from sklearn.linear_model import LogisticRegression
+    except ImportError as exc:
+        raise CodingError(f"training needs scikit-learn ({exc})") from None
+    book = load_codebook()
+    if embeddings is None:
+        embeddings = embed_conversations(corpus.conversations, embedder)
+    # Rule features use rule identity only (0/1), so the rule priors do not matter here.
+    base = Coder(RuleSet(packaged_rules()))
+    exs = examples(corpus, base, embeddings, previous_turn)
+    rules = rule_calibration(exs)
+    precision = {k: v["precision"] for k, v in rules.items()}
+    group_of = {c.id: c.group or c.id for c in corpus.conversations}
+    pool = [e for e in exs if e.split in ("train", "dev")]
+    if not any(e.split == "train" for e in pool):
+        raise CodingError("the corpus has no train split")
+    codes: list[str] = []
+    weights, bias, pa, pb, thresholds = [], [], [], [], []
+    oof_probs: list[float] = []
+    oof_gold: list[int] = []
+    skipped: list[str] = []
+    per_code: dict[str, Any] = {}
+    for code in book.names:
+        role = FAMILY_ROLE[family_of(code)]
+        rows = [e for e in pool if e.role == role]
+        y = np.array([code in e.gold for e in rows])
+        if y.sum() < MIN_TRAIN_POSITIVES or y.all():
+            skipped.append(code)
+            continue
+        x = np.stack([e.x for e in rows])
+        rule = np.array([max([precision.get(h.rule, 0.0) for h in e.analysis.hits
+                              if h.code == code] or [0.0]) for e in rows])
+        folds = _group_folds([group_of[e.conversation] for e in rows], FOLDS, seed)
+        best: tuple[float, float, Any, float, np.ndarray] | None = None
+        for c_value in C_GRID:
+            oof = np.zeros(len(rows))
+            for test_mask in folds:
+                fit_mask = ~test_mask
+                if not test_mask.any() or y[fit_mask].all() or not y[fit_mask].any():
+                    continue
+                clf = LogisticRegression(C=c_value, class_weight="balanced", max_iter=5000,
+                                         random_state=seed)
+                clf.fit(x[fit_mask], y[fit_mask])
+                oof[test_mask] = clf.decision_function(x[test_mask])
+            platt = fit_platt(oof, y.astype(int))
+            head = platt(oof)
+            threshold, f1 = _best_threshold(y, np.maximum(head, rule))
+            if best is None or f1 > best[1] + 1e-9:
+                best = (c_value, f1, platt, threshold, head)
+        assert best is not None
+        c_value, f1, platt, threshold, head = best
+        clf = LogisticRegression(C=c_value, class_weight="balanced", max_iter=5000,
+                                 random_state=seed)
+        clf.fit(x, y)
+        oof_probs.extend(head.tolist())
+        oof_gold.extend(y.astype(int).tolist())
+        codes.append(code)
+        weights.append(clf.coef_[0])
+        bias.append(float(clf.intercept_[0]))
+        pa.append(platt.a)
+        pb.append(platt.b)
+        thresholds.append(threshold)
+        per_code[code] = {"positives": int(y.sum()), "rows": len(rows), "C": c_value,
+                          "cv_f1": round(f1, 4), "threshold": threshold,
+                          "platt": [round(platt.a, 6), round(platt.b, 6)]}
+    cv_ece = expected_calibration_error(oof_probs, oof_gold)
+    manifest = {
+        "format": HEADS_FORMAT,
+        "version": f"{HEADS_FORMAT}+{corpus.data_hash[:12]}",
+        "seed": seed,
+        "corpus_sha256": corpus.data_hash,
+        "corpus_labelled_turns": {s: corpus.labelled_count(s) for s in ("train", "dev", "test")},
+        "trained_on": ["train", "dev"],
+        "model": embedder.name,
+        "model_sha256": model_sha256,
+        "features": {"embedding": int(embeddings[0].shape[1]) if embeddings else 0,
+                     "previous_turn_embedding": previous_turn,
+                     "context": list(FEATURE_NAMES), "rule_hits": list(book.names)},
+        "classifier": {"type": "logistic_regression", "C_grid": list(C_GRID),
+                       "class_weight": "balanced", "solver": "lbfgs", "folds": FOLDS},
+        "calibration": "platt on out-of-fold logits (grouped CV over train+dev)",
+        "cv_ece_heads": round(cv_ece, 4),
+        "cv_macro_f1": round(float(np.mean([v["cv_f1"] for v in per_code.values()])), 4)
+        if per_code else None,
+        "skipped_codes": skipped, "codes": per_code,
+        "versions": {"python": platform.python_version(), "numpy": np.__version__,
+                     "scikit-learn": sklearn.__version__, **_torch_versions()},
+    }
+    heads = Heads(tuple(codes), np.array(weights), np.array(bias), np.array(pa), np.array(pb),
+                  np.array(thresholds), manifest)
+    return TrainResult(heads, rules, cv_ece, skipped)
+
+
+def _torch_versions() -> dict[str, str]:
+    out: dict[str, str] = {}
+    try:
+        import sentence_transformers
+        import torch
+
+        out["torch"] = torch.__version__
+        out["sentence-transformers"] = sentence_transformers.__version__
+    except ImportError:
+        pass
+    return out
+
+
+def save(result: TrainResult, directory: Path) -> None:
+    result.heads.save(directory)
+    (directory / RULES_FILE).write_text(json.dumps(
+        {"format": "alliance.rule-calibration/1", "calibrated_on": "train+dev",
+         "corpus_sha256": result.heads.manifest["corpus_sha256"], "rules": result.rules},
+        indent=2, sort_keys=True) + "\n", encoding="utf-8")

@@ -1,0 +1,63 @@
+"""The audit log: who did what to which case, when; appended, never changed.
+
+Actions are short dotted names (``login``, ``login.failed``, ``case.read``,
+``response.submit``, ``export.case`` …); the list in use is :data:`ACTIONS`, and the admin
+page filters by them. ``detail`` carries identifiers and parameters only, never answers,
+notes or transcript text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from alliance.store.actors import Actor
+from alliance.store.models import AuditEvent, utcnow
+
+ACTIONS: tuple[str, ...] = (
+    "login", "login.failed", "login.throttled", "logout",
+    "user.create", "user.update", "supervision.change",
+    "case.list", "case.read", "case.create", "case.update", "case.archive", "case.delete",
+    "consent.record", "measure.change", "session.create",
+    "link.create", "link.revoke", "link.open", "response.submit", "response.paper",
+    "alert.transition", "transcript.upload", "transcript.read", "transcript.analyse",
+    "export.case", "export.research", "audit.read",
+)
+
+
+def record(session: Session, actor: Actor | None, action: str, *, case_id: int | None = None,
+           subject: str = "", detail: dict[str, Any] | None = None, ip: str = "",
+           at: dt.datetime | None = None) -> None:
+    """Append one event in the caller's transaction (so it commits, or not, with the work)."""
+    session.add(AuditEvent(at=at or utcnow(), actor_id=actor.id if actor else None,
+                           actor_email=actor.email if actor else subject if action.startswith(
+                               "login") else "",
+                           action=action, case_id=case_id, subject=subject,
+                           detail=detail or {}, ip=ip))
+
+
+def failures_since(session: Session, email: str, since: dt.datetime) -> int:
+    """Failed log-ins for ``email`` since ``since`` (drives log-in throttling)."""
+    return int(session.scalar(select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.action == "login.failed", AuditEvent.subject == email,
+        AuditEvent.at >= since)) or 0)
+
+
+def browse(session: Session, *, action: str | None = None, actor_email: str | None = None,
+           case_id: int | None = None, limit: int = 200,
+           before_id: int | None = None) -> Sequence[AuditEvent]:
+    """Newest first, filtered; ``before_id`` pages backwards."""
+    query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
+    if action:
+        query = query.where(AuditEvent.action == action)
+    if actor_email:
+        query = query.where(AuditEvent.actor_email == actor_email)
+    if case_id is not None:
+        query = query.where(AuditEvent.case_id == case_id)
+    if before_id is not None:
+        query = query.where(AuditEvent.id < before_id)
+    return session.scalars(query).all()

@@ -1,0 +1,234 @@
+"""Cases and what hangs off them: members, consent, measures, sessions; archive and delete.
+
+Every function takes the acting :class:`~alliance.store.actors.Actor` and goes through
+:func:`~alliance.store.actors.get_case`, so scope is checked once, in one place, and every
+write is audited in the same transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session as DbSession
+
+from alliance.errors import InstrumentError, StoreError
+from alliance.store import audit
+from alliance.store.actors import Actor, case_scope, get_case
+from alliance.store.models import (
+    ATTENDANCE,
+    CONSENT_KINDS,
+    HOMEWORK,
+    MODALITIES,
+    RATERS,
+    Case,
+    Consent,
+    Measure,
+    Member,
+    Session,
+    utcnow,
+)
+
+NORMATIVE_CUES = ("deference", "silence", "limited_eye_contact", "indirect_disagreement",
+                  "family_involvement")
+
+
+@dataclass(frozen=True)
+class CaseDraft:
+    """What a clinician fills in to open a case."""
+
+    label: str
+    modality: str = "individual"
+    members: Sequence[str] = ("Client",)
+    cultural_notes: str = ""
+    normative_cues: Sequence[str] = ()
+    consent_measures: bool = True
+    consent_transcripts: bool = False
+    measures: Sequence[tuple[str, str, int]] = field(default=(("alliance-12", "client", 1),))
+
+    def check(self) -> None:
+        if not self.label.strip():
+            raise StoreError("a case needs a label (a pseudonym or initials, not a full name)")
+        if len(self.label) > 120:
+            raise StoreError("the case label is longer than 120 characters")
+        if self.modality not in MODALITIES:
+            raise StoreError(f"modality {self.modality!r} is not one of {', '.join(MODALITIES)}")
+        names = [m.strip() for m in self.members if m.strip()]
+        if not names:
+            raise StoreError("a case needs at least one member")
+        if self.modality == "individual" and len(names) != 1:
+            raise StoreError("an individual case has exactly one member")
+        if self.modality != "individual" and len(names) < 2:
+            raise StoreError(f"a {self.modality} case needs at least two members")
+        bad = sorted(set(self.normative_cues) - set(NORMATIVE_CUES))
+        if bad:
+            raise StoreError(f"unknown normative cue {bad[0]!r}; known: "
+                             f"{', '.join(NORMATIVE_CUES)}")
+        for instrument_id, rater, every in self.measures:
+            check_measure(instrument_id, rater, every)
+
+
+def check_measure(instrument_id: str, rater: str, every: int) -> None:
+    from alliance.instruments import get_instrument
+
+    try:
+        inst = get_instrument(instrument_id)
+    except InstrumentError as exc:
+        raise StoreError(str(exc)) from None
+    if rater not in RATERS or rater not in inst.rater_types:
+        raise StoreError(f"{instrument_id} has no {rater!r} version; it has "
+                         f"{', '.join(inst.rater_types)}")
+    if not 1 <= every <= 52:
+        raise StoreError("a measure is given every 1 to 52 sessions")
+
+
+def list_cases(db: DbSession, actor: Actor, *, archived: bool = False) -> Sequence[Case]:
+    query = select(Case).where(case_scope(actor)).order_by(Case.label)
+    query = query.where(Case.archived_at.is_not(None) if archived else Case.archived_at.is_(None))
+    return db.scalars(query).all()
+
+
+def create_case(db: DbSession, actor: Actor, draft: CaseDraft) -> Case:
+    if not actor.writes_cases:
+        raise StoreError("only clinicians open cases")
+    draft.check()
+    case = Case(label=draft.label.strip(), clinician_id=actor.id, modality=draft.modality,
+                cultural_notes=draft.cultural_notes.strip(),
+                normative_cues=sorted(set(draft.normative_cues)))
+    db.add(case)
+    db.flush()
+    for name in draft.members:
+        if name.strip():
+            db.add(Member(case_id=case.id, label=name.strip(), rater="client"))
+    for kind, granted in (("measures", draft.consent_measures),
+                          ("transcripts", draft.consent_transcripts)):
+        db.add(Consent(case_id=case.id, kind=kind, granted=granted, recorded_by=actor.id))
+    for instrument_id, rater, every in draft.measures:
+        db.add(Measure(case_id=case.id, instrument_id=instrument_id, rater=rater, every=every))
+    audit.record(db, actor, "case.create", case_id=case.id)
+    db.flush()
+    return case
+
+
+def update_context(db: DbSession, actor: Actor, case_id: int, *, cultural_notes: str,
+                   normative_cues: Sequence[str]) -> Case:
+    case = get_case(db, actor, case_id, write=True)
+    bad = sorted(set(normative_cues) - set(NORMATIVE_CUES))
+    if bad:
+        raise StoreError(f"unknown normative cue {bad[0]!r}")
+    case.cultural_notes = cultural_notes.strip()
+    case.normative_cues = sorted(set(normative_cues))
+    audit.record(db, actor, "case.update", case_id=case.id)
+    return case
+
+
+def set_archived(db: DbSession, actor: Actor, case_id: int, archived: bool) -> Case:
+    case = get_case(db, actor, case_id, write=True)
+    case.archived_at = utcnow() if archived else None
+    audit.record(db, actor, "case.archive", case_id=case.id, detail={"archived": archived})
+    return case
+
+
+def delete_case(db: DbSession, actor: Actor, case_id: int) -> None:
+    """Remove the case and, by ``ON DELETE CASCADE``, every row about the client."""
+    case = get_case(db, actor, case_id, write=True)
+    db.expunge(case)
+    db.execute(delete(Case).where(Case.id == case_id))
+    audit.record(db, actor, "case.delete", case_id=case_id)
+
+
+def record_consent(db: DbSession, actor: Actor, case_id: int, kind: str, granted: bool) -> None:
+    if kind not in CONSENT_KINDS:
+        raise StoreError(f"consent kind {kind!r} is not one of {', '.join(CONSENT_KINDS)}")
+    get_case(db, actor, case_id, write=True)
+    db.add(Consent(case_id=case_id, kind=kind, granted=granted, recorded_by=actor.id))
+    audit.record(db, actor, "consent.record", case_id=case_id,
+                 detail={"kind": kind, "granted": granted})
+
+
+def consents(db: DbSession, case_id: int) -> dict[str, bool]:
+    """The consent in force per kind: the latest recorded decision (default: not given)."""
+    rows = db.scalars(select(Consent).where(Consent.case_id == case_id)
+                      .order_by(Consent.id)).all()
+    state = dict.fromkeys(CONSENT_KINDS, False)
+    for row in rows:
+        state[row.kind] = row.granted
+    return state
+
+
+def consent_history(db: DbSession, case_id: int) -> Sequence[Consent]:
+    return db.scalars(select(Consent).where(Consent.case_id == case_id)
+                      .order_by(Consent.id)).all()
+
+
+def require_consent(db: DbSession, case_id: int, kind: str) -> None:
+    if not consents(db, case_id)[kind]:
+        what = "measures" if kind == "measures" else "transcript analysis"
+        raise StoreError(f"the client has not consented to {what}; record consent first")
+
+
+def set_measure(db: DbSession, actor: Actor, case_id: int, instrument_id: str, rater: str,
+                every: int) -> None:
+    get_case(db, actor, case_id, write=True)
+    check_measure(instrument_id, rater, every)
+    row = db.scalars(select(Measure).where(Measure.case_id == case_id,
+                                           Measure.instrument_id == instrument_id,
+                                           Measure.rater == rater)).first()
+    if row is None:
+        db.add(Measure(case_id=case_id, instrument_id=instrument_id, rater=rater, every=every))
+    else:
+        row.every = every
+    audit.record(db, actor, "measure.change", case_id=case_id,
+                 detail={"instrument": instrument_id, "rater": rater, "every": every})
+
+
+def remove_measure(db: DbSession, actor: Actor, case_id: int, measure_id: int) -> None:
+    get_case(db, actor, case_id, write=True)
+    gone = db.execute(delete(Measure).where(Measure.id == measure_id,
+                                            Measure.case_id == case_id)).rowcount  # type: ignore[attr-defined]
+    if not gone:
+        raise StoreError(f"measure {measure_id} is not part of this case")
+    audit.record(db, actor, "measure.change", case_id=case_id, detail={"removed": measure_id})
+
+
+def measures(db: DbSession, case_id: int) -> Sequence[Measure]:
+    return db.scalars(select(Measure).where(Measure.case_id == case_id)
+                      .order_by(Measure.id)).all()
+
+
+def members(db: DbSession, case_id: int) -> Sequence[Member]:
+    return db.scalars(select(Member).where(Member.case_id == case_id).order_by(Member.id)).all()
+
+
+def add_session(db: DbSession, actor: Actor, case_id: int, *, date: dt.date,
+                attendance: str = "attended", minutes_late: int = 0,
+                homework: str = "none") -> Session:
+    """Record the next session of the case (numbered 1, 2, …)."""
+    get_case(db, actor, case_id, write=True)
+    if attendance not in ATTENDANCE:
+        raise StoreError(f"attendance {attendance!r} is not one of {', '.join(ATTENDANCE)}")
+    if homework not in HOMEWORK:
+        raise StoreError(f"homework {homework!r} is not one of {', '.join(HOMEWORK)}")
+    if not 0 <= minutes_late <= 240:
+        raise StoreError("minutes late must be between 0 and 240")
+    last = db.scalar(select(func.max(Session.number)).where(Session.case_id == case_id)) or 0
+    row = Session(case_id=case_id, number=last + 1, date=date, attendance=attendance,
+                  minutes_late=minutes_late if attendance == "late" else 0, homework=homework)
+    db.add(row)
+    db.flush()
+    audit.record(db, actor, "session.create", case_id=case_id, detail={"session": row.number})
+    return row
+
+
+def sessions(db: DbSession, case_id: int) -> Sequence[Session]:
+    return db.scalars(select(Session).where(Session.case_id == case_id)
+                      .order_by(Session.number)).all()
+
+
+def get_session(db: DbSession, case_id: int, session_id: int) -> Session:
+    row = db.get(Session, session_id)
+    if row is None or row.case_id != case_id:
+        raise StoreError(f"session {session_id} is not part of this case")
+    return row

@@ -1,0 +1,102 @@
+"""Connecting to the database: SQLite by default, PostgreSQL by URL.
+
+SQLite runs in WAL mode with ``synchronous=FULL`` (a COMMIT is on disk before it returns,
+so an acknowledged submission survives a power cut) and foreign keys on. SQLite allows one
+writer at a time; rather than let threads spin on ``SQLITE_BUSY``, :meth:`Database.write`
+serialises writers behind one in-process lock. PostgreSQL needs no such lock.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.orm import Session, sessionmaker
+
+from alliance.errors import ConfigError
+
+DEFAULT_URL = "sqlite:///alliance.db"
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=FULL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.close()
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url``; raises :class:`ConfigError` for a malformed or unsupported URL."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ConfigError(f"database URL {url!r} is not a valid SQLAlchemy URL, e.g. "
+                          "sqlite:///alliance.db or postgresql+psycopg://user@host/db") from None
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        engine = create_engine(parsed, connect_args={"check_same_thread": False, "timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    if backend == "postgresql":
+        return create_engine(parsed, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    raise ConfigError(f"database URL {url!r}: only sqlite and postgresql are supported")
+
+
+@dataclass
+class Database:
+    """An engine plus a session factory and the SQLite writer lock."""
+
+    url: str
+    engine: Engine = field(init=False)
+    _factory: sessionmaker[Session] = field(init=False)
+    _lock: threading.Lock = field(init=False, default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self.engine = make_engine(self.url)
+        self._factory = sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session for reading; closed (its transaction discarded) at the end.
+
+        Closing, unlike rolling back, leaves loaded objects readable after the block.
+        """
+        with self._factory() as session:
+            yield session
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """A session whose work is committed on success, rolled back on any exception.
+
+        The block returns only after COMMIT, so a caller that then acknowledges (HTTP 200,
+        a redirect) never acknowledges unsaved data.
+        """
+        lock = self._lock if self.is_sqlite else None
+        if lock is not None:
+            lock.acquire()
+        try:
+            with self._factory() as session:
+                try:
+                    yield session
+                    session.commit()
+                except BaseException:
+                    session.rollback()
+                    raise
+        finally:
+            if lock is not None:
+                lock.release()
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,1 @@
+"""Alembic migrations of the clinic database (package data: env.py and versions/)."""

@@ -1,0 +1,268 @@
+"""Database tables of the clinic application (SQLAlchemy 2 declarative models).
+
+One clinic per database. Rows that describe a client hang off :class:`Case` with
+``ON DELETE CASCADE`` so deleting a case removes every row about the client; the only
+exception is :class:`AuditEvent`, which keeps the bare case id (no client data) because
+the audit log is append-only by design (a trigger refuses UPDATE and DELETE).
+
+State changes are rows: alert transitions (:class:`AlertEvent`) and consent decisions
+(:class:`Consent`) are appended, never overwritten; the current state is the latest row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+ROLES = ("admin", "clinician", "supervisor", "researcher")
+MODALITIES = ("individual", "couple", "family", "group")
+ATTENDANCE = ("attended", "late", "cancelled", "late_cancelled", "no_show")
+HOMEWORK = ("none", "completed", "partial", "not_done")
+CONSENT_KINDS = ("measures", "transcripts")
+RATERS = ("client", "therapist", "family_member")
+TRANSCRIPT_STATES = ("queued", "running", "done", "failed")
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> dt.datetime:
+    """Timezone-aware now; every stored instant is UTC."""
+    return dt.datetime.now(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dt.datetime: DateTime(timezone=True),
+                                                     dict[str, Any]: JSON}
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Supervision(Base):
+    """A supervisor reads (never edits) the cases of the clinicians listed here."""
+
+    __tablename__ = "supervisions"
+
+    supervisor_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
+                                               primary_key=True)
+    clinician_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
+                                              primary_key=True)
+
+
+class UserSession(Base):
+    """A server-side log-in session; the cookie carries a random token, stored here hashed."""
+
+    __tablename__ = "user_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_seen: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Case(Base):
+    __tablename__ = "cases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    label: Mapped[str] = mapped_column(String(120))
+    clinician_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    modality: Mapped[str] = mapped_column(String(20), default="individual")
+    cultural_notes: Mapped[str] = mapped_column(Text, default="")
+    normative_cues: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    archived_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+
+    members: Mapped[list[Member]] = relationship(back_populates="case", order_by="Member.id",
+                                                 cascade="all, delete-orphan",
+                                                 passive_deletes=True)
+    sessions: Mapped[list[Session]] = relationship(order_by="Session.number",
+                                                   cascade="all, delete-orphan",
+                                                   passive_deletes=True)
+
+
+class Member(Base):
+    """A person in the case who rates: the client, a partner, a family or group member."""
+
+    __tablename__ = "members"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    label: Mapped[str] = mapped_column(String(120))
+    rater: Mapped[str] = mapped_column(String(20), default="client")
+
+    case: Mapped[Case] = relationship(back_populates="members")
+
+
+class Consent(Base):
+    """A consent decision, appended; the latest row per (case, kind) is in force."""
+
+    __tablename__ = "consents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    granted: Mapped[bool] = mapped_column(Boolean)
+    recorded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    recorded_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+
+
+class Measure(Base):
+    """An instrument given in a case, to one kind of rater, every ``every`` sessions."""
+
+    __tablename__ = "measures"
+    __table_args__ = (UniqueConstraint("case_id", "instrument_id", "rater"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    instrument_id: Mapped[str] = mapped_column(String(60))
+    rater: Mapped[str] = mapped_column(String(20), default="client")
+    every: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class Session(Base):
+    __tablename__ = "sessions"
+    __table_args__ = (UniqueConstraint("case_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    date: Mapped[dt.date] = mapped_column(Date)
+    attendance: Mapped[str] = mapped_column(String(20), default="attended")
+    minutes_late: Mapped[int] = mapped_column(Integer, default=0)
+    homework: Mapped[str] = mapped_column(String(20), default="none")
+
+
+class SurveyLink(Base):
+    """A one-time survey link. Only the SHA-256 of the 256-bit token is stored."""
+
+    __tablename__ = "survey_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    rater: Mapped[str] = mapped_column(String(20))
+    instrument_id: Mapped[str] = mapped_column(String(60))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    expires_at: Mapped[dt.datetime] = mapped_column()
+    used_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+
+
+class Response(Base):
+    """One rater's answers to one instrument after one session, with its scores."""
+
+    __tablename__ = "responses"
+    __table_args__ = (Index("ix_responses_case_session", "case_id", "session_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    rater: Mapped[str] = mapped_column(String(20))
+    instrument_id: Mapped[str] = mapped_column(String(60))
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON)
+    scores: Mapped[dict[str, Any]] = mapped_column(JSON)
+    total: Mapped[float | None] = mapped_column(Float)
+    source: Mapped[str] = mapped_column(String(10))  # "link" or "paper"
+    link_id: Mapped[int | None] = mapped_column(
+        ForeignKey("survey_links.id", ondelete="CASCADE"), unique=True)
+    entered_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class AlertEvent(Base):
+    """One alert status change (open, acknowledge, resolve, reopen), appended.
+
+    Mirrors :class:`alliance.monitoring.AlertEvent`; ``seq`` is the row order per alert.
+    """
+
+    __tablename__ = "alert_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    alert_id: Mapped[str] = mapped_column(String(80))
+    action: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), server_default="", default="")
+    evidence_session: Mapped[int | None] = mapped_column(Integer, default=None)
+    severity: Mapped[str] = mapped_column(String(10), default="")
+    headline: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Transcript(Base):
+    """An uploaded transcript; text and report are AES-GCM ciphertext (see ``crypto``)."""
+
+    __tablename__ = "transcripts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
+    filename: Mapped[str] = mapped_column(String(255))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    report: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    status: Mapped[str] = mapped_column(String(10), default="queued")
+    error: Mapped[str] = mapped_column(Text, default="")
+    summary: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    uploaded_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    uploaded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    analysed_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+
+
+class AuditEvent(Base):
+    """Who did what to which case, when. Append-only: a trigger refuses UPDATE and DELETE.
+
+    ``case_id`` is a bare number (no foreign key) so the record of a deletion survives it;
+    ``detail`` never holds health data, only identifiers and action parameters.
+    """
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_action_subject_at", "action", "subject", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(Integer)
+    actor_email: Mapped[str] = mapped_column(String(254), default="")
+    action: Mapped[str] = mapped_column(String(40))
+    case_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    subject: Mapped[str] = mapped_column(String(254), default="")
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    ip: Mapped[str] = mapped_column(String(64), default="")

@@ -1,0 +1,222 @@
+"""One-time survey links, the token-for-cookie swap, submissions and paper entry.
+
+Life of a link (issue 5, feature 3):
+
+1. :func:`create_link` draws a 256-bit token, stores only its SHA-256, and an expiry
+   (7 days by default). The clinician hands the URL (or its QR code) to the rater.
+2. :func:`open_link` checks the token; the web layer moves it from the URL into a
+   short-lived cookie (:data:`FORM_TTL`) and redirects to a URL without it, so the token
+   leaves the address bar, the history and any referer.
+3. :func:`submit` stores the answers and consumes the link **in the same transaction**:
+   a conditional UPDATE (``used_at IS NULL AND revoked_at IS NULL``) that must touch
+   exactly one row, so two concurrent submissions cannot both succeed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session as DbSession
+
+from alliance.errors import AuthError, InstrumentError, ScoringError, StoreError
+from alliance.instruments import Instrument, get_instrument, score_response
+from alliance.instruments.scoring import check_value
+from alliance.store import audit
+from alliance.store.actors import Actor, get_case
+from alliance.store.cases import get_session, require_consent
+from alliance.store.models import Member, Response, SurveyLink, utcnow
+from alliance.store.tokens import new_token, token_hash
+
+LINK_TTL = dt.timedelta(days=7)
+FORM_TTL = dt.timedelta(minutes=60)
+
+
+def _aware(t: dt.datetime) -> dt.datetime:
+    return t if t.tzinfo else t.replace(tzinfo=dt.UTC)
+
+
+def _instrument(instrument_id: str) -> Instrument:
+    try:
+        return get_instrument(instrument_id)
+    except InstrumentError as exc:
+        raise StoreError(str(exc)) from None
+
+
+def _member(db: DbSession, case_id: int, member_id: int | None) -> Member | None:
+    if member_id is None:
+        return None
+    member = db.get(Member, member_id)
+    if member is None or member.case_id != case_id:
+        raise StoreError(f"member {member_id} is not part of this case")
+    return member
+
+
+@dataclass(frozen=True)
+class IssuedLink:
+    link: SurveyLink
+    token: str
+
+
+def create_link(db: DbSession, actor: Actor, case_id: int, session_id: int, *,
+                instrument_id: str, rater: str = "client", member_id: int | None = None,
+                ttl: dt.timedelta = LINK_TTL, now: dt.datetime | None = None) -> IssuedLink:
+    """Issue a link for one rater; the token is returned once and never stored."""
+    now = now or utcnow()
+    get_case(db, actor, case_id, write=True)
+    require_consent(db, case_id, "measures")
+    get_session(db, case_id, session_id)
+    inst = _instrument(instrument_id)
+    if not inst.has_text:
+        raise StoreError(f"{inst.title} is structure-only (no licensed wording installed), so "
+                         "it cannot be shown as a form; enter it from paper instead")
+    if rater not in inst.rater_types:
+        raise StoreError(f"{inst.title} has no {rater!r} version")
+    if rater == "therapist":
+        member_id = None
+    elif member_id is None:
+        raise StoreError("choose which member the link is for")
+    _member(db, case_id, member_id)
+    if not dt.timedelta(minutes=10) <= ttl <= dt.timedelta(days=30):
+        raise StoreError("a link lives between 10 minutes and 30 days")
+    token = new_token()
+    link = SurveyLink(case_id=case_id, session_id=session_id, member_id=member_id, rater=rater,
+                      instrument_id=instrument_id, token_hash=token_hash(token), created_at=now,
+                      created_by=actor.id, expires_at=now + ttl)
+    db.add(link)
+    db.flush()
+    audit.record(db, actor, "link.create", case_id=case_id,
+                 detail={"link": link.id, "instrument": instrument_id, "rater": rater})
+    return IssuedLink(link, token)
+
+
+def links(db: DbSession, case_id: int) -> Sequence[SurveyLink]:
+    return db.scalars(select(SurveyLink).where(SurveyLink.case_id == case_id)
+                      .order_by(SurveyLink.id.desc())).all()
+
+
+def link_state(link: SurveyLink, now: dt.datetime | None = None) -> str:
+    """``used``, ``revoked``, ``expired`` or ``open``."""
+    now = now or utcnow()
+    if link.used_at is not None:
+        return "used"
+    if link.revoked_at is not None:
+        return "revoked"
+    if _aware(link.expires_at) <= now:
+        return "expired"
+    return "open"
+
+
+_REFUSALS = {
+    "used": "This link has already been used. Thank you, your answers were received.",
+    "revoked": "This link has been withdrawn. Please ask your therapist for a new one.",
+    "expired": "This link has expired. Please ask your therapist for a new one.",
+}
+
+
+def _live(link: SurveyLink | None, now: dt.datetime) -> SurveyLink:
+    if link is None:
+        raise AuthError("This link is not valid. Please check it or ask your therapist for a "
+                        "new one.")
+    state = link_state(link, now)
+    if state != "open":
+        raise AuthError(_REFUSALS[state], state=state)
+    return link
+
+
+def open_link(db: DbSession, token: str, *, now: dt.datetime | None = None) -> SurveyLink:
+    """The live link behind ``token``, or :class:`AuthError` saying why it cannot be used.
+
+    Opening writes nothing: the web layer moves the token from the URL into a short-lived
+    cookie and redirects, so the hot path of every client costs one read, and the single
+    write of a survey is the submission.
+    """
+    now = now or utcnow()
+    return _live(db.scalars(select(SurveyLink).where(
+        SurveyLink.token_hash == token_hash(token))).first(), now)
+
+
+form_link = open_link  # the form page and the submission find the link the same way
+
+
+def _scored(inst: Instrument, answers: Mapping[str, Any]) -> tuple[dict[str, float | None],
+                                                                   dict[str, Any], float | None]:
+    unknown = sorted(set(answers) - set(inst.item_ids))
+    if unknown:
+        raise ScoringError(f"{inst.id}: no item {unknown[0]!r}", item=unknown[0])
+    clean = {i.id: check_value(i, answers.get(i.id)) for i in inst.items}
+    if all(v is None for v in clean.values()):
+        raise ScoringError("no question was answered")
+    score = score_response(inst, clean)
+    scores = {name: {"raw": s.raw, "pom": s.pom, "status": s.status}
+              for name, s in score.scores.items()}
+    return clean, scores, score.total.raw
+
+
+def submit(db: DbSession, token: str, answers: Mapping[str, Any], *,
+           now: dt.datetime | None = None) -> Response:
+    """Store the answers and consume the link atomically; raises if already used."""
+    now = now or utcnow()
+    link = open_link(db, token, now=now)
+    clean, scores, total = _scored(_instrument(link.instrument_id), answers)
+    consumed = db.execute(
+        update(SurveyLink)
+        .where(SurveyLink.id == link.id, SurveyLink.used_at.is_(None),
+               SurveyLink.revoked_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False))
+    if consumed.rowcount != 1:  # type: ignore[attr-defined]
+        raise AuthError(_REFUSALS["used"], state="used")
+    response = Response(case_id=link.case_id, session_id=link.session_id,
+                        member_id=link.member_id, rater=link.rater,
+                        instrument_id=link.instrument_id, answers=clean, scores=scores,
+                        total=total, source="link", link_id=link.id, created_at=now)
+    db.add(response)
+    audit.record(db, None, "response.submit", case_id=link.case_id, at=now,
+                 detail={"link": link.id, "instrument": link.instrument_id})
+    return response
+
+
+def revoke_link(db: DbSession, actor: Actor, case_id: int, link_id: int) -> None:
+    get_case(db, actor, case_id, write=True)
+    link = db.get(SurveyLink, link_id)
+    if link is None or link.case_id != case_id:
+        raise StoreError(f"link {link_id} is not part of this case")
+    if link.used_at is not None:
+        raise StoreError("this link has already been used")
+    link.revoked_at = link.revoked_at or utcnow()
+    audit.record(db, actor, "link.revoke", case_id=case_id, detail={"link": link_id})
+
+
+def enter_paper(db: DbSession, actor: Actor, case_id: int, session_id: int, *,
+                instrument_id: str, rater: str, member_id: int | None,
+                answers: Mapping[str, Any]) -> Response:
+    """A clinician types in a paper form (structure-only instruments included)."""
+    get_case(db, actor, case_id, write=True)
+    require_consent(db, case_id, "measures")
+    get_session(db, case_id, session_id)
+    inst = _instrument(instrument_id)
+    if rater not in inst.rater_types:
+        raise StoreError(f"{inst.title} has no {rater!r} version")
+    if rater == "therapist":
+        member_id = None
+    elif member_id is None:
+        raise StoreError("choose which member filled in the form")
+    _member(db, case_id, member_id)
+    clean, scores, total = _scored(inst, answers)
+    response = Response(case_id=case_id, session_id=session_id, member_id=member_id,
+                        rater=rater, instrument_id=instrument_id, answers=clean, scores=scores,
+                        total=total, source="paper", entered_by=actor.id)
+    db.add(response)
+    db.flush()
+    audit.record(db, actor, "response.paper", case_id=case_id,
+                 detail={"response": response.id, "instrument": instrument_id})
+    return response
+
+
+def responses(db: DbSession, case_id: int) -> Sequence[Response]:
+    return db.scalars(select(Response).where(Response.case_id == case_id)
+                      .order_by(Response.session_id, Response.id)).all()

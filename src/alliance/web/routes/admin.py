@@ -1,0 +1,102 @@
+"""Clinic administration: accounts, supervision, and browsing the audit log."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
+
+from alliance.errors import StoreError
+from alliance.store import accounts, audit
+from alliance.store.actors import require_role
+from alliance.store.models import ROLES, Supervision, User
+from alliance.web import forms
+from alliance.web.app import render
+from alliance.web.routes.cases import _as_list, read_form
+from alliance.web.security import Visit, authenticate, client_ip
+
+router = APIRouter()
+Auth = Annotated[Visit, Depends(authenticate)]
+
+
+@router.get("/admin/users")
+def users(request: Request, visit: Auth) -> HTMLResponse:
+    require_role(visit.actor, "admin")
+    with request.app.state.db.read() as s:
+        rows = s.scalars(select(User).order_by(User.role, User.email)).all()
+        links = s.execute(select(Supervision.supervisor_id, Supervision.clinician_id)).all()
+    supervised: dict[int, set[int]] = {}
+    for sup, clin in links:
+        supervised.setdefault(sup, set()).add(clin)
+    clinicians = [u for u in rows if u.role == "clinician"]
+    return render(request, "admin_users.html", users=rows, roles=ROLES,
+                  supervised=supervised, clinicians=clinicians)
+
+
+@router.post("/admin/users")
+async def create_user(request: Request, visit: Auth) -> Response:
+    require_role(visit.actor, "admin")
+    form = await read_form(request, visit)
+
+    def work() -> None:
+        with request.app.state.db.write() as s:
+            accounts.create_user(s, forms.text(form, "email", 254), forms.text(form, "name", 200),
+                                 str(form.get("role") or ""), forms.text(form, "password", 200),
+                                 actor=visit.actor)
+
+    await run_in_threadpool(work)
+    return RedirectResponse("/admin/users", status_code=303)
+
+
+@router.post("/admin/users/{user_id}/supervision")
+async def supervision(request: Request, visit: Auth, user_id: int) -> Response:
+    require_role(visit.actor, "admin")
+    form = await read_form(request, visit)
+    chosen = [forms.integer({"clinician": v}, "clinician")
+              for v in _as_list(form.get("clinicians[]"))]
+
+    def work() -> None:
+        with request.app.state.db.write() as s:
+            accounts.set_supervision(s, user_id, chosen, visit.actor)
+
+    await run_in_threadpool(work)
+    return RedirectResponse("/admin/users", status_code=303)
+
+
+@router.post("/admin/users/{user_id}/active")
+async def set_active(request: Request, visit: Auth, user_id: int) -> Response:
+    require_role(visit.actor, "admin")
+    form = await read_form(request, visit)
+    active = form.get("active") == "yes"
+
+    def work() -> None:
+        with request.app.state.db.write() as s:
+            user = s.get(User, user_id)
+            if user is None:
+                raise StoreError(f"no user {user_id}")
+            if user.id == visit.actor.id and not active:
+                raise StoreError("you cannot deactivate your own account")
+            user.active = active
+            audit.record(s, visit.actor, "user.update", subject=user.email,
+                         detail={"active": active})
+
+    await run_in_threadpool(work)
+    return RedirectResponse("/admin/users", status_code=303)
+
+
+@router.get("/admin/audit")
+def audit_log(request: Request, visit: Auth, action: str = "", actor: str = "",
+              case: str = "", before: str = "") -> HTMLResponse:
+    require_role(visit.actor, "admin")
+    case_id = forms.optional_integer({"case": case}, "case")
+    before_id = forms.optional_integer({"before": before}, "before")
+    with request.app.state.db.write() as s:
+        events = audit.browse(s, action=action or None, actor_email=actor.strip().lower() or None,
+                              case_id=case_id, before_id=before_id)
+        audit.record(s, visit.actor, "audit.read", ip=client_ip(request),
+                     detail={"action": action, "actor": actor, "case": case_id})
+    return render(request, "admin_audit.html", events=events, actions=audit.ACTIONS,
+                  filters={"action": action, "actor": actor, "case": case})

@@ -1,0 +1,217 @@
+"""Survey links (issued by clinicians), the client's form, and paper entry.
+
+The public side is three steps: ``GET /s/{token}`` moves the link token into a short-lived
+``__Host-`` cookie and redirects to ``/survey`` (so it leaves the address bar and history);
+``GET /survey`` shows the form; ``POST /survey`` stores the answers, consuming the link in
+the same transaction, and redirects to a receipt.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
+from starlette.concurrency import run_in_threadpool
+
+from alliance.errors import AuthError, ScoringError, StoreError
+from alliance.instruments import Instrument, get_instrument
+from alliance.store import cases, surveys
+from alliance.store.actors import get_case
+from alliance.store.models import utcnow
+from alliance.web import forms
+from alliance.web.app import render, templates
+from alliance.web.routes.cases import read_form
+from alliance.web.security import (
+    SURVEY_COOKIE,
+    Visit,
+    authenticate,
+    cookie_options,
+    survey_csrf,
+)
+from alliance.web.settings import Settings
+
+router = APIRouter()
+Auth = Annotated[Visit, Depends(authenticate)]
+
+
+def _qr_svg(url: str) -> str:
+    import segno
+
+    return str(segno.make(url, error="m").svg_inline(scale=4, dark="#111", light="#fff"))
+
+
+def _base_url(request: Request) -> str:
+    settings: Settings = request.app.state.settings
+    return settings.public_url or str(request.base_url).rstrip("/")
+
+
+@router.post("/cases/{case_id}/links")
+async def create_link(request: Request, visit: Auth, case_id: int) -> HTMLResponse:
+    form = await read_form(request, visit)
+    instrument_id, _, rater = str(form.get("measure") or "").partition(":")
+    settings: Settings = request.app.state.settings
+
+    def work() -> tuple[Any, str, str]:
+        with request.app.state.db.write() as s:
+            issued = surveys.create_link(
+                s, visit.actor, case_id, forms.integer(form, "session_id"),
+                instrument_id=instrument_id, rater=rater or "client",
+                member_id=forms.optional_integer(form, "member_id"), ttl=settings.link_ttl)
+            case = get_case(s, visit.actor, case_id)
+            return issued.link, issued.token, case.label
+
+    link, token, label = await run_in_threadpool(work)
+    url = f"{_base_url(request)}/s/{token}"
+    return render(request, "link.html", link=link, url=url, qr=_qr_svg(url), case_id=case_id,
+                  case_label=label, instrument=get_instrument(link.instrument_id))
+
+
+@router.post("/cases/{case_id}/links/{link_id}/revoke")
+async def revoke_link(request: Request, visit: Auth, case_id: int, link_id: int) -> Response:
+    await read_form(request, visit)
+
+    def work() -> None:
+        with request.app.state.db.write() as s:
+            surveys.revoke_link(s, visit.actor, case_id, link_id)
+
+    await run_in_threadpool(work)
+    return RedirectResponse(f"/cases/{case_id}#links", status_code=303)
+
+
+@lru_cache(maxsize=64)
+def blank_form(instrument_id: str, version: str, rater: str) -> Markup:
+    """The items of an unanswered form, rendered once per instrument version and rater:
+    every client gets the same markup, and rendering it is most of the form page's cost."""
+    inst = get_instrument(instrument_id)
+    html = templates.env.get_template("_items.html").render(items=_items(inst, rater),
+                                                            answers={})
+    return Markup(html)
+
+
+def _items(inst: Instrument, rater: str) -> list[dict[str, Any]]:
+    out = []
+    for item in inst.items:
+        scale = item.scale
+        choices = []
+        value = scale.min
+        while value <= scale.max:
+            choices.append((int(value) if float(value).is_integer() else value,
+                            scale.anchors.get(value, "")))
+            value += 1
+        out.append({"id": item.id, "text": item.text_for(rater) or f"Item {item.id}",
+                    "choices": choices, "subscale": item.subscale})
+    return out
+
+
+@router.get("/cases/{case_id}/paper")
+def paper_form(request: Request, visit: Auth, case_id: int, session_id: int,
+               measure: str, member_id: int | None = None) -> HTMLResponse:
+    instrument_id, _, rater = measure.partition(":")
+    with request.app.state.db.read() as s:
+        case = get_case(s, visit.actor, case_id, write=True)
+        session = cases.get_session(s, case_id, session_id)
+        members = cases.members(s, case_id)
+    try:
+        inst = get_instrument(instrument_id)
+    except Exception as exc:
+        raise StoreError(str(exc)) from None
+    return render(request, "paper.html", case=case, session=session, inst=inst, rater=rater,
+                  member_id=member_id, members=members, items=_items(inst, rater or "client"))
+
+
+@router.post("/cases/{case_id}/paper")
+async def paper_entry(request: Request, visit: Auth, case_id: int) -> Response:
+    form = await read_form(request, visit)
+    instrument_id = str(form.get("instrument_id") or "")
+    answers = {k[5:]: v for k, v in form.items() if k.startswith("item_")}
+
+    def work() -> None:
+        with request.app.state.db.write() as s:
+            surveys.enter_paper(s, visit.actor, case_id, forms.integer(form, "session_id"),
+                                instrument_id=instrument_id, rater=str(form.get("rater")),
+                                member_id=forms.optional_integer(form, "member_id"),
+                                answers=answers)
+
+    await run_in_threadpool(work)
+    return RedirectResponse(f"/cases/{case_id}#sessions", status_code=303)
+
+
+def _message(request: Request, title: str, message: str, status: int) -> HTMLResponse:
+    return render(request, "survey_message.html", status_code=status, title=title,
+                  message=message)
+
+
+@router.get("/s/{token}")
+def open_link(request: Request, token: str) -> Response:
+    now = utcnow()
+    try:
+        with request.app.state.db.read() as s:
+            link = surveys.open_link(s, token, now=now)
+    except AuthError as exc:
+        return _message(request, "Link not usable", str(exc),
+                        410 if exc.context.get("state") else 404)
+    remaining = min(surveys.FORM_TTL, link.expires_at.replace(tzinfo=dt.UTC) - now
+                    if link.expires_at.tzinfo is None else link.expires_at - now)
+    response = RedirectResponse("/survey", status_code=303)
+    response.set_cookie(SURVEY_COOKIE, token,
+                        **cookie_options(max_age=max(1, int(remaining.total_seconds()))))
+    return response
+
+
+@router.get("/survey")
+def survey_form(request: Request) -> HTMLResponse:
+    form_token = request.cookies.get(SURVEY_COOKIE, "")
+    if not form_token:
+        return _message(request, "No questionnaire open",
+                        "Please open the link you were sent.", 400)
+    try:
+        with request.app.state.db.read() as s:
+            link = surveys.form_link(s, form_token)
+    except AuthError as exc:
+        return _message(request, "Link not usable", str(exc), 410)
+    inst = get_instrument(link.instrument_id)
+    return render(request, "survey.html", inst=inst,
+                  items_html=blank_form(inst.id, inst.version, link.rater),
+                  instructions=inst.instructions.get(link.rater)
+                  or inst.instructions.get("client", ""),
+                  csrf=survey_csrf(form_token), error="", answers={})
+
+
+@router.post("/survey")
+async def survey_submit(request: Request) -> Response:
+    form_token = request.cookies.get(SURVEY_COOKIE, "")
+    data = await request.form()
+    if not form_token or str(data.get("csrf") or "") != survey_csrf(form_token):
+        return _message(request, "Cannot accept this form",
+                        "This form has expired. Please open the link you were sent again.", 403)
+    answers = {k[5:]: str(v) for k, v in data.items() if k.startswith("item_")}
+
+    def work() -> None:
+        with request.app.state.db.write() as s:
+            surveys.submit(s, form_token, answers)
+
+    try:
+        await run_in_threadpool(work)
+    except AuthError as exc:
+        return _message(request, "Link not usable", str(exc), 410)
+    except ScoringError as exc:
+        with request.app.state.db.read() as s:
+            link = surveys.form_link(s, form_token)
+        inst = get_instrument(link.instrument_id)
+        return render(request, "survey.html", status_code=400, inst=inst,
+                      items=_items(inst, link.rater),
+                      instructions=inst.instructions.get(link.rater, ""),
+                      csrf=survey_csrf(form_token), error=str(exc), answers=answers)
+    response = RedirectResponse("/survey/thanks", status_code=303)
+    response.delete_cookie(SURVEY_COOKIE, path="/", secure=True, httponly=True, samesite="lax")
+    return response
+
+
+@router.get("/survey/thanks")
+def survey_thanks(request: Request) -> HTMLResponse:
+    return _message(request, "Thank you", "Your answers have been received and saved. You can "
+                    "close this page.", 200)

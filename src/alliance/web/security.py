@@ -1,0 +1,142 @@
+"""Security plumbing: headers on every response, log-in sessions, CSRF.
+
+* Headers (every response): a Content-Security-Policy without inline script
+  (``script-src 'self'``), ``X-Content-Type-Options: nosniff``, ``frame-ancestors 'none'``
+  (and ``X-Frame-Options: DENY`` for old browsers), ``Referrer-Policy: no-referrer``, and
+  ``Cache-Control: no-store`` on everything but static files, since pages carry health data.
+* Sessions: ``__Host-`` cookies (Secure, HttpOnly, SameSite=Lax, Path=/, no Domain), a new
+  token at every log-in, idle and absolute timeouts enforced server-side.
+* CSRF: a per-session synchroniser token in every form, compared in constant time on every
+  state-changing request; the log-in form uses a double-submit cookie, and the client
+  survey form a token derived from its own cookie.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Request
+
+from alliance.errors import AuthError
+from alliance.store import accounts
+from alliance.store.actors import Actor, load_actor
+from alliance.store.database import Database
+from alliance.store.models import UserSession, utcnow
+from alliance.store.tokens import same, token_hash
+
+SESSION_COOKIE = "__Host-alliance-session"
+LOGIN_COOKIE = "__Host-alliance-login"
+SURVEY_COOKIE = "__Host-alliance-survey"
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+       "img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; "
+       "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+
+_BASE_HEADERS = [
+    (b"content-security-policy", CSP.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+    (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+    (b"strict-transport-security", b"max-age=31536000"),
+]
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+ASGIApp = Callable[[Scope, Callable[[], Awaitable[Message]],
+                    Callable[[Message], Awaitable[None]]], Awaitable[None]]
+
+
+class SecurityHeaders:
+    """Pure ASGI middleware (cheaper than ``BaseHTTPMiddleware``) adding the headers above."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Callable[[], Awaitable[Message]],
+                       send: Callable[[Message], Awaitable[None]]) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        static = str(scope.get("path", "")).startswith("/static/")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [h for h in message.get("headers", [])
+                           if h[0].lower() != b"cache-control" or static]
+                headers.extend(_BASE_HEADERS)
+                if not static:
+                    headers.append((b"cache-control", b"no-store"))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class LoginRequired(Exception):
+    """Raised by :func:`authenticate` for pages that need a log-in; answered by a redirect."""
+
+
+@dataclass(frozen=True)
+class Visit:
+    """The authenticated actor of one request, with the session's CSRF token."""
+
+    actor: Actor
+    csrf: str
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+def cookie_options(max_age: int | None = None) -> dict[str, Any]:
+    return {"secure": True, "httponly": True, "samesite": "lax", "path": "/",
+            "max_age": max_age}
+
+
+def authenticate(request: Request) -> Visit:
+    """FastAPI dependency: the live session's actor, or :class:`LoginRequired`."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        raise LoginRequired()
+    db: Database = request.app.state.db
+    settings = request.app.state.settings
+    now = utcnow()
+    with db.read() as s:
+        found = accounts.resume_session(s, token, now=now, idle=settings.idle_timeout,
+                                        absolute=settings.absolute_timeout, touch=False)
+        if found is None:
+            expired = True
+        else:
+            expired = False
+            user, row = found
+            actor = load_actor(s, user)
+            csrf = row.csrf_token
+            stale = (now - accounts._aware(row.last_seen)).total_seconds() > 60
+    if expired:
+        with db.write() as s:  # removes the dead session row
+            accounts.resume_session(s, token, now=now, idle=settings.idle_timeout,
+                                    absolute=settings.absolute_timeout)
+        raise LoginRequired()
+    if stale:
+        with db.write() as s:
+            row2 = s.get(UserSession, token_hash(token))
+            if row2 is not None:
+                row2.last_seen = now
+    request.state.visit = Visit(actor, csrf)
+    return Visit(actor, csrf)
+
+
+def check_csrf(visit: Visit, submitted: str | None) -> None:
+    if not submitted or not same(submitted, visit.csrf):
+        raise AuthError("the form has expired or did not come from this site; reload the page "
+                        "and try again", csrf=True)
+
+
+def survey_csrf(form_token: str) -> str:
+    """The CSRF value of a survey form: bound to its cookie, unreadable to other sites."""
+    return hashlib.sha256(b"alliance-survey-csrf:" + form_token.encode()).hexdigest()

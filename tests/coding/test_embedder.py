@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from alliance.coding.embedder import (
+    MODEL_SHA256,
+    load_embedder,
+    packaged_model_dir,
+    resolve_model,
+    verify_model,
+)
+from alliance.errors import ModelError
+
+
+def fake_model(tmp_path: Path) -> Path:
+    d = tmp_path / "model"
+    d.mkdir()
+    (d / "model.safetensors").write_bytes(b"not the weights")
+    return d
+
+
+def test_tampered_model_is_refused(tmp_path) -> None:
+    with pytest.raises(ModelError, match="does not match"):
+        verify_model(fake_model(tmp_path))
+
+
+def test_configured_path_is_verified_unless_opted_out(tmp_path, monkeypatch) -> None:
+    d = fake_model(tmp_path)
+    monkeypatch.setenv("ALLIANCE_MODEL_PATH", str(d))
+    with pytest.raises(ModelError, match="does not match"):
+        load_embedder()
+    monkeypatch.setenv("ALLIANCE_MODEL_VERIFY", "0")
+    src = resolve_model()
+    assert src.path == d.resolve() and not src.verify and not src.packaged
+
+
+def test_opted_out_but_unloadable_model_is_a_model_error(tmp_path) -> None:
+    with pytest.raises(ModelError, match="cannot load"):
+        load_embedder(fake_model(tmp_path), verify=False)
+
+
+def test_missing_model_dir_is_a_model_error(tmp_path) -> None:
+    with pytest.raises(ModelError, match="not found"):
+        load_embedder(tmp_path / "nowhere", verify=False)
+
+
+def test_packaged_model_is_always_verified(monkeypatch) -> None:
+    monkeypatch.delenv("ALLIANCE_MODEL_PATH", raising=False)
+    monkeypatch.setenv("ALLIANCE_MODEL_VERIFY", "0")
+    src = resolve_model()
+    assert src.packaged and src.verify
+    assert (packaged_model_dir() / "model.safetensors").is_file()
+
+
+def test_expected_checksum_is_the_published_one() -> None:
+    assert MODEL_SHA256 == "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"

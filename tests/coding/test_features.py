@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+import math
+
+from alliance.coding.features import (
+    is_open_question,
+    lexical_continuity,
+    turn_features,
+)
+
+
+def test_length_ratio_uses_the_speakers_own_median() -> None:
+    # client turns of 10, 20, 30 and 5 words: median 15; the 5-word turn has ratio 1/3
+    texts = ["Go on.", "w " * 10, "And?", "w " * 20, "More?", "w " * 30, "So?", "a b c d e"]
+    speakers = ["T", "C"] * 4
+    roles = ["therapist", "client"] * 4
+    f = turn_features(speakers, roles, texts)
+    assert f[7].norm == 15
+    assert math.isclose(f[7].length_ratio, 1 / 3)
+
+
+def test_speaker_with_few_turns_falls_back_to_role_default() -> None:
+    f = turn_features(["T", "C"], ["therapist", "client"], ["What happened?", "Not much."])
+    assert f[1].norm == 14.0 and f[1].after_open_question
+
+
+def test_open_and_closed_questions() -> None:
+    assert is_open_question("Okay. What was that like for you?")
+    assert is_open_question("Tell me about that.")
+    assert not is_open_question("Did you take the bus?")
+    assert not is_open_question("We stop at ten.")
+
+
+def test_lexical_continuity_is_jaccard_of_content_stems() -> None:
+    # stems {sister, visit} vs {sister, weather}: 1 shared of 3
+    assert math.isclose(lexical_continuity("my sister visit", "the sister weather"), 1 / 3)
+    assert lexical_continuity("the and", "sister") == 0.0
+
+
+def test_backchannel_flag_not_set_after_open_question() -> None:
+    f = turn_features(["T", "C", "T", "C"], ["therapist", "client"] * 2,
+                      ["What do you feel?", "Yeah.", "It can take time to settle.", "Yeah."])
+    assert not f[1].backchannel and f[3].backchannel

@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from alliance.coding.codebook import family_of
+from alliance.coding.features import turn_features
+from alliance.coding.rules import RuleSet, normalise
+
+
+def hits(turns: list[tuple[str, str]]) -> list[list[tuple[str, str]]]:
+    speakers = [s for s, _ in turns]
+    roles = ["therapist" if s == "T" else "client" for s in speakers]
+    texts = [t for _, t in turns]
+    feats = turn_features(speakers, roles, texts)
+    rs = RuleSet()
+    return [[(h.code, t[h.start:h.end]) for h in rs.apply(t, r, f)]
+            for t, r, f in zip(texts, roles, feats, strict=True)]
+
+
+def test_dont_know_after_open_question_is_minimal_response_with_span() -> None:
+    out = hits([("T", "How did you feel when she said that?"), ("C", "I don't know.")])
+    assert out[1] == [("withdrawal.minimal_response", "I don't know.")]
+
+
+def test_curly_apostrophe_matches_and_span_points_into_original() -> None:
+    text = "Honestly, you don’t listen to me."
+    out = hits([("T", "Go on."), ("C", text)])
+    assert ("confrontation.complaint_therapist", "you don’t listen") in out[1]
+
+
+def test_mm_hmm_while_therapist_explains_is_engagement_not_withdrawal() -> None:
+    out = hits([("T", "The idea is that the worry shrinks when you stop feeding it."),
+                ("C", "Mm-hmm."), ("T", "And then it fades."), ("C", "Right, yeah.")])
+    assert out[1] == [] and out[3] == []
+
+
+def test_sure_after_closed_question_is_not_a_marker() -> None:
+    out = hits([("T", "Shall we start with the diary?"), ("C", "Sure.")])
+    assert out[1] == []
+
+
+def test_whatever_after_open_question_is_minimal_response() -> None:
+    out = hits([("T", "What would you like to focus on today?"), ("C", "Whatever.")])
+    assert [c for c, _ in out[1]] == ["withdrawal.minimal_response"]
+
+
+def test_we_language_only_on_therapist_turns() -> None:
+    out = hits([("T", "Let's look at this together."), ("C", "We could, I suppose.")])
+    assert [c for c, _ in out[0]] == ["collaboration.we_language"]
+    assert all(family_of(c) != "collaboration" for c, _ in out[1])
+
+
+def test_normalise_drops_apostrophes_and_maps_back() -> None:
+    text, index = normalise("I'm fine")
+    assert text == "Im fine"
+    assert index == [0, 2, 3, 4, 5, 6, 7]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(max_size=200), st.sampled_from(["client", "therapist"]))
+def test_rules_respect_role_and_spans_stay_inside_text(text: str, role: str) -> None:
+    feats = turn_features(["A"], [role], [text])
+    for h in RuleSet().apply(text, role, feats[0]):
+        assert 0 <= h.start < h.end <= len(text)
+        client = family_of(h.code) in ("withdrawal", "confrontation", "safety")
+        assert client == (role == "client")
+        assert 0 < h.confidence < 1

@@ -1,0 +1,89 @@
+"""Alerts on the caseload and case page: planted drop, acknowledge, resolve, history."""
+
+from __future__ import annotations
+
+import pytest
+from tests.web.conftest import Web, make_case, plant_drop
+
+from alliance.errors import AlertStateError, PermissionDenied
+from alliance.store import alerts
+from alliance.store.actors import get_case
+from alliance.web.monitoring_view import case_file_entry, monitor_cases
+
+
+def _monitor(web: Web, case_id: int):  # type: ignore[no-untyped-def]
+    with web.db.read() as s:
+        case = get_case(s, web.people["dana"], case_id)
+        return monitor_cases(s, [case])[case_id]
+
+
+def test_case_file_built_from_rows_follows_the_monitoring_format(web: Web) -> None:
+    from alliance import monitoring
+    from alliance.store import cases, surveys
+
+    case_id, _ = make_case(web, web.people["dana"], modality="couple", members=("A", "B"))
+    plant_drop(web.db, web.people["dana"], case_id)
+    with web.db.read() as s:
+        case = get_case(s, web.people["dana"], case_id)
+        entry = case_file_entry(case, cases.members(s, case_id), cases.sessions(s, case_id),
+                                surveys.responses(s, case_id))
+    (parsed,) = monitoring.parse_cases({"cases": [entry]})
+    assert parsed.modality == "couple" and len(parsed.sessions) == 6
+    assert entry["sessions"][1]["ratings"][0]["rater"] == entry["members"][0]["id"]
+
+
+def test_planted_drop_opens_an_alert_at_the_top_of_the_caseload(web: Web) -> None:
+    quiet, _ = make_case(web, web.people["dana"], label="A quiet case")
+    plant_drop(web.db, web.people["dana"], quiet, high=4, low=4)
+    dropped, _ = make_case(web, web.people["dana"], label="Z dropped")
+    plant_drop(web.db, web.people["dana"], dropped)
+    monitor = _monitor(web, dropped)
+    assert monitor.alert is not None and monitor.status == "open"
+    assert monitor.alert["steps"], "an alert carries repair steps"
+    page = web.session_for("dana").get("/dashboard").text
+    assert page.index("Z dropped") < page.index("A quiet case")
+    case_page = web.session_for("dana").get(f"/cases/{dropped}").text
+    assert "Repair steps" in case_page and "Acknowledge" in case_page
+
+
+def test_acknowledge_then_resolve_with_note_keeps_the_history(web_any: Web) -> None:
+    web = web_any
+    case_id, _ = make_case(web, web.people["dana"])
+    plant_drop(web.db, web.people["dana"], case_id)
+    alert_id = _monitor(web, case_id).alert_id
+    client = web.session_for("dana")
+    url = f"/cases/{case_id}/alerts/{alert_id}"
+    assert client.post(url, data={"csrf": client.csrf, "action": "acknowledge"}  # type: ignore[attr-defined]
+                       ).status_code == 303
+    refused = client.post(url, data={"csrf": client.csrf, "action": "resolve"})  # type: ignore[attr-defined]
+    assert refused.status_code == 400 and "note" in refused.text
+    assert client.post(url, data={"csrf": client.csrf, "action": "resolve",  # type: ignore[attr-defined]
+                                  "note": "talked it through"}).status_code == 303
+    monitor = _monitor(web, case_id)
+    assert monitor.status == "resolved"
+    assert [(e.action, e.status) for e in monitor.history] == [
+        ("open", "open"), ("acknowledge", "acknowledged"), ("resolve", "resolved")]
+    assert "talked it through" in client.get(f"/cases/{case_id}").text
+
+
+def test_resolved_alert_reopens_when_newer_evidence_arrives(web: Web) -> None:
+    dana = web.people["dana"]
+    case_id, _ = make_case(web, dana)
+    plant_drop(web.db, dana, case_id)
+    first = _monitor(web, case_id)
+    with web.db.write() as s:
+        alerts.transition(s, dana, case_id, first.alert_id or "", "resolve", note="ok",
+                          latest_session=first.alert["latest_session"])  # type: ignore[index]
+    plant_drop(web.db, dana, case_id, before=1)  # one more high session, then a new drop
+    again = _monitor(web, case_id)
+    assert again.alert is not None and again.status == "open"
+
+
+def test_illegal_transition_and_supervisor_action_are_refused(web: Web) -> None:
+    case_id, _ = make_case(web, web.people["dana"])
+    plant_drop(web.db, web.people["dana"], case_id)
+    alert_id = _monitor(web, case_id).alert_id or ""
+    with web.db.write() as s, pytest.raises(AlertStateError):
+        alerts.transition(s, web.people["dana"], case_id, alert_id, "reopen")
+    with web.db.write() as s, pytest.raises(PermissionDenied):
+        alerts.transition(s, web.people["lee"], case_id, alert_id, "acknowledge")

@@ -1,0 +1,220 @@
+"""Every route, every role: the expected status, enumerated from the app's own routes.
+
+A route added to the application without an entry in :data:`MATRIX` fails
+:func:`test_every_route_has_an_entry`. Each route runs in a fresh clinic where ``dana`` owns
+the case, ``sam`` is another clinician (foreign case: 404), ``lee`` supervises dana (reads,
+cannot change: 403), ``admin`` and ``rowan`` (researcher) see no case pages (404), and
+``anon`` is logged out (redirect to the log-in page).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.routing import APIRoute
+from tests.web.conftest import ALL_FOUR, Web, add_people, make_case, plant_drop
+
+from alliance.store import cases, surveys
+from alliance.store.database import Database
+from alliance.store.models import Transcript
+from alliance.store.schema import upgrade
+from alliance.web.worker import content_aad
+
+ROLES = ("anon", "sam", "lee", "admin", "rowan", "dana")  # the owner last: writes change state
+OWNER_WRITE = {"anon": 303, "sam": 404, "lee": 403, "admin": 404, "rowan": 404}
+CASE_READ = {"anon": 303, "sam": 404, "lee": 200, "admin": 404, "rowan": 404, "dana": 200}
+ADMIN_ONLY = {"anon": 303, "sam": 404, "lee": 404, "admin": 200, "rowan": 404, "dana": 404}
+PUBLIC_200 = dict.fromkeys(ROLES, 200)
+
+
+def _w(dana: int) -> dict[str, int]:
+    return {**OWNER_WRITE, "dana": dana}
+
+
+def _admin(status: int) -> dict[str, int]:
+    return {**ADMIN_ONLY, "admin": status}
+
+
+# (method, path template) -> (request builder key, expected status per role)
+MATRIX: dict[tuple[str, str], dict[str, int]] = {
+    ("GET", "/"): dict.fromkeys(ROLES, 303),
+    ("GET", "/healthz"): PUBLIC_200,
+    ("GET", "/login"): PUBLIC_200,
+    ("POST", "/login"): dict.fromkeys(ROLES, 403),  # no log-in CSRF cookie: refused
+    ("POST", "/logout"): dict.fromkeys(ROLES, 303),
+    ("GET", "/dashboard"): {"anon": 303, "sam": 200, "lee": 200, "admin": 404, "rowan": 404,
+                            "dana": 200},
+    ("GET", "/cases/new"): {"anon": 303, "sam": 200, "lee": 404, "admin": 404, "rowan": 404,
+                            "dana": 200},
+    ("POST", "/cases"): {"anon": 303, "sam": 303, "lee": 404, "admin": 404, "rowan": 404,
+                         "dana": 303},
+    ("GET", "/cases/{case_id}"): CASE_READ,
+    ("GET", "/cases/{case_id}/trajectory.json"): CASE_READ,
+    ("POST", "/cases/{case_id}/sessions"): _w(303),
+    ("POST", "/cases/{case_id}/consent"): _w(303),
+    ("POST", "/cases/{case_id}/measures"): _w(303),
+    ("POST", "/cases/{case_id}/measures/{measure_id}/delete"): _w(303),
+    ("POST", "/cases/{case_id}/context"): _w(303),
+    ("POST", "/cases/{case_id}/archive"): _w(303),
+    ("POST", "/cases/{case_id}/delete"): _w(303),
+    ("POST", "/cases/{case_id}/alerts/{alert_id}"): _w(303),
+    ("POST", "/cases/{case_id}/links"): _w(200),
+    ("POST", "/cases/{case_id}/links/{link_id}/revoke"): _w(303),
+    ("GET", "/cases/{case_id}/paper"): _w(200),
+    ("POST", "/cases/{case_id}/paper"): _w(303),
+    ("POST", "/cases/{case_id}/transcripts"): _w(303),
+    ("GET", "/cases/{case_id}/transcripts/{transcript_id}"): CASE_READ,
+    ("GET", "/cases/{case_id}/export.json"): _w(200),
+    ("GET", "/cases/{case_id}/export.csv"): _w(200),
+    ("GET", "/research"): {**ADMIN_ONLY, "admin": 404, "rowan": 200},
+    ("GET", "/research/export.{fmt}"): {**ADMIN_ONLY, "admin": 404, "rowan": 200},
+    ("GET", "/admin/users"): ADMIN_ONLY,
+    ("POST", "/admin/users"): _admin(303),
+    ("POST", "/admin/users/{user_id}/supervision"): _admin(303),
+    ("POST", "/admin/users/{user_id}/active"): _admin(303),
+    ("GET", "/admin/audit"): ADMIN_ONLY,
+    ("GET", "/s/{token}"): dict.fromkeys(ROLES, 303),
+    ("GET", "/survey"): dict.fromkeys(ROLES, 400),  # no survey cookie
+    ("POST", "/survey"): dict.fromkeys(ROLES, 403),  # no survey cookie
+    ("GET", "/survey/thanks"): PUBLIC_200,
+    ("GET", "/static/vendor/plotly.min.js"): PUBLIC_200,
+    ("GET", "/static/{name}"): PUBLIC_200,
+}
+
+
+def app_routes(app: Any) -> set[tuple[str, str]]:
+    """(method, path) of every HTTP route, including those of included routers."""
+    out = set()
+    pending = list(app.routes)
+    while pending:
+        route = pending.pop()
+        if isinstance(route, APIRoute):
+            for method in route.methods - {"HEAD"}:
+                out.add((method, route.path))
+        elif hasattr(route, "original_router"):  # FastAPI's lazily included routers
+            pending.extend(route.original_router.routes)
+        elif hasattr(route, "routes"):
+            pending.extend(route.routes)
+    return out
+
+
+@pytest.fixture(scope="module")
+def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file copied for each route (faster than migrating each time)."""
+    path = tmp_path_factory.mktemp("matrix") / "template.db"
+    db = Database(f"sqlite:///{path}")
+    upgrade(db.engine)
+    with db.engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.dispose()
+    return path
+
+
+def test_every_route_has_an_entry(web: Web) -> None:
+    routes = app_routes(web.app)
+    assert routes - set(MATRIX) == set(), "routes without an authorization entry"
+    assert set(MATRIX) - routes == set(), "entries for routes that no longer exist"
+
+
+class World:
+    """A fresh clinic: dana's case with a session, a link, a transcript, five more cases."""
+
+    def __init__(self, web: Web) -> None:
+        self.web = web
+        dana = web.people["dana"]
+        self.case_id, (self.session_id,) = make_case(web, dana)
+        for i in range(5):
+            make_case(web, web.people["sam"], label=f"other {i}")
+        with web.db.write() as s:
+            member = cases.members(s, self.case_id)[0]
+            self.member_id = member.id
+            issued = surveys.create_link(s, dana, self.case_id, self.session_id,
+                                         instrument_id="alliance-12", member_id=member.id)
+            self.link_id, self.token = issued.link.id, issued.token
+            self.measure_id = cases.measures(s, self.case_id)[-1].id
+            row = Transcript(case_id=self.case_id, session_id=self.session_id,
+                             filename="t.txt", content=b"", uploaded_by=dana.id)
+            s.add(row)
+            s.flush()
+            row.content = web.box.encrypt(b"T: hello\nC: hi\n", content_aad(row.id))
+            self.transcript_id = row.id
+        self.alert_id = "none"
+        self.label = "A.B."
+
+    def request(self, client: Any, method: str, template: str) -> Any:
+        path = template.format(case_id=self.case_id, measure_id=self.measure_id,
+                               alert_id=self.alert_id, link_id=self.link_id,
+                               transcript_id=self.transcript_id, fmt="csv",
+                               user_id=self.web.people["lee"].id, token=self.token,
+                               name="app.css")
+        csrf = getattr(client, "csrf", "")
+        data: dict[str, Any] = {"csrf": csrf}
+        files = None
+        params: dict[str, Any] = {}
+        if template == "/login":
+            data.update(email="dana@example.org", password="whatever-it-is")
+        elif template == "/cases":
+            data.update(label="New", modality="individual", members="Client",
+                        consent_measures="yes")
+        elif template.endswith("/sessions"):
+            data.update(date="2026-03-01", attendance="attended", homework="none")
+        elif template.endswith("/consent"):
+            data.update(kind="transcripts", granted="yes")
+        elif template.endswith("/measures"):
+            data.update(measure="pulse-3:client", every="1")
+        elif template.endswith("/context"):
+            data.update(cultural_notes="note")
+        elif template.endswith("/archive"):
+            data.update(archived="yes")
+        elif template.endswith("/delete") and "measures" not in template:
+            data.update(confirm=self.label)
+        elif template.endswith("/alerts/{alert_id}"):
+            data.update(action="acknowledge")
+        elif template.endswith("/links"):
+            data.update(session_id=self.session_id, measure="alliance-12:client",
+                        member_id=self.member_id)
+        elif template.endswith("/paper") and method == "POST":
+            data.update(session_id=self.session_id, instrument_id="alliance-12",
+                        rater="client", member_id=self.member_id,
+                        **{f"item_{k}": v for k, v in ALL_FOUR.items()})
+        elif template.endswith("/paper"):
+            params = {"session_id": self.session_id, "measure": "alliance-12:client"}
+        elif template.endswith("/transcripts"):
+            data.update(session_id=self.session_id)
+            files = {"file": ("s.txt", b"T: hi\nC: hello\n", "text/plain")}
+        elif template == "/admin/users":
+            data.update(email="new@example.org", name="New", role="clinician",
+                        password="a-long-password")
+        elif template.endswith("/supervision"):
+            data.update({"clinicians[]": str(self.web.people["sam"].id)})
+        elif template.endswith("/active"):
+            data.update(active="no")
+        if method == "GET":
+            return client.get(path, params=params)
+        return client.post(path, data=data, files=files)
+
+
+@pytest.mark.parametrize(("method", "template"), sorted(MATRIX))
+def test_route_answers_each_role_as_expected(method: str, template: str, template_db: Path,
+                                             tmp_path: Path, password_hash: str,
+                                             box: Any) -> None:
+    import shutil
+
+    from alliance.web import monitoring_view
+
+    shutil.copy(template_db, tmp_path / "w.db")
+    db = Database(f"sqlite:///{tmp_path / 'w.db'}")
+    web = Web(db, add_people(db, password_hash), box)
+    world = World(web)
+    if template.endswith("/alerts/{alert_id}"):  # a planted drop gives the case an alert
+        plant_drop(db, web.people["dana"], world.case_id)
+        with db.read() as s:
+            case = cases.get_case(s, web.people["dana"], world.case_id)
+            world.alert_id = monitoring_view.monitor_cases(s, [case])[case.id].alert_id or ""
+    got = {}
+    for role in ROLES:
+        client = web.anonymous() if role == "anon" else web.session_for(role)
+        got[role] = world.request(client, method, template).status_code
+    assert got == MATRIX[(method, template)]

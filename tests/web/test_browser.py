@@ -1,0 +1,177 @@
+"""End to end in a real headless browser (Debian's chromium driven by Playwright).
+
+The scenario of issue 5: a clinician logs in, opens a case and a survey link; the client
+opens the link on a phone-sized screen and submits; the case page shows the new point, and
+an alert after a planted drop; the supervisor sees but cannot edit; a second clinician gets
+404 for the first one's case. Screenshots of the main pages go to ``docs/screenshots/``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from alliance.store import Box, Database, generate_key, upgrade
+from alliance.web.app import create_app
+from alliance.web.demo import seed_demo
+from alliance.web.settings import Settings
+
+pytestmark = pytest.mark.browser
+CHROMIUM = Path("/usr/bin/chromium")
+SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+PASSWORD = "browser-test-pw"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    import uvicorn
+
+    if not CHROMIUM.exists():
+        pytest.fail("chromium is missing: run `make browser` (apt-get install chromium)")
+    db = Database(f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'demo.db'}")
+    upgrade(db.engine)
+    box = Box.from_text(generate_key())
+    seed_demo(db, box, password=PASSWORD, today=dt.date(2026, 11, 20))
+    app = create_app(Settings(database_url=db.url, box=box, worker_interval=0.2), db)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    for _ in range(100):
+        if srv.started:
+            break
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(timeout=10)
+    db.dispose()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        yield b
+        b.close()
+
+
+def _login(browser: object, base: str, email: str, **ctx: object) -> object:
+    context = browser.new_context(**ctx)  # type: ignore[attr-defined]
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.errors = errors
+    page.goto(f"{base}/login")
+    page.fill("#email", email)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    return page
+
+
+def test_clinic_scenario_end_to_end(server: str, browser: object) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    base = server
+    # the clinician: caseload, then a new case with two sessions
+    dana = _login(browser, base, "dana@example.org", viewport={"width": 1280, "height": 900})
+    assert dana.url.endswith("/dashboard")
+    dana.screenshot(path=str(SHOTS / "dashboard.png"), full_page=True)
+    dana.goto(f"{base}/cases/new")
+    dana.fill("#label", "E2E case")
+    dana.fill("#members", "Robin")
+    dana.click("text=Open case")
+    dana.wait_for_url("**/cases/*")
+    case_url = dana.url.split("#")[0]
+    days = ("2026-10-19", "2026-10-26", "2026-11-02", "2026-11-09")
+    for day in days:
+        dana.fill("input[name=date]", day)
+        dana.click("text=Record session")
+        dana.wait_for_load_state()
+    # sessions 1-3 from paper: "agree" throughout (the reverse-keyed items answered 2)
+    for number, day in enumerate(days[:3], start=1):
+        dana.goto(case_url)
+        form = dana.locator("form[action$='/paper']")
+        form.locator("select[name=session_id]").select_option(label=f"{number} ({day})")
+        form.locator("button").click()
+        dana.wait_for_load_state()
+        for item in ("b1", "b2", "b4", "g1", "g2", "g4", "t1", "t2", "t4"):
+            dana.check(f"input[name=item_{item}][value='4']")
+        for item in ("b3", "g3", "t3"):
+            dana.check(f"input[name=item_{item}][value='2']")
+        dana.click("text=Save paper form")
+        dana.wait_for_load_state()
+    dana.goto(case_url)
+    # a one-time link for the newest session
+    dana.click("text=Create one-time link")
+    dana.wait_for_load_state()
+    url = dana.input_value("#survey-url")
+    assert "/s/" in url and dana.locator("figure.qr svg").count() == 1
+    dana.screenshot(path=str(SHOTS / "survey-link.png"))
+    # the client on a phone
+    phone = browser.new_context(viewport={"width": 390, "height": 844},  # type: ignore[attr-defined]
+                                is_mobile=True, has_touch=True)
+    client = phone.new_page()
+    client.goto(url)
+    assert client.url.endswith("/survey"), "the token must leave the address bar"
+    assert "confidential" not in client.url
+    client.screenshot(path=str(SHOTS / "survey-phone.png"), full_page=True)
+    for item in ("b1", "b2", "b4", "g1", "g2", "g4", "t1", "t2", "t4"):
+        client.check(f"input[name=item_{item}][value='2']")
+    for item in ("b3", "g3", "t3"):
+        client.check(f"input[name=item_{item}][value='4']")
+    client.click("text=Send my answers")
+    client.wait_for_url("**/survey/thanks")
+    assert "received" in client.text_content("main")
+    client.goto(url)  # the link is single use
+    assert "already been used" in client.text_content("main")
+    phone.close()
+    # the new point is on the case page (table and chart)
+    dana.goto(case_url)
+    dana.click("text=Scores as a table")
+    assert dana.locator("table.scores tbody tr").count() == 4
+    assert "24.0" in dana.text_content("table.scores")  # the client's point, session 4
+    dana.wait_for_selector("#chart[data-ready='1']", timeout=15000)
+    assert dana.errors == [], dana.errors  # no CSP violations, no script errors
+    # the planted drop (48 -> 24) opens an alert with repair steps
+    assert dana.locator(".alert").count() == 1
+    assert "Repair steps" in dana.text_content("#alert")
+    dana.goto(f"{base}/dashboard")
+    row = dana.locator("table.caseload tbody tr", has_text="E2E case")
+    assert row.locator(".badge").count() == 1, "the new case carries its alert on the caseload"
+    # a case of the demo clinic with a planted unrepaired drop shows its alert
+    dana.goto(f"{base}/dashboard")
+    first = dana.locator("table.caseload tbody tr td a").first
+    first.click()
+    dana.wait_for_selector("#chart[data-ready='1']", timeout=15000)
+    dana.screenshot(path=str(SHOTS / "case.png"), full_page=True)
+    assert dana.locator(".alert").count() == 1
+    # the supervisor reads dana's case but has no forms to change it
+    lee = _login(browser, base, "lee@example.org")
+    lee.goto(case_url)
+    assert "E2E case" in lee.text_content("h1")
+    assert "read-only" in lee.text_content("main")
+    assert lee.locator("text=Record session").count() == 0
+    assert lee.locator("text=Create one-time link").count() == 0
+    # another clinician: 404, no data
+    sam = _login(browser, base, "sam@example.org")
+    response = sam.goto(case_url)
+    assert response.status == 404
+    assert "E2E case" not in sam.content()
+    # the admin's audit log shows what happened
+    admin = _login(browser, base, "admin@example.org", viewport={"width": 1280, "height": 900})
+    admin.goto(f"{base}/admin/audit?action=response.submit")
+    assert admin.locator("table.audit tbody tr").count() >= 1
+    admin.screenshot(path=str(SHOTS / "audit-log.png"))
+    login_page = browser.new_page()  # type: ignore[attr-defined]
+    login_page.goto(f"{base}/login")
+    login_page.screenshot(path=str(SHOTS / "login.png"))

@@ -1,0 +1,57 @@
+"""The web commands: help with examples, db upgrade, users create, demo seeding."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from alliance.cli import main
+from alliance.store import head_revision
+
+
+@pytest.mark.parametrize("args", [["serve"], ["db"], ["db", "upgrade"], ["db", "keygen"],
+                                  ["users"], ["users", "create"], ["demo"]])
+def test_every_web_command_has_help_with_an_example(args: list[str]) -> None:
+    result = CliRunner().invoke(main, [*args, "--help"])
+    assert result.exit_code == 0 and "Example" in result.output
+
+
+def test_upgrade_then_create_user(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    runner = CliRunner()
+    out = runner.invoke(main, ["db", "upgrade", "--database-url", url]).output
+    assert f"schema at {head_revision()} (was empty)" in out
+    result = runner.invoke(main, ["users", "create", "--email", "a@example.org", "--role",
+                                  "admin", "--password", "long-enough-pw", "--database-url", url])
+    assert result.exit_code == 0 and "created admin a@example.org" in result.output
+    again = runner.invoke(main, ["users", "create", "--email", "a@example.org", "--role",
+                                 "admin", "--password", "long-enough-pw", "--database-url", url])
+    assert again.exit_code == 1 and "already exists" in again.output
+
+
+def test_serve_refuses_an_unmigrated_database(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["serve", "--database-url",
+                                       f"sqlite:///{tmp_path / 'x.db'}"])
+    assert result.exit_code == 1 and "alliance db upgrade" in result.output
+
+
+def test_bad_database_url_is_a_readable_error() -> None:
+    result = CliRunner().invoke(main, ["db", "upgrade", "--database-url", "mysql://x/y"])
+    assert result.exit_code == 1 and "only sqlite and postgresql" in result.output
+
+
+def test_demo_seeds_quickly_and_prints_the_logins(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ALLIANCE_ENCRYPTION_KEY", raising=False)
+    monkeypatch.delenv("ALLIANCE_ENCRYPTION_KEY_FILE", raising=False)
+    start = time.perf_counter()
+    result = CliRunner().invoke(main, ["demo", "--no-serve", "--database-url",
+                                       f"sqlite:///{tmp_path / 'd.db'}"])
+    assert result.exit_code == 0, result.output
+    assert "40 cases" in result.output and "http://127.0.0.1:8000/" in result.output
+    for email in ("admin@example.org", "dana@example.org", "sam@example.org", "lee@example.org"):
+        assert email in result.output
+    assert time.perf_counter() - start < 30
