@@ -103,3 +103,29 @@ def test_reopen_needs_newer_evidence_and_time_cannot_run_backwards(build) -> Non
         apply_transition(history, "reopen", T0, "monitor", evidence_session=99)
     with pytest.raises(AlertStateError, match="actor"):
         apply_transition(history, "reopen", T0 + timedelta(hours=3), " ", evidence_session=99)
+
+
+@pytest.mark.parametrize("values", [[2], [6, 2]])
+def test_a_case_younger_than_the_alert_window_still_gets_its_alert(build, values) -> None:  # type: ignore[no-untyped-def]
+    # Regression: fewer sessions than policy.alerts.recent_sessions (3) raised IndexError.
+    report = monitor_case(build(values))
+    assert report.alert is not None
+    assert {s.kind for s in report.signals} >= {"low_alliance", "early_warning"}
+
+
+def test_short_cases_give_the_same_result_per_case_and_in_batch(build) -> None:  # type: ignore[no-untyped-def]
+    from alliance.monitoring import monitor_cases
+
+    cases = [build([2]), build([6, 2], case_id="c2"), build([6, 6], case_id="c3")]
+    per_case = [monitor_case(c).to_dict() for c in cases]
+    assert [r.to_dict() for r in monitor_cases(cases)] == per_case
+
+
+def test_build_alert_accepts_fewer_sessions_than_its_window(build) -> None:  # type: ignore[no-untyped-def]
+    # Regression: build_alert indexed sorted(sessions)[-recent_sessions] and raised IndexError
+    # for a case with fewer sessions than the window (3 by default).
+    from alliance.monitoring import build_alert, default_policy
+
+    report = monitor_case(build([2]))
+    alert = build_alert("c1", report.signals, [1], default_policy())
+    assert alert is not None and alert.severity == report.alert.severity  # type: ignore[union-attr]

@@ -124,7 +124,9 @@ def build_alert(case_id: str, signals: Sequence[Signal], session_numbers: Sequen
     place (default: all)."""
     if not session_numbers:
         return None
-    recent_from = sorted(session_numbers)[-policy.alerts.recent_sessions]
+    ordered_sessions = sorted(session_numbers)
+    # A case younger than the window counts all its sessions as recent.
+    recent_from = ordered_sessions[-min(policy.alerts.recent_sessions, len(ordered_sessions))]
     ordered = sorted(signals, key=lambda s: (s.session, KIND_RANK[s.kind], s.member or ""))
     recent = [s for s in ordered if s.session >= recent_from and not s.ambiguous]
     strained = {s.session for s in signals if s.severity != "info" and not s.ambiguous}
