@@ -148,3 +148,14 @@ def test_deidentify_removes_identifiers_before_coding(tmp_path) -> None:
     for secret in ("07700", "jo.bloggs", "Maria"):
         assert secret not in result.output
     assert "I don't know." in text
+
+
+def test_same_file_name_from_two_folders_keeps_both_reports(tmp_path) -> None:
+    for sub in ("x", "y"):
+        (tmp_path / sub).mkdir()
+        (tmp_path / sub / "s.txt").write_text(TEXT, encoding="utf-8")
+    out = tmp_path / "out"
+    result = run("analyze", "--rules-only", "--format", "json", "--out", str(out),
+                 str(tmp_path / "x" / "s.txt"), str(tmp_path / "y" / "s.txt"))
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == ["s.txt-2.report.json", "s.txt.report.json"]
