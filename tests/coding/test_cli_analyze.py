@@ -148,3 +148,34 @@ def test_deidentify_removes_identifiers_before_coding(tmp_path) -> None:
     for secret in ("07700", "jo.bloggs", "Maria"):
         assert secret not in result.output
     assert "I don't know." in text
+
+
+def test_same_file_name_from_two_folders_keeps_both_reports(tmp_path) -> None:
+    for sub in ("x", "y"):
+        (tmp_path / sub).mkdir()
+        (tmp_path / sub / "s.txt").write_text(TEXT, encoding="utf-8")
+    out = tmp_path / "out"
+    result = run("analyze", "--rules-only", "--format", "json", "--out", str(out),
+                 str(tmp_path / "x" / "s.txt"), str(tmp_path / "y" / "s.txt"))
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == ["s.txt-2.report.json", "s.txt.report.json"]
+
+
+@pytest.mark.parametrize("command", [["coding", "train"], ["coding", "eval"]])
+def test_train_and_eval_refuse_a_broken_corpus_before_loading_the_model(command,
+                                                                       tmp_path) -> None:
+    (tmp_path / "snippets").mkdir()
+    (tmp_path / "snippets" / "x.jsonl").write_text(
+        '{"id": "a", "group": "g", "split": "train", "role": "client", "text": "hi", '
+        '"codes": ["withdrawal.sulking"]}\n', encoding="utf-8")
+    result = CliRunner().invoke(main, [*command, "--corpus", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "unknown code 'withdrawal.sulking'" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_analyze_with_missing_heads_says_how_to_fix(files, tmp_path) -> None:
+    result = CliRunner().invoke(main, ["analyze", "--heads", str(tmp_path / "none"),
+                                       str(files[0])])
+    assert result.exit_code == 1
+    assert "no trained heads" in result.output and "--rules-only" in result.output

@@ -184,6 +184,7 @@ def analyze(files: tuple[str, ...], fmt: str, out_dir: str | None, roles: str | 
     if fmt == "jsonl" and out is not None:
         jsonl = (out / "reports.jsonl").open("w", encoding="utf-8")
     failures = 0
+    used: dict[str, int] = {}
     try:
         for path, report, error in analyze_files(
                 files, coder, input_format=input_format, roles=role_map,
@@ -203,7 +204,11 @@ def analyze(files: tuple[str, ...], fmt: str, out_dir: str | None, roles: str | 
             if out is None:
                 click.echo(body, nl=False)
             else:
-                target = out / (Path(path).name + _REPORT_SUFFIX[fmt])
+                name = Path(path).name
+                used[name] = used.get(name, 0) + 1
+                if used[name] > 1:  # same file name from another folder: keep both reports
+                    name = f"{name}-{used[name]}"
+                target = out / (name + _REPORT_SUFFIX[fmt])
                 try:
                     target.write_text(body, encoding="utf-8")
                 except OSError as exc:
