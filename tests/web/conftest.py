@@ -27,6 +27,10 @@ from alliance.store.passwords import hash_password
 from alliance.web.app import create_app
 from alliance.web.settings import Settings
 
+# The web tests exercise the transcript worker, not the coder: keep torch out of them (the
+# hybrid coder has its own quality tests in tests/coding). Set before any fixture runs.
+os.environ.setdefault("ALLIANCE_TRANSCRIPT_CODER", "rules")
+
 PG_ADMIN_URL = os.environ.get("ALLIANCE_TEST_PG",
                               "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 PASSWORD = "correct-horse-battery"

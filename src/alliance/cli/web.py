@@ -182,7 +182,7 @@ def demo(database_url: str | None, password: str | None, host: str, port: int,
         empty = not s.scalar(select(func.count()).select_from(User))
     password = password or DEMO_PASSWORD
     if empty:
-        summary = seed_demo(database, box, password=password)
+        summary = seed_demo(database, box, password=password, analyse_now=no_serve)
         click.echo(f"demo clinic: {summary.cases} cases, {summary.sessions} sessions, "
                    f"{summary.responses} responses, {summary.transcripts} transcripts")
     else:

@@ -165,8 +165,11 @@ def _synthetic_cases(s: Any, clinician: Any, rng: random.Random, today: dt.date,
 
 
 def seed_demo(db: Database, box: Box | None, *, password: str = DEMO_PASSWORD, seed: int = 7,
-              today: dt.date | None = None) -> DemoSummary:
-    """Fill an empty, migrated database with the demo clinic."""
+              today: dt.date | None = None, analyse_now: bool = True) -> DemoSummary:
+    """Fill an empty, migrated database with the demo clinic.
+
+    With ``analyse_now`` off the demo transcripts stay queued for the server's background
+    worker, so the server starts without waiting for the coder's model to load."""
     rng = random.Random(seed)
     today = today or dt.date.today()
     used: set[str] = set()
@@ -222,7 +225,7 @@ def seed_demo(db: Database, box: Box | None, *, password: str = DEMO_PASSWORD, s
 
         sessions = int(s.scalar(select(func.count()).select_from(SessionRow)) or 0)
         responses = int(s.scalar(select(func.count()).select_from(Response)) or 0)
-    if box is not None:
+    if box is not None and analyse_now:
         worker = TranscriptWorker(db, box)
         while worker.run_once():
             pass

@@ -7,23 +7,47 @@ monitoring case file takes (``transcript_summary``). Only counts leave the encry
 
 from __future__ import annotations
 
+import logging
+import os
 from functools import lru_cache
 from typing import Any
 
-from alliance.errors import CodingError
+from alliance.errors import CodingError, ConfigError
 
 REPORT_SCHEMA = "alliance.transcript-report/1"
+CODER_MODES = ("hybrid", "rules")
+log = logging.getLogger(__name__)
 
 
-@lru_cache(maxsize=1)
-def _coder() -> Any:
+def coder_mode(environ: dict[str, str] | None = None) -> str:
+    """``ALLIANCE_TRANSCRIPT_CODER``: ``hybrid`` (default: rules plus the embedding heads,
+    the more accurate coder) or ``rules`` (no torch in the server process)."""
+    env = os.environ if environ is None else environ
+    mode = (env.get("ALLIANCE_TRANSCRIPT_CODER") or "hybrid").strip().lower()
+    if mode not in CODER_MODES:
+        raise ConfigError(f"ALLIANCE_TRANSCRIPT_CODER={mode!r}; use one of {CODER_MODES}")
+    return mode
+
+
+@lru_cache(maxsize=2)
+def _coder(mode: str) -> Any:
     from alliance.coding.coder import load_coder
 
-    return load_coder(rules_only=True)
+    if mode == "rules":
+        return load_coder(rules_only=True)
+    try:
+        return load_coder()
+    except (ImportError, CodingError) as exc:
+        # The report itself says it was coded by rules only, so nobody mistakes it.
+        log.warning("hybrid transcript coder unavailable (%s); using the rules-only coder", exc)
+        return load_coder(rules_only=True)
 
 
 def analyse(data: bytes, filename: str) -> dict[str, Any]:
-    """Parse and code one transcript with the rules-only coder (no torch in the server)."""
+    """Parse and code one transcript (outside any request: the worker calls this).
+
+    The coder is chosen by :func:`coder_mode`; the report's ``coder`` field records which
+    one ran."""
     try:
         from alliance.coding.report import build_report
         from alliance.transcripts import parse_transcript
@@ -32,7 +56,7 @@ def analyse(data: bytes, filename: str) -> dict[str, Any]:
                           "the transcript is stored (encrypted) and can be analysed "
                           "later") from None
     transcript = parse_transcript(data, filename)
-    report: dict[str, Any] = build_report(_coder().code(transcript))
+    report: dict[str, Any] = build_report(_coder(coder_mode()).code(transcript))
     if report.get("schema") != REPORT_SCHEMA:
         raise CodingError(f"the coder returned a report of schema {report.get('schema')!r}, "
                           f"expected {REPORT_SCHEMA}")
