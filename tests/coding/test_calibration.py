@@ -38,3 +38,18 @@ def test_ece_is_zero_for_perfect_calibration() -> None:
 def test_smoothed_precision() -> None:
     assert smoothed_precision(8, 6) == 0.7
     assert smoothed_precision(0, 0) == 0.5
+
+
+def test_platt_stays_finite_and_graded_on_nearly_separable_scores() -> None:
+    # Regression: an undamped Newton fit returned slopes in the millions on separable
+    # held-out scores, turning confidences into 0/1 steps.
+    rng = np.random.default_rng(0)
+    neg = rng.normal(-8.0, 1.0, 300)
+    pos = rng.normal(8.0, 1.0, 30)
+    p = fit_platt(np.r_[neg, pos], np.r_[np.zeros(300), np.ones(30)].astype(int))
+    assert 0 < p.a < 50
+    probs = p(np.array([-8.0, 0.0, 8.0]))
+    assert probs[0] < 0.05 and probs[2] > 0.9
+    assert 0.05 < probs[1] < 0.95  # graded between the classes, not a 0/1 step
+    # the smoothed targets cap the confidence: y+ = 31/32
+    assert probs[2] < 31 / 32 + 0.01

@@ -31,33 +31,38 @@ class Platt:
 
 
 def fit_platt(scores: Sequence[float] | np.ndarray, labels: Sequence[int] | np.ndarray,
-              iterations: int = 100) -> Platt:
-    """Fit Platt's a, b by Newton's method on the smoothed log-likelihood."""
+              iterations: int = 200) -> Platt:
+    """Fit Platt's a, b by maximum likelihood on the smoothed targets.
+
+    The negative log-likelihood is minimised with L-BFGS (a quasi-Newton method with a line
+    search). A plain Newton step without a line search overshoots when the held-out scores
+    of a code are nearly separable and returns slopes in the millions, which turns the
+    "calibrated" confidence into a step function; with the smoothed targets the optimum is
+    finite, and a line search reaches it.
+    """
+    from scipy.optimize import minimize
+
     s = np.asarray(scores, dtype=float)
     y = np.asarray(labels, dtype=float)
-    pos = float(y.sum())
-    neg = float(len(y) - pos)
     if len(y) == 0:
         return Platt()
+    pos = float(y.sum())
+    neg = float(len(y) - pos)
     t = np.where(y > 0, (pos + 1) / (pos + 2), 1 / (neg + 2))
-    a, b = 1.0, float(np.log((neg + 1) / (pos + 1)) * -1.0) if pos and neg else 0.0
-    for _ in range(iterations):
-        p = sigmoid(a * s + b)
-        w = p * (1 - p) + 1e-9
-        ga = float(np.sum((p - t) * s))
-        gb = float(np.sum(p - t))
-        haa = float(np.sum(w * s * s)) + 1e-6
-        hab = float(np.sum(w * s))
-        hbb = float(np.sum(w)) + 1e-6
-        det = haa * hbb - hab * hab
-        if abs(det) < 1e-12:
-            break
-        da = (hbb * ga - hab * gb) / det
-        db = (haa * gb - hab * ga) / det
-        a, b = a - da, b - db
-        if abs(da) < 1e-8 and abs(db) < 1e-8:
-            break
-    return Platt(float(a), float(b))
+
+    def nll(params: np.ndarray) -> tuple[float, np.ndarray]:
+        z = params[0] * s + params[1]
+        # log(1 + exp(z)) computed stably; loss = sum(log(1 + e^z) - t z)
+        soft = np.logaddexp(0.0, z)
+        p = sigmoid(z)
+        grad = np.array([np.sum((p - t) * s), np.sum(p - t)])
+        return float(np.sum(soft - t * z)), grad
+
+    start = np.array([1.0, float(np.log((pos + 1) / (neg + 1)))])
+    result = minimize(nll, start, jac=True, method="L-BFGS-B",
+                      options={"maxiter": iterations, "gtol": 1e-9})
+    a, b = (float(v) for v in result.x)
+    return Platt(a, b)
 
 
 def expected_calibration_error(probs: Sequence[float] | np.ndarray,
