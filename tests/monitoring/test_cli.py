@@ -80,10 +80,25 @@ def test_plot_writes_self_contained_html(tmp_path: Path) -> None:
     assert len(html) > 1_000_000          # plotly.js is embedded from the installed package
 
 
-def test_plot_png_without_kaleido_says_to_use_html(tmp_path: Path) -> None:
+@pytest.mark.browser
+def test_plot_writes_a_png_through_the_local_chromium(tmp_path: Path) -> None:
+    out = tmp_path / "c1.png"
+    result = run("plot", str(EXAMPLE), "--case", "c1", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    data = out.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    assert (width, height) == (1100, 650)
+
+
+def test_plot_png_without_a_browser_says_to_use_html(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))   # no chromium to be found
+    monkeypatch.delenv("BROWSER_PATH", raising=False)
     result = run("plot", str(EXAMPLE), "--case", "c1", "--out", str(tmp_path / "c1.png"))
     assert result.exit_code == 1
-    assert "PNG export needs the kaleido package" in result.output and ".html" in result.output
+    assert "PNG export needs a Chrome or Chromium browser" in result.output
+    assert ".html" in result.output
 
 
 @pytest.mark.parametrize("args, message", [

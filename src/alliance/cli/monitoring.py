@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import click
@@ -65,8 +66,6 @@ def plot_command(casefile: Path, case_id: str, out: Path | None,
     if suffix not in (".html", ".png"):
         raise ConfigError(f"{out}: the chart can be written as .html or .png, not "
                           f"{suffix or 'a file without a suffix'}")
-    if suffix == ".png":
-        _check_png_export()
     policy = load_policy_file(policy_file) if policy_file else default_policy()
     cases = {c.id: c for c in load_case_file(casefile)}
     if case_id not in cases:
@@ -76,20 +75,28 @@ def plot_command(casefile: Path, case_id: str, out: Path | None,
     fig = trajectory_figure(case, monitor_case(case, policy), policy)
     if suffix == ".html":
         fig.write_html(out, include_plotlyjs=True, full_html=True)
-    else:  # pragma: no cover - needs kaleido and a browser, absent on the build machines
-        fig.write_image(out)
+    else:
+        _write_png(fig, out)
     click.echo(f"wrote {out}")
 
 
-def _check_png_export() -> None:
+def _write_png(fig: object, out: Path) -> None:
+    """Render a static PNG with kaleido, which drives a locally installed Chrome/Chromium
+    (nothing is downloaded and nothing leaves the machine)."""
+    import shutil
+
     from alliance.errors import ConfigError
 
+    browsers = ("chromium", "chromium-browser", "google-chrome", "chrome")
+    if not os.environ.get("BROWSER_PATH") and not any(shutil.which(b) for b in browsers):
+        raise ConfigError("PNG export needs a Chrome or Chromium browser on this machine "
+                          "(Debian: apt-get install chromium; or set BROWSER_PATH); "
+                          "--out FILE.html works without one")
     try:
-        import kaleido  # noqa: F401
-    except ImportError:
-        raise ConfigError("PNG export needs the kaleido package and a headless browser, which "
-                          "are not installed here; write an interactive chart with "
-                          "--out FILE.html instead (it works offline)") from None
+        fig.write_image(out, width=1100, height=650, scale=1)  # type: ignore[attr-defined]
+    except (OSError, RuntimeError, ValueError) as exc:
+        raise ConfigError(f"{out}: PNG export failed ({exc}); --out FILE.html works "
+                          f"without a browser") from None
 
 
 @click.group("examples")
