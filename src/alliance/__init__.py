@@ -7,9 +7,9 @@ unless named here. Errors are documented in :mod:`alliance.errors`.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from alliance._lazy import lazy_getattr
 from alliance.errors import (
     AlertStateError,
     AllianceError,
@@ -217,14 +217,7 @@ _LAZY = {
     "write_convokit": "alliance.transcripts",
 }
 
-
-def __getattr__(name: str) -> Any:
-    if name not in _LAZY:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(_LAZY[name]), name)
-    globals()[name] = value
-    return value
-
+__getattr__ = lazy_getattr(__name__, globals(), _LAZY)
 
 __all__ = [
     "Alert",
