@@ -31,6 +31,9 @@ SESSION_COOKIE = "__Host-alliance-session"
 LOGIN_COOKIE = "__Host-alliance-login"
 SURVEY_COOKIE = "__Host-alliance-survey"
 
+# No inline script anywhere. Inline *styles* are allowed because plotly.js writes style
+# attributes and <style> elements at run time to lay out the trajectory chart; scripts, the
+# real injection risk, stay restricted to our own files.
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
        "img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; "
        "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
