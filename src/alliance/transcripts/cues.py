@@ -70,6 +70,21 @@ def parse_timing(line: str, source: str, number: int) -> tuple[float, float]:
     return start, end
 
 
+def timed_cue(block: Block, source: str, *, what: str, numeric_id: bool) -> Cue:
+    """The cue of one subtitle block: a timing line first, or after an identifier line
+    (SRT requires that identifier to be a number; WebVTT allows any text)."""
+    first = block.lines[0].strip()
+    if "-->" in first:
+        timing, payload, number = first, block.lines[1:], block.line
+    elif ((first.isdigit() or not numeric_id) and len(block.lines) > 1
+          and "-->" in block.lines[1]):
+        timing, payload, number = block.lines[1], block.lines[2:], block.line + 1
+    else:
+        raise fail(source, f"{what} without a timing line ('start --> end')", block.line)
+    start, end = parse_timing(timing, source, number)
+    return Cue(start, end, tuple(payload), number)
+
+
 def _voices(payload: str) -> list[tuple[str | None, str]]:
     """Split a payload at voice tags: [(voice or None, text)]."""
     out: list[tuple[str | None, str]] = []

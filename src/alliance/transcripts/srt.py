@@ -11,23 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from alliance.transcripts.cues import Cue, blocks, cues_to_segments, parse_timing
+from alliance.transcripts.cues import blocks, cues_to_segments, timed_cue
 from alliance.transcripts.segments import Segment, fail
 
 
 def parse_srt(text: str, source: str, known_speakers: Iterable[str] = ()) -> list[Segment]:
     """Segments of an SRT file. The cue number line is optional; the timing line is not."""
-    cues: list[Cue] = []
-    for block in blocks(text):
-        first = block.lines[0].strip()
-        if "-->" in first:
-            timing, payload, number = first, block.lines[1:], block.line
-        elif first.isdigit() and len(block.lines) > 1 and "-->" in block.lines[1]:
-            timing, payload, number = block.lines[1], block.lines[2:], block.line + 1
-        else:
-            raise fail(source, "SRT block without a timing line ('start --> end')", block.line)
-        start, end = parse_timing(timing, source, number)
-        cues.append(Cue(start, end, tuple(payload), number))
+    cues = [timed_cue(block, source, what="SRT block", numeric_id=True)
+            for block in blocks(text)]
     if not cues:
         raise fail(source, "contains no cues")
     return cues_to_segments(cues, source, known_speakers)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from alliance.transcripts.cues import Block, Cue, blocks, cues_to_segments, parse_timing
+from alliance.transcripts.cues import Block, Cue, blocks, cues_to_segments, timed_cue
 from alliance.transcripts.segments import Segment, fail
 
 
@@ -36,14 +36,7 @@ def parse_webvtt(text: str, source: str, known_speakers: Iterable[str] = ()) -> 
         first = block.lines[0].strip()
         if first.startswith(("NOTE", "STYLE", "REGION")):
             continue
-        if "-->" in first:
-            timing, payload, number = first, block.lines[1:], block.line
-        elif len(block.lines) > 1 and "-->" in block.lines[1]:
-            timing, payload, number = block.lines[1], block.lines[2:], block.line + 1
-        else:
-            raise fail(source, "cue without a timing line ('start --> end')", block.line)
-        start, end = parse_timing(timing, source, number)
-        cues.append(Cue(start, end, tuple(payload), number))
+        cues.append(timed_cue(block, source, what="cue", numeric_id=False))
     if not cues:
         raise fail(source, "contains no cues")
     return cues_to_segments(cues, source, known_speakers)
