@@ -155,7 +155,8 @@ def test_transcript_is_encrypted_at_rest_and_analysed_by_the_worker(web: Web) ->
                               "codes": [{"code": "collaboration.elaborates",
                                          "family": "collaboration", "confidence": 0.8,
                                          "evidence": "visited"}]}],
-              "episodes": [], "summary": {"counts": {"collaboration": 1}}}
+              "episodes": [], "summary": {"counts": {"collaboration": 1}},
+              "coder": {"mode": "hybrid", "rules_only": False}}
     seen: list[bytes] = []
 
     def analyser(data: bytes, name: str) -> dict[str, object]:
@@ -172,6 +173,7 @@ def test_transcript_is_encrypted_at_rest_and_analysed_by_the_worker(web: Web) ->
                                "threats": 0}
     page = client.get(f"/cases/{case_id}/transcripts/{row.id}")
     assert "Ingrid" in page.text and "collaboration.elaborates" in page.text
+    assert "Coded by the hybrid coder" in page.text
 
 
 def test_transcript_upload_needs_consent(web: Web) -> None:
