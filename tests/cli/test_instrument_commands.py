@@ -165,3 +165,10 @@ def test_reliability_on_too_little_data_is_a_readable_error(tmp_path: Path) -> N
     path.write_text("bond,goal,task\n7,7,7\n", encoding="utf-8")
     code, _, err = run("reliability", str(path), "--instrument", "pulse-3")
     assert code == 1 and "at least 3 complete responses" in err
+
+
+def test_add_names_the_line_of_broken_yaml(tmp_path: Path) -> None:
+    path = tmp_path / "broken.yaml"
+    path.write_text("instrument: srs\n\titems: {}\n", encoding="utf-8")
+    code, _, err = run("instruments", "add", str(path))
+    assert code == 1 and "broken.yaml: line 2 is not valid YAML" in err

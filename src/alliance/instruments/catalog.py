@@ -14,22 +14,14 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-import yaml
-
 from alliance.errors import InstrumentError
 from alliance.instruments.spec import RATER_TYPES, Instrument, parse_spec
+from alliance.yamltext import load_yaml
 
 
 def parse_yaml_spec(text: str, origin: str) -> Instrument:
     """Parse one YAML spec text; YAML syntax errors become :class:`InstrumentError`."""
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark is not None else ""
-        raise InstrumentError(f"{origin}:{where} is not valid YAML "
-                              f"({getattr(exc, 'problem', None) or exc})") from None
-    return parse_spec(raw, origin)
+    return parse_spec(load_yaml(text, origin, InstrumentError), origin)
 
 
 class Catalog(Mapping[str, Instrument]):

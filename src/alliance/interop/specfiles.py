@@ -21,6 +21,7 @@ from alliance.instruments.catalog import (
     spec_to_mapping,
 )
 from alliance.instruments.spec import Instrument
+from alliance.yamltext import load_yaml
 
 
 def deployer_dir() -> Path:
@@ -69,10 +70,7 @@ def add_instrument(path: str | Path, directory: str | Path | None = None,
     a full spec file is validated and copied.
     """
     text = _read_text(path)
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise InstrumentError(f"{path}: is not valid YAML ({exc})") from None
+    raw = load_yaml(text, str(path), InstrumentError)
     if isinstance(raw, dict) and "instrument" in raw and "items" in raw and "id" not in raw:
         base = load_catalog(directory)[str(raw["instrument"])]
         inst = merge_wording(base, raw, str(path))

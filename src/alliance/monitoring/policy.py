@@ -21,6 +21,7 @@ import yaml
 
 from alliance.errors import PolicyError
 from alliance.instruments import TOTAL, Instrument
+from alliance.yamltext import load_yaml
 
 
 @dataclass(frozen=True)
@@ -295,14 +296,7 @@ def parse_policy(raw: Any, origin: str = "<policy>", *, merge_defaults: bool = T
 
 def load_policy_text(text: str, origin: str = "<policy>") -> Policy:
     """Parse policy YAML text (overrides merged over the defaults)."""
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark is not None else ""
-        raise PolicyError(f"{origin}:{where} is not valid YAML "
-                          f"({getattr(exc, 'problem', None) or exc})") from None
-    return parse_policy(raw, origin)
+    return parse_policy(load_yaml(text, origin, PolicyError), origin)
 
 
 @lru_cache(maxsize=1)
