@@ -25,6 +25,7 @@ class HashEmbedder:
 
     name = "hash-bow"
     dimension = 384
+    runtime = "md5 bag of words"
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
@@ -45,9 +46,18 @@ def fake_embedder() -> HashEmbedder:
 
 @pytest.fixture(scope="session")
 def real_embedder():  # type: ignore[no-untyped-def]
+    """The packaged model on the default (ONNX Runtime) encoder."""
     from alliance.coding.embedder import load_embedder
 
-    return load_embedder(threads=2)
+    return load_embedder(threads=2, encoder="onnx")
+
+
+@pytest.fixture(scope="session")
+def reference_embedder():  # type: ignore[no-untyped-def]
+    """The packaged model on sentence-transformers (torch): the reference implementation."""
+    from alliance.coding.embedder import load_embedder
+
+    return load_embedder(threads=2, encoder="sentence-transformers")
 
 
 SESSION = [

@@ -29,16 +29,21 @@ def test_tampered_model_is_refused(tmp_path) -> None:
 def test_configured_path_is_verified_unless_opted_out(tmp_path, monkeypatch) -> None:
     d = fake_model(tmp_path)
     monkeypatch.setenv("ALLIANCE_MODEL_PATH", str(d))
-    with pytest.raises(ModelError, match="does not match"):
-        load_embedder()
+    for encoder in ("onnx", "sentence-transformers"):  # refused before any runtime loads
+        with pytest.raises(ModelError, match="does not match"):
+            load_embedder(encoder=encoder)
     monkeypatch.setenv("ALLIANCE_MODEL_VERIFY", "0")
     src = resolve_model()
     assert src.path == d.resolve() and not src.verify and not src.packaged
 
 
-def test_opted_out_but_unloadable_model_is_a_model_error(tmp_path) -> None:
-    with pytest.raises(ModelError, match="cannot load"):
-        load_embedder(fake_model(tmp_path), verify=False)
+@pytest.mark.parametrize(("encoder", "message"), [
+    ("onnx", r"config\.json: missing; not a sentence-transformers model folder"),
+    pytest.param("sentence-transformers", "cannot load", marks=pytest.mark.model),
+])
+def test_opted_out_but_unloadable_model_is_a_model_error(tmp_path, encoder, message) -> None:
+    with pytest.raises(ModelError, match=message):
+        load_embedder(fake_model(tmp_path), verify=False, encoder=encoder)
 
 
 def test_missing_model_dir_is_a_model_error(tmp_path) -> None:

@@ -116,6 +116,23 @@ def register(main: click.Group) -> None:
 _REPORT_SUFFIX = {"json": ".report.json", "html": ".report.html", "text": ".report.txt"}
 
 
+def model_options(command):  # type: ignore[no-untyped-def]
+    """``--model``, ``--no-verify-model`` and ``--encoder``: where the embedding model comes
+    from and what runs it, the same on every command that loads it."""
+    for option in reversed([
+        click.option("--model", "model_path", type=click.Path(file_okay=False),
+                     help="Another sentence-transformers model folder (default: the packaged "
+                          "one)."),
+        click.option("--no-verify-model", is_flag=True,
+                     help="Skip the checksum of a model given with --model (on purpose only)."),
+        click.option("--encoder", type=click.Choice(["onnx", "sentence-transformers"]),
+                     default=None, help="What runs the model: ONNX Runtime (default, no torch) "
+                     "or the sentence-transformers reference [env: ALLIANCE_ENCODER]."),
+    ]):
+        command = option(command)
+    return command
+
+
 def _register_analysis(main: click.Group) -> None:
     main.add_command(analyze)
     main.add_command(coding)
@@ -131,21 +148,18 @@ def _register_analysis(main: click.Group) -> None:
 @click.option("--roles", help="Speaker roles, e.g. SPEAKER_00=therapist,SPEAKER_01=client.")
 @click.option("--input-format", help="Transcript format (default: detected).")
 @click.option("--rules-only", is_flag=True,
-              help="Code with rules and context features only (no embedding model, no torch).")
+              help="Code with rules and context features only (no embedding model).")
 @click.option("--deidentify", is_flag=True,
               help="Remove identifiers from the transcript before analysis.")
 @click.option("--roster", "roster_path", type=click.Path(dir_okay=False),
               help="With --deidentify: a file of names to remove (one per line).")
-@click.option("--model", "model_path", type=click.Path(file_okay=False),
-              help="Another sentence-transformers model folder (default: the packaged one).")
-@click.option("--no-verify-model", is_flag=True,
-              help="Skip the checksum of a model given with --model (on purpose only).")
+@model_options
 @click.option("--heads", "heads_dir", type=click.Path(file_okay=False),
               help="Folder of trained heads (default: the packaged heads).")
 def analyze(files: tuple[str, ...], fmt: str, out_dir: str | None, roles: str | None,
             input_format: str | None, rules_only: bool, deidentify: bool,
             roster_path: str | None, model_path: str | None, no_verify_model: bool,
-            heads_dir: str | None) -> None:
+            encoder: str | None, heads_dir: str | None) -> None:
     """Code session transcripts for rupture markers, repair moves and threats.
 
     Reads each FILE (text, WebVTT, SRT, Whisper JSON, CSV or ConvoKit), codes every
@@ -173,7 +187,8 @@ def analyze(files: tuple[str, ...], fmt: str, out_dir: str | None, roles: str | 
 
     roster = read_roster(roster_path) if roster_path is not None else Roster(())
     coder = load_coder(rules_only=rules_only, model_path=model_path,
-                       verify_model=False if no_verify_model else None, heads_dir=heads_dir)
+                       verify_model=False if no_verify_model else None, heads_dir=heads_dir,
+                       encoder=encoder)
     out = Path(out_dir) if out_dir else None
     if out is not None:
         try:
@@ -255,11 +270,9 @@ def coding_stats(corpus_dir: str | None) -> None:
 @click.option("--out", "out_dir", type=click.Path(file_okay=False),
               help="Where to write the heads (default: the packaged heads folder).")
 @click.option("--seed", type=int, default=None, help="Random seed (default: the fixed one).")
-@click.option("--model", "model_path", type=click.Path(file_okay=False),
-              help="Another sentence-transformers model folder.")
-@click.option("--no-verify-model", is_flag=True, help="Skip the checksum of --model.")
+@model_options
 def coding_train(corpus_dir: str | None, out_dir: str | None, seed: int | None,
-                 model_path: str | None, no_verify_model: bool) -> None:
+                 model_path: str | None, no_verify_model: bool, encoder: str | None) -> None:
     """Train the classifier heads and calibrate the rules (train + dev splits, never test).
 
     Reproducible: fixed seed, sorted corpus, deterministic CPU encoder; the manifest
@@ -277,7 +290,7 @@ def coding_train(corpus_dir: str | None, out_dir: str | None, seed: int | None,
     from alliance.coding.heads import packaged_heads_dir
 
     corpus = load_corpus(corpus_dir)
-    embedder = load_embedder(model_path, False if no_verify_model else None)
+    embedder = load_embedder(model_path, False if no_verify_model else None, encoder=encoder)
     result = trainer.train(corpus, embedder,
                            seed=trainer.DEFAULT_SEED if seed is None else seed)
     target = Path(out_dir) if out_dir else packaged_heads_dir()
@@ -300,12 +313,11 @@ def coding_train(corpus_dir: str | None, out_dir: str | None, seed: int | None,
               default="both", show_default=True, help="Which coder(s) to evaluate.")
 @click.option("--heads", "heads_dir", type=click.Path(file_okay=False),
               help="Folder of trained heads (default: the packaged heads).")
-@click.option("--model", "model_path", type=click.Path(file_okay=False),
-              help="Another sentence-transformers model folder.")
-@click.option("--no-verify-model", is_flag=True, help="Skip the checksum of --model.")
+@model_options
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
 def coding_eval(corpus_dir: str | None, split: str, which: str, heads_dir: str | None,
-                model_path: str | None, no_verify_model: bool, as_json: bool) -> None:
+                model_path: str | None, no_verify_model: bool, encoder: str | None,
+                as_json: bool) -> None:
     """Per-code precision/recall/F1, macro-F1 per family and a confusion table.
 
     Scores the rules-only and the hybrid coder on the held-out test split (by default),
@@ -328,7 +340,7 @@ def coding_eval(corpus_dir: str | None, split: str, which: str, heads_dir: str |
     for mode in modes:
         coder = load_coder(rules_only=mode == "rules", model_path=model_path,
                            verify_model=False if no_verify_model else None,
-                           heads_dir=heads_dir)
+                           heads_dir=heads_dir, encoder=encoder)
         results.append((evaluate(corpus, coder, split), episode_agreement(corpus, coder,
                                                                             split)))
     if as_json:

@@ -240,8 +240,8 @@ class Coder:
 
 def load_coder(*, rules_only: bool = False, model_path: str | None = None,
                verify_model: bool | None = None, heads_dir: str | None = None,
-               threads: int | None = None) -> Coder:
-    """The coder a user gets: hybrid with the packaged heads, or rules-only (no torch)."""
+               threads: int | None = None, encoder: str | None = None) -> Coder:
+    """The coder a user gets: hybrid with the packaged heads, or rules-only (no model)."""
     from alliance.coding.heads import load_heads, load_rule_precision
 
     rules = RuleSet(precision=load_rule_precision(heads_dir))
@@ -250,5 +250,5 @@ def load_coder(*, rules_only: bool = False, model_path: str | None = None,
     heads = load_heads(heads_dir)
     from alliance.coding.embedder import load_embedder
 
-    embedder = load_embedder(model_path, verify_model, threads)
+    embedder = load_embedder(model_path, verify_model, threads, encoder)
     return Coder(rules, embedder, heads)

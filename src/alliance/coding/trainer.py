@@ -218,6 +218,7 @@ def train(corpus: Corpus, embedder: Embedder, *, seed: int = DEFAULT_SEED,
         "trained_on": ["train", "dev"],
         "model": embedder.name,
         "model_sha256": model_sha256,
+        "encoder": embedder.runtime,
         "features": {"embedding": int(embeddings[0].shape[1]) if embeddings else 0,
                      "previous_turn_embedding": previous_turn,
                      "context": list(FEATURE_NAMES), "rule_hits": list(book.names)},
@@ -229,23 +230,23 @@ def train(corpus: Corpus, embedder: Embedder, *, seed: int = DEFAULT_SEED,
         if per_code else None,
         "skipped_codes": skipped, "codes": per_code,
         "versions": {"python": platform.python_version(), "numpy": np.__version__,
-                     "scikit-learn": sklearn.__version__, **_torch_versions()},
+                     "scikit-learn": sklearn.__version__, **_encoder_versions()},
     }
     heads = Heads(tuple(codes), np.array(weights), np.array(bias), np.array(pa), np.array(pb),
                   np.array(thresholds), manifest)
     return TrainResult(heads, rules, cv_ece, skipped)
 
 
-def _torch_versions() -> dict[str, str]:
-    out: dict[str, str] = {}
-    try:
-        import sentence_transformers
-        import torch
+def _encoder_versions() -> dict[str, str]:
+    """Versions of the encoder libraries already loaded (never imports torch for this)."""
+    import sys
 
-        out["torch"] = torch.__version__
-        out["sentence-transformers"] = sentence_transformers.__version__
-    except ImportError:
-        pass
+    out: dict[str, str] = {}
+    for module, label in (("onnxruntime", "onnxruntime"), ("torch", "torch"),
+                          ("sentence_transformers", "sentence-transformers")):
+        loaded = sys.modules.get(module)
+        if loaded is not None:
+            out[label] = str(getattr(loaded, "__version__", "unknown"))
     return out
 
 

@@ -9,7 +9,7 @@
 | ``ALLIANCE_ABSOLUTE_HOURS``      | 12                      | session absolute timeout         |
 | ``ALLIANCE_LINK_DAYS``           | 7                       | survey link lifetime             |
 | ``ALLIANCE_PUBLIC_URL``          | (request's own)         | base of survey links and QR codes |
-| ``ALLIANCE_TRANSCRIPT_CODER``    | ``hybrid``              | ``hybrid`` or ``rules`` (no torch) |
+| ``ALLIANCE_TRANSCRIPT_CODER``    | ``hybrid``              | ``hybrid`` or ``rules`` (no model) |
 """
 
 from __future__ import annotations

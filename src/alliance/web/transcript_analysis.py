@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 
 def coder_mode(environ: dict[str, str] | None = None) -> str:
     """``ALLIANCE_TRANSCRIPT_CODER``: ``hybrid`` (default: rules plus the embedding heads,
-    the more accurate coder) or ``rules`` (no torch in the server process)."""
+    the more accurate coder) or ``rules`` (no embedding model in the server process)."""
     env = os.environ if environ is None else environ
     mode = (env.get("ALLIANCE_TRANSCRIPT_CODER") or "hybrid").strip().lower()
     if mode not in CODER_MODES:
@@ -36,7 +36,9 @@ def _coder(mode: str) -> Any:
     if mode == "rules":
         return load_coder(rules_only=True)
     try:
-        return load_coder()
+        # One encoder thread: uploads are analysed in the background, and the other core
+        # stays free for the clinicians' and clients' requests.
+        return load_coder(threads=1)
     except (ImportError, CodingError) as exc:
         # The report itself says it was coded by rules only, so nobody mistakes it.
         log.warning("hybrid transcript coder unavailable (%s); using the rules-only coder", exc)
