@@ -203,3 +203,14 @@ def test_a_json_of_the_wrong_shape_is_a_model_error(tmp_path) -> None:
     (d / "config.json").write_text("[1, 2]", encoding="utf-8")
     with pytest.raises(ModelError, match="expected a JSON object"):
         load_embedder(d, verify=False, encoder="onnx")
+
+
+def test_weights_missing_a_tensor_are_a_model_error() -> None:
+    from safetensors.numpy import save
+
+    from alliance.coding.onnx_encoder import bert_weights
+
+    shape = BertShape(1, 4, 2, 8, 1e-12, 16)
+    blob = save({"embeddings.word_embeddings.weight": np.zeros((10, 4), np.float32)})
+    with pytest.raises(ModelError, match=r"tensor 'embeddings\.position_embeddings\.weight'"):
+        bert_weights(blob, shape, "w.safetensors")

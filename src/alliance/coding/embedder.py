@@ -14,8 +14,8 @@ Two encoders run the model, chosen with ``ALLIANCE_ENCODER`` (or ``encoder=``):
 * ``onnx`` (default): ONNX Runtime on a graph built in memory from the verified weights
   (:mod:`alliance.coding.onnx_encoder`); no torch, loads in about a second;
 * ``sentence-transformers``: the reference implementation on torch; loads in ten seconds or
-  more (importing torch, transformers and sentence-transformers) and encodes about half as
-  fast on two CPU cores. Both give the same embeddings to float rounding (tested).
+  more (importing torch, transformers and sentence-transformers) and encodes at about 0.7
+  times the speed on two CPU cores. Both give the same embeddings to float rounding (tested).
 
 The runtimes are imported inside :func:`load_embedder` only.
 """

@@ -13,7 +13,7 @@ by length and run in small batches, so hardly any work goes into padding.
 The result equals sentence-transformers' embeddings of the same model to float rounding
 (tested on the whole labelled corpus: cosine >= 0.99999), while loading in well under a
 second instead of the ten it takes to import torch, transformers and sentence-transformers,
-and encoding about twice as fast on two CPU cores (``benchmarks/bench_coding.py``).
+and encoding 1.3-1.5 times as fast on two CPU cores (``benchmarks/bench_coding.py``).
 
 Only the architecture all-MiniLM-L6-v2 has is supported: BERT with absolute positions and
 GELU, mean pooling. Anything else raises :class:`~alliance.errors.ModelError`, which names
