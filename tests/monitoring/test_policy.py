@@ -56,3 +56,26 @@ def test_spec_values_are_used_when_the_policy_is_silent() -> None:
 def test_bad_policy_raises_a_policy_error(text: str, message: str) -> None:
     with pytest.raises(PolicyError, match=message):
         load_policy_text(text, "clinic.yaml")
+
+
+def test_a_freed_policy_never_lends_its_thresholds_to_a_new_one() -> None:
+    # Regression: parameters were cached module-wide under id(policy); once a policy was
+    # freed, a new policy at the same address got the old one's cutoff (7 of 200 tries).
+    instrument = get_instrument("alliance-12")
+    wrong = []
+    for i in range(200):
+        cutoff = 30 + i % 17
+        policy = load_policy_text(f"instruments:\n  alliance-12:\n    cutoff: {cutoff}\n"
+                                  f"    source: clinic norms, try {i}\n", f"clinic-{i}.yaml")
+        if policy.params_for(instrument).cutoff != cutoff:
+            wrong.append(i)
+        del policy
+    assert wrong == []
+
+
+def test_parameters_follow_the_instrument_object_not_just_its_id() -> None:
+    policy = default_policy()
+    real = get_instrument("alliance-12")
+    assert policy.params_for(real) is policy.params_for(real)     # cached per policy
+    other = get_instrument("session-check-4")
+    assert policy.params_for(other).instrument == "session-check-4"

@@ -166,10 +166,21 @@ class Policy:
     alerts: Alerts
     instruments: Mapping[str, InstrumentOverride] = field(default_factory=dict)
     origin: str = "default policy"
+    # Resolved parameters, per instrument id, with the instrument object they were built from.
+    # The cache belongs to this policy object and holds a reference to the instrument, so
+    # neither can be freed and replaced by another object at the same address while an entry
+    # exists (a module-level cache keyed by ``id()`` handed one policy's thresholds to another).
+    _resolved: dict[str, tuple[Instrument, InstrumentParams]] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False)
 
     def params_for(self, instrument: Instrument) -> InstrumentParams:
         """Cutoff, absolute drop, norms and reliability of ``instrument``'s total score."""
-        return _params(self, instrument)
+        hit = self._resolved.get(instrument.id)
+        if hit is not None and hit[0] is instrument:
+            return hit[1]
+        params = _params(self, instrument)
+        self._resolved[instrument.id] = (instrument, params)
+        return params
 
     def section_source(self, name: str) -> str:
         return str(getattr(self, name).source)
@@ -179,14 +190,7 @@ def _nan(x: float | None) -> float:
     return math.nan if x is None else float(x)
 
 
-_PARAMS_CACHE: dict[tuple[int, str, int], InstrumentParams] = {}
-
-
 def _params(policy: Policy, inst: Instrument) -> InstrumentParams:
-    key = (id(policy), inst.id, id(inst))
-    hit = _PARAMS_CACHE.get(key)
-    if hit is not None:
-        return hit
     over = policy.instruments.get(inst.id, InstrumentOverride())
     sources: dict[str, str] = {}
     cut = inst.cutoff(TOTAL)
@@ -216,9 +220,6 @@ def _params(policy: Policy, inst: Instrument) -> InstrumentParams:
         reliability=pick("reliability", over.reliability, rel,
                          next((r.source for r in inst.reliability if r.score == TOTAL), None)),
         low=float(lo), high=float(hi), sources=sources)
-    if len(_PARAMS_CACHE) > 256:
-        _PARAMS_CACHE.clear()
-    _PARAMS_CACHE[key] = params
     return params
 
 
