@@ -27,7 +27,9 @@ def test_every_error_class_is_public() -> None:
     assert set(classes) <= set(alliance.__all__), set(classes) - set(alliance.__all__)
 
 
-def test_domain_packages_export_through_the_top_level() -> None:
+def test_domain_packages_export_through_the_top_level_as_the_same_objects() -> None:
+    # Not just the names: one top-level name must never stand for two different objects
+    # (``alliance.Episode`` once came from monitoring while ``find_episodes`` came from coding).
     for module_name in DOMAIN_PACKAGES:
         try:
             module = importlib.import_module(module_name)
@@ -37,3 +39,14 @@ def test_domain_packages_export_through_the_top_level() -> None:
             if name.isupper():  # constants stay in their package
                 continue
             assert name in alliance.__all__, f"{module_name}.{name} is not in alliance.__all__"
+            assert getattr(alliance, name) is getattr(module, name), (
+                f"alliance.{name} is not {module_name}.{name}")
+
+
+def test_transcript_episodes_and_score_episodes_have_distinct_public_names() -> None:
+    from alliance.coding.episodes import Episode, find_episodes
+    from alliance.monitoring.episodes import ScoreEpisode
+
+    assert alliance.Episode is Episode
+    assert alliance.find_episodes is find_episodes
+    assert alliance.ScoreEpisode is ScoreEpisode

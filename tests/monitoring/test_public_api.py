@@ -14,7 +14,7 @@ def test_all_is_sorted_and_every_name_exists() -> None:
 
 def test_contract_names_for_the_web_application_are_exported() -> None:
     for name in ("parse_cases", "Policy", "default_policy", "load_policy_text", "monitor_case",
-                 "monitor_cases", "CaseReport", "Signal", "Episode", "Alert", "RepairStep",
+                 "monitor_cases", "CaseReport", "Signal", "ScoreEpisode", "Alert", "RepairStep",
                  "AlertEvent", "apply_transition", "current_status", "synthetic"):
         assert name in monitoring.__all__, name
     assert callable(monitoring.synthetic.generate)

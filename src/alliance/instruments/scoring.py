@@ -143,10 +143,17 @@ def _missing_note(missing: int, n: int, allowed: int, rule: str) -> str:
 def score_response(instrument: Instrument, answers: Mapping[str, Any]) -> Score:
     """Score one response.
 
+    A value out of range is refused; a missing answer leaves its subscale and the total
+    invalid when the instrument's missing rule allows no gap there (pulse-3: one item each).
+
     >>> from alliance.instruments import get_instrument
-    >>> s = score_response(get_instrument("pulse-3"), {"bond": 9, "goal": 7, "task": None})
-    >>> s["task"].status, s.total.status
-    ('invalid', 'invalid')
+    >>> s = score_response(get_instrument("pulse-3"), {"bond": 6, "goal": 7, "task": None})
+    >>> s["bond"].raw, s["task"].status, s.total.status
+    (6.0, 'invalid', 'invalid')
+    >>> score_response(get_instrument("pulse-3"), {"bond": 9, "goal": 7, "task": 7})
+    ... # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    alliance.errors.ScoringError: item 'bond': 9 is out of range; expected a whole number ...
     """
     if not isinstance(answers, Mapping):
         raise ScoringError(f"a response must map item ids to values, not "

@@ -368,7 +368,9 @@ def parse_spec(raw: Any, origin: str = "<spec>") -> Instrument:
 
     >>> inst = parse_spec({"id": "demo", "version": "1", "title": "Demo", "licence": "CC0-1.0",
     ...     "rater_types": ["client"], "response_scale": {"min": 1, "max": 5},
-    ...     "items": [{"id": "a"}, {"id": "b", "reverse": True}], "scoring": {"method": "sum"}})
+    ...     "items": [{"id": "a", "text": "First statement."},
+    ...               {"id": "b", "text": "Second statement.", "reverse": True}],
+    ...     "scoring": {"method": "sum"}})
     >>> inst.score_range()
     (2.0, 10.0)
     """

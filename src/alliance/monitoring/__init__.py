@@ -39,7 +39,7 @@ from alliance.monitoring.casefile import (
     case_to_mapping,
     parse_cases,
 )
-from alliance.monitoring.episodes import Episode
+from alliance.monitoring.episodes import ScoreEpisode
 from alliance.monitoring.guidance import RepairStep, repair_steps
 from alliance.monitoring.policy import (
     InstrumentParams,
@@ -62,12 +62,12 @@ __all__ = [
     "CaseReport",
     "CaseTables",
     "Context",
-    "Episode",
     "InstrumentParams",
     "Member",
     "Policy",
     "Rating",
     "RepairStep",
+    "ScoreEpisode",
     "Session",
     "Signal",
     "TranscriptSummary",

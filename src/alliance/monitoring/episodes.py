@@ -31,7 +31,7 @@ CRITERIA: tuple[str, ...] = ("absolute", "1sd", "2sd")
 
 
 @dataclass(frozen=True)
-class Episode:
+class ScoreEpisode:
     """One rupture (and perhaps its repair) in one member's ratings on one instrument."""
 
     member: str
@@ -146,7 +146,7 @@ def find_episodes(panel: Panel, policy: Policy, table: DropTable
 
 @dataclass
 class EpisodeTable:
-    """Episodes as arrays (one entry each); :meth:`episode` builds one :class:`Episode`."""
+    """Episodes as arrays (one entry each); :meth:`episode` builds one :class:`ScoreEpisode`."""
 
     case: np.ndarray
     member: np.ndarray
@@ -165,9 +165,9 @@ class EpisodeTable:
     def __len__(self) -> int:
         return len(self.case)
 
-    def episode(self, i: int) -> Episode:
+    def episode(self, i: int) -> ScoreEpisode:
         ok = bool(self.closed[i])
-        return Episode(member=str(self.member[i]), instrument=str(self.instrument[i]),
+        return ScoreEpisode(member=str(self.member[i]), instrument=str(self.instrument[i]),
                        criterion=str(self.criterion[i]),  # type: ignore[arg-type]
                        start_session=int(self.start[i]), drop_session=int(self.drop[i]),
                        low_session=int(self.low[i]),
@@ -183,7 +183,7 @@ class EpisodeTable:
                            self.case))
 
 
-def _describe(ep: Episode, window: int) -> tuple[dict[str, Any], str]:
+def _describe(ep: ScoreEpisode, window: int) -> tuple[dict[str, Any], str]:
     label = {"absolute": "absolute-threshold", "1sd": "lenient 1 SD", "2sd": "strict 2 SD"}[
         ep.criterion]
     evidence = {"rule": "rupture_repair", "instrument": ep.instrument, "rater": ep.member,

@@ -20,7 +20,7 @@ from alliance.monitoring.alerts import Alert, alert_from_recent
 from alliance.monitoring.casefile import ATTENDANCE, HELD, Case
 from alliance.monitoring.components import find_component_deficits
 from alliance.monitoring.container import find_container_strain, find_homework
-from alliance.monitoring.episodes import Episode, EpisodeTable, find_episodes
+from alliance.monitoring.episodes import EpisodeTable, ScoreEpisode, find_episodes
 from alliance.monitoring.markers import find_hidden_ruptures
 from alliance.monitoring.members import find_rater_discrepancy, find_split_alliance
 from alliance.monitoring.panel import Panel, panel_from_cases
@@ -41,7 +41,7 @@ class CaseReport:
 
     case_id: str
     signals: Sequence[Signal] = field(default_factory=list)
-    episodes: Sequence[Episode] = field(default_factory=list)
+    episodes: Sequence[ScoreEpisode] = field(default_factory=list)
     alert: Alert | None = None
 
     def to_dict(self) -> dict[str, Any]:
