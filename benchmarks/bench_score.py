@@ -19,8 +19,8 @@ import numpy as np
 import pyarrow.parquet as pq
 
 from alliance.instruments import get_instrument, score_table
-from alliance.instruments.simulation import simulate_responses
 from alliance.interop.tables import read_table, write_table
+from alliance.testing.responses import simulate_responses
 
 
 def best_of(repeat: int, fn) -> float:  # type: ignore[no-untyped-def]

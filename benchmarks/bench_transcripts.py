@@ -14,8 +14,8 @@ import statistics
 import time
 from collections.abc import Callable
 
+from alliance.testing.phi_corpus import ROSTER, planted_sentences
 from alliance.transcripts import deidentify_transcript, parse_transcript, write_convokit
-from alliance.transcripts.phi_corpus import ROSTER, planted_sentences
 
 TURNS = 500
 ROLES = {"SPEAKER_00": "therapist", "SPEAKER_01": "client"}

@@ -52,3 +52,19 @@ def test_every_declared_dependency_is_pinned_without_a_local_build_label() -> No
     assert missing == [], f"not pinned in constraints.txt: {missing}"
     # A local label (+cpu) only resolves where that wheel sits on disk; the registry must do.
     assert [n for n, v in pins.items() if "+" in v] == []
+
+
+def test_no_runtime_module_imports_the_test_generators() -> None:
+    import ast
+
+    package = ROOT / "src" / "alliance"
+    offenders = []
+    for path in package.rglob("*.py"):
+        if path.is_relative_to(package / "testing"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            if any(n == "alliance.testing" or n.startswith("alliance.testing.") for n in names):
+                offenders.append(str(path.relative_to(package)))
+    assert offenders == []

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from alliance.cli import main
 from alliance.instruments import get_instrument
-from alliance.instruments.simulation import simulate_responses
+from alliance.testing.responses import simulate_responses
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
 

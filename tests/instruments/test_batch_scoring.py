@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from alliance.errors import ScoringError
 from alliance.instruments import builtin_catalog, get_instrument, score_response, score_table
-from alliance.instruments.simulation import simulate_responses
+from alliance.testing.responses import simulate_responses
 
 CATALOG = builtin_catalog()
 

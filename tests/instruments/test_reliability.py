@@ -17,7 +17,7 @@ from alliance.instruments.reliability import (
     one_factor,
     scale_reliability,
 )
-from alliance.instruments.simulation import simulate_responses
+from alliance.testing.responses import simulate_responses
 
 HAND = np.array([[1, 2, 2], [2, 3, 3], [3, 3, 4], [4, 5, 5], [5, 4, 5]], dtype=float)
 

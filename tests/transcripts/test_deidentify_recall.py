@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from alliance.testing.phi_corpus import Evaluation, evaluate, planted_sentences
 from alliance.transcripts import deidentify_text
-from alliance.transcripts.phi_corpus import Evaluation, evaluate, planted_sentences
 
 DATA = Path(__file__).parent / "data"
 STRUCTURED = ("EMAIL", "URL", "PHONE", "DATE", "ADDRESS", "ID")

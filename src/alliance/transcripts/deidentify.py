@@ -3,7 +3,7 @@
 ``"Call me on 07700 900123, Maria"`` -> ``"Call me on [PHONE], [NAME]"``. The detectors are
 in :mod:`alliance.transcripts.identifiers`, the roster in :mod:`alliance.transcripts.roster`.
 Measured recall and over-redaction on the seeded synthetic corpus
-(:mod:`alliance.transcripts.phi_corpus`) are in ``docs/transcripts.md``.
+(:mod:`alliance.testing.phi_corpus`) are in ``docs/transcripts.md``.
 
 This is a safety net, not a guarantee: free-text clues (a workplace, a rare illness, a
 relative's job) are not removed, and names are removed only when they are on the roster.

@@ -10,7 +10,7 @@ identifiers (ratings, ages, durations, scores, money). :func:`evaluate` reports
 * over-redaction: the share of word tokens replaced in clean sentences, and of tokens
   outside planted spans in planted sentences.
 
-Run ``python -m alliance.transcripts.phi_corpus --seed 2026 --sentences 3000``. The
+Run ``python -m alliance.testing.phi_corpus --seed 2026 --sentences 3000``. The
 patterns were tuned on seed 1 and are reported on other seeds; the generator and the
 patterns share an author, so treat the figures as an upper bound for real transcripts.
 """
