@@ -33,8 +33,18 @@ def test_list_as_json_names_every_instrument() -> None:
     code, out, _ = run("instruments", "list", "--format", "json")
     assert code == 0
     rows = {r["id"]: r for r in json.loads(out)}
-    assert set(rows) == {"alliance-12", "pulse-3", "session-check-4", "srs", "wai-sr"}
+    assert set(rows) == {"alliance-12", "gad-7", "ors", "phq-9", "pulse-3", "session-check-4",
+                         "srs", "wai-sr"}
     assert rows["wai-sr"]["wording"] == "structure only"
+    assert (rows["phq-9"]["kind"], rows["alliance-12"]["kind"]) == ("outcome", "alliance")
+
+
+def test_list_as_text_is_never_cut_at_the_terminal_width() -> None:
+    code, out, _ = run("instruments", "list")
+    assert code == 0
+    line = next(x for x in out.splitlines() if x.startswith("wai-sr "))
+    assert "Working Alliance Inventory - Short Revised (structure only)" in line
+    assert "session-check-4 " in out and "relationship, goals, approach, overall, total" in out
 
 
 def test_show_prints_the_therapist_wording_and_sources() -> None:
@@ -128,6 +138,9 @@ def test_score_with_bad_values_exits_1_naming_row_and_item(tmp_path: Path) -> No
     (b"{\"a\": 1", ".json", "invalid JSON"),
     (b"[1, 2]", ".json", "must be a list of objects"),
     (b"a,b\n1,2\n", ".txt", "cannot tell the format"),
+    (b"client,bond,goal,task\n", ".csv", "has a header but no rows"),
+    (b"client\tbond\tgoal\ttask\n", ".tsv", "has a header but no rows"),
+    (b"PK\x03\x04 not really a workbook", ".xlsx", "is not an Excel .xlsx workbook"),
 ])
 def test_score_unreadable_files_exit_1_with_a_message(tmp_path: Path, content: bytes,
                                                       suffix: str, message: str) -> None:
@@ -172,3 +185,26 @@ def test_add_names_the_line_of_broken_yaml(tmp_path: Path) -> None:
     path.write_text("instrument: srs\n\titems: {}\n", encoding="utf-8")
     code, _, err = run("instruments", "add", str(path))
     assert code == 1 and "broken.yaml: line 2 is not valid YAML" in err
+
+
+def test_score_reads_tsv_and_xlsx_like_csv(tmp_path: Path) -> None:
+    rows = "client,bond,goal,task\nann,7,6,5\nben,3,4,x\n"
+    (tmp_path / "in.csv").write_text(rows, encoding="utf-8")
+    (tmp_path / "in.tsv").write_text(rows.replace(",", "\t"), encoding="utf-8")
+    pd.DataFrame({"client": ["ann", "ben"], "bond": [7, 3], "goal": [6, 4],
+                  "task": [5, "x"]}).to_excel(tmp_path / "in.xlsx", index=False)
+    outputs = {}
+    for suffix in ("csv", "tsv", "xlsx"):
+        bad = run("score", str(tmp_path / f"in.{suffix}"), "--instrument", "pulse-3")
+        assert bad[0] == 1 and "row 2 (client=ben), item 'task': 'x' is not a number" in bad[2]
+        (tmp_path / f"ok.{suffix}").write_bytes(b"")
+    good = "client,bond,goal,task\nann,7,6,5\nben,3,4,2\n"
+    (tmp_path / "ok.csv").write_text(good, encoding="utf-8")
+    (tmp_path / "ok.tsv").write_text(good.replace(",", "\t"), encoding="utf-8")
+    pd.read_csv(tmp_path / "ok.csv").to_excel(tmp_path / "ok.xlsx", index=False)
+    for suffix in ("csv", "tsv", "xlsx"):
+        code, out, _ = run("score", str(tmp_path / f"ok.{suffix}"), "--instrument", "pulse-3",
+                           "--format", "json")
+        assert code == 0
+        outputs[suffix] = [(r["client"], r["total_raw"]) for r in json.loads(out)]
+    assert outputs["csv"] == outputs["tsv"] == outputs["xlsx"] == [("ann", 6.0), ("ben", 3.0)]

@@ -36,13 +36,15 @@ def refused(spec: Any) -> str:
     return str(err.value)
 
 
-def test_bundled_catalog_has_the_five_instruments() -> None:
-    assert list(builtin_catalog()) == ["alliance-12", "pulse-3", "session-check-4", "srs",
-                                       "wai-sr"]
+def test_bundled_catalog_has_the_alliance_and_outcome_instruments() -> None:
+    assert list(builtin_catalog()) == ["alliance-12", "gad-7", "ors", "phq-9", "pulse-3",
+                                       "session-check-4", "srs", "wai-sr"]
+    kinds = {i.id: i.kind for i in builtin_catalog().values()}
+    assert {k for k, v in kinds.items() if v == "outcome"} == {"gad-7", "ors", "phq-9"}
 
 
-@pytest.mark.parametrize("instrument_id", ["alliance-12", "pulse-3", "session-check-4", "srs",
-                                           "wai-sr"])
+@pytest.mark.parametrize("instrument_id", ["alliance-12", "gad-7", "ors", "phq-9", "pulse-3",
+                                           "session-check-4", "srs", "wai-sr"])
 def test_spec_round_trips_through_its_mapping(instrument_id: str) -> None:
     inst = get_instrument(instrument_id)
     assert parse_spec(spec_to_mapping(inst)) == inst
@@ -156,3 +158,45 @@ def test_yaml_syntax_error_names_the_line() -> None:
 def test_unknown_instrument_lists_the_known_ones() -> None:
     with pytest.raises(InstrumentError, match="unknown instrument 'nope'; known: alliance-12"):
         get_instrument("nope")
+
+
+def test_outcome_specs_carry_kind_direction_bands_and_the_risk_item() -> None:
+    phq9, gad7, ors = (get_instrument(i) for i in ("phq-9", "gad-7", "ors"))
+    assert (phq9.kind, phq9.higher_is, phq9.score_range()) == ("outcome", "worse", (0.0, 27.0))
+    assert [b.at_least for b in phq9.bands] == [5, 10, 15, 20]
+    assert [i.id for i in phq9.risk_items] == ["phq9"]
+    assert (gad7.score_range(), [b.at_least for b in gad7.bands]) == ((0.0, 21.0), [5, 10, 15])
+    assert (ors.higher_is, ors.score_range(), ors.cutoff().below) == ("better", (0.0, 40.0), 25)
+    assert gad7.band(9).label == "mild" and gad7.band(15).label == "severe"
+
+
+def _outcome_spec(**extra: object) -> dict:  # type: ignore[type-arg]
+    spec = {"id": "mood", "version": "1", "title": "Mood", "licence": "CC0-1.0",
+            "kind": "outcome", "higher_is": "worse", "rater_types": ["client"],
+            "response_scale": {"min": 0, "max": 3},
+            "items": [{"id": "a", "text": "One."}, {"id": "b", "text": "Two.", "risk": True}],
+            "scoring": {"method": "sum"}}
+    spec.update(extra)
+    return spec
+
+
+@pytest.mark.parametrize("extra, message", [
+    ({"kind": "mood"}, "'mood' is not one of"),
+    ({"bands": [{"score": "total", "at_least": 9, "label": "high", "source": "ours"}]},
+     "starts at 9, outside the score's range 0..6"),
+    ({"bands": [{"score": "total", "at_least": 2, "label": "x", "source": "ours"},
+                {"score": "total", "at_least": 2, "label": "y", "source": "ours"}]},
+     "two bands start at the same score"),
+    ({"bands": [{"score": "mood", "at_least": 2, "label": "x", "source": "ours"}]},
+     "score 'mood' is not one of"),
+])
+def test_bad_outcome_fields_name_the_problem(extra: dict, message: str) -> None:  # type: ignore[type-arg]
+    with pytest.raises(InstrumentError, match=message):
+        parse_spec(_outcome_spec(**extra))
+
+
+def test_outcome_fields_round_trip_through_the_mapping() -> None:
+    inst = parse_spec(_outcome_spec(
+        bands=[{"score": "total", "at_least": 3, "label": "raised", "source": "ours"}]))
+    assert parse_spec(spec_to_mapping(inst)) == inst
+    assert inst.risk_items[0].id == "b"

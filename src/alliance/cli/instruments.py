@@ -52,23 +52,22 @@ def list_cmd(fmt: str) -> None:
       alliance instruments list --format json
     """
     catalog = _catalog()
-    rows = [{"id": i.id, "version": i.version, "title": i.title, "items": len(i.items),
-             "scores": list(i.score_names), "raters": list(i.rater_types),
+    rows = [{"id": i.id, "version": i.version, "kind": i.kind, "title": i.title,
+             "items": len(i.items), "scores": list(i.score_names), "raters": list(i.rater_types),
              "wording": "included" if i.has_text else "structure only", "licence": i.licence}
             for i in catalog.values()]
     if fmt == "json":
         click.echo(_json(rows))
         return
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title="Instruments")
-    for col in ("id", "title", "items", "scores", "wording", "licence"):
-        table.add_column(col)
-    for r in rows:
-        table.add_row(r["id"], r["title"], str(r["items"]), ", ".join(r["scores"]),
-                      r["wording"], r["licence"][:40])
-    Console().print(table)
+    # Plain aligned columns, never cut to the terminal's width (a piped `list` used to lose
+    # ids and titles at 80 columns); the licence is in `show` and in --format json.
+    header = ("id", "kind", "items", "wording", "scores", "title")
+    lines = [header] + [(r["id"], r["kind"], str(r["items"]), r["wording"],
+                         ", ".join(r["scores"]), r["title"]) for r in rows]
+    widths = [max(len(line[c]) for line in lines) for c in range(len(header) - 1)]
+    for line in lines:
+        cells = [cell.ljust(w) for cell, w in zip(line, widths, strict=False)]
+        click.echo("  ".join([*cells, line[-1]]).rstrip())
 
 
 @instruments_group.command("show")
@@ -178,7 +177,7 @@ def add_cmd(file: str, replace: bool) -> None:
 @click.option("--format", "fmt", type=click.Choice(["csv", "json", "parquet"]), default="csv",
               show_default=True, help="Output format.")
 @click.option("--out", type=click.Path(), help="Output file (stdout when omitted).")
-@click.option("--input-format", type=click.Choice(["csv", "parquet", "json"]),
+@click.option("--input-format", type=click.Choice(["csv", "tsv", "xlsx", "parquet", "json"]),
               help="Input format (default: from the file suffix).")
 def score_cmd(file: str, instrument_id: str, fmt: str, out: str | None,
               input_format: str | None) -> None:
@@ -215,7 +214,7 @@ def score_cmd(file: str, instrument_id: str, fmt: str, out: str | None,
               show_default=True, help="Confidence level of the alpha interval.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True)
-@click.option("--input-format", type=click.Choice(["csv", "parquet", "json"]))
+@click.option("--input-format", type=click.Choice(["csv", "tsv", "xlsx", "parquet", "json"]))
 def reliability_cmd(file: str, instrument_id: str, confidence: float, fmt: str,
                     input_format: str | None) -> None:
     """Cronbach's alpha (Feldt CI), McDonald's omega and item statistics per score.

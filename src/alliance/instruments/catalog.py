@@ -171,6 +171,10 @@ def spec_to_mapping(instrument: Instrument) -> dict[str, Any]:
             out[key] = getattr(instrument, key)
     if instrument.structure_only:
         out["structure_only"] = True
+    if instrument.kind != "alliance":
+        out["kind"] = instrument.kind
+    if instrument.higher_is != "better":
+        out["higher_is"] = instrument.higher_is
     if instrument.instructions:
         out["instructions"] = dict(instrument.instructions)
     out["response_scale"] = scale(shared)
@@ -186,6 +190,8 @@ def spec_to_mapping(instrument: Instrument) -> dict[str, Any]:
             entry["subscale"] = item.subscale
         if item.reverse:
             entry["reverse"] = True
+        if item.risk:
+            entry["risk"] = True
         if item.text:
             entry["text"] = dict(item.text)
         if item.scale != shared:
@@ -196,7 +202,7 @@ def spec_to_mapping(instrument: Instrument) -> dict[str, Any]:
                       "missing": {"rule": instrument.missing.rule,
                                   "max_missing_per_subscale":
                                       instrument.missing.max_missing_per_subscale}}
-    for key in ("cutoffs", "thresholds", "norms", "reliability"):
+    for key in ("cutoffs", "bands", "thresholds", "norms", "reliability"):
         rows = getattr(instrument, key)
         if rows:
             out[key] = [{k: v for k, v in vars(r).items() if v is not None} for r in rows]

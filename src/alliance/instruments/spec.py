@@ -18,6 +18,9 @@ import jsonschema
 from alliance.errors import InstrumentError
 
 RaterType = Literal["client", "therapist", "observer", "family_member"]
+# What an instrument measures: the working alliance, or the client's state (symptoms,
+# functioning) that therapy tries to change. Outcome measures are read beside the alliance.
+KINDS: tuple[str, ...] = ("alliance", "outcome")
 RATER_TYPES: tuple[str, ...] = ("client", "therapist", "observer", "family_member")
 COMPONENTS: tuple[str, ...] = ("bond", "goal", "task", "overall")
 TOTAL = "total"
@@ -64,6 +67,8 @@ SPEC_SCHEMA: dict[str, Any] = {
         "licence": {"type": "string", "minLength": 1},
         "copyright": {"type": "string"},
         "structure_only": {"type": "boolean"},
+        "kind": {"enum": list(KINDS)},
+        "higher_is": {"enum": ["better", "worse"]},
         "rater_types": {
             "type": "array", "minItems": 1, "uniqueItems": True,
             "items": {"enum": list(RATER_TYPES)},
@@ -96,6 +101,7 @@ SPEC_SCHEMA: dict[str, Any] = {
                     "text": _TEXT,
                     "subscale": {"type": "string"},
                     "reverse": {"type": "boolean"},
+                    "risk": {"type": "boolean"},
                     "response_scale": _SCALE,
                 },
             },
@@ -125,6 +131,20 @@ SPEC_SCHEMA: dict[str, Any] = {
                 "properties": {
                     "score": {"type": "string"},
                     "below": {"type": "number"},
+                    "label": {"type": "string", "minLength": 1},
+                    "source": _SOURCE,
+                },
+            },
+        },
+        "bands": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["score", "at_least", "label", "source"],
+                "properties": {
+                    "score": {"type": "string"},
+                    "at_least": {"type": "number"},
                     "label": {"type": "string", "minLength": 1},
                     "source": _SOURCE,
                 },
@@ -198,6 +218,9 @@ class Item:
     scale: ResponseScale
     reverse: bool = False
     text: Mapping[str, str] = field(default_factory=dict)
+    # A safety item (e.g. thoughts of self-harm): any answer above the scale's floor calls for
+    # the clinician's attention at once, whatever the total says.
+    risk: bool = False
 
     def text_for(self, rater: str) -> str | None:
         """The wording shown to ``rater``, falling back to the client wording."""
@@ -218,6 +241,16 @@ class Subscale:
 class Cutoff:
     score: str
     below: float
+    label: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Band:
+    """A severity band: scores of at least ``at_least`` (up to the next band) carry ``label``."""
+
+    score: str
+    at_least: float
     label: str
     source: str
 
@@ -275,6 +308,9 @@ class Instrument:
     norms: tuple[Norm, ...] = ()
     reliability: tuple[ReliabilityEstimate, ...] = ()
     source_path: str | None = None
+    kind: Literal["alliance", "outcome"] = "alliance"
+    higher_is: Literal["better", "worse"] = "better"
+    bands: tuple[Band, ...] = ()
 
     @property
     def item_ids(self) -> tuple[str, ...]:
@@ -294,6 +330,24 @@ class Instrument:
     @property
     def has_text(self) -> bool:
         return all(item.text for item in self.items)
+
+    @property
+    def risk_items(self) -> tuple[Item, ...]:
+        return tuple(i for i in self.items if i.risk)
+
+    def band(self, value: float, score: str = TOTAL) -> Band | None:
+        """The severity band ``value`` falls in (the highest band whose floor it reaches).
+
+        >>> from alliance.instruments import get_instrument
+        >>> phq9 = get_instrument("phq-9")
+        >>> phq9.band(4), phq9.band(12).label, phq9.band(27).label
+        (None, 'moderate', 'severe')
+        """
+        hit = None
+        for band in sorted((b for b in self.bands if b.score == score), key=lambda b: b.at_least):
+            if value >= band.at_least:
+                hit = band
+        return hit
 
     def cutoff(self, score: str = TOTAL) -> Cutoff | None:
         return next((c for c in self.cutoffs if c.score == score), None)
@@ -425,7 +479,8 @@ def parse_spec(raw: Any, origin: str = "<spec>") -> Instrument:
         if bad:
             raise InstrumentError(f'{origin}: item "{iid}", field text: wording for '
                                   f"{sorted(bad)}, who are not among the rater_types", item=iid)
-        items.append(Item(iid, sub, scale, bool(entry.get("reverse", False)), text))
+        items.append(Item(iid, sub, scale, bool(entry.get("reverse", False)), text,
+                          bool(entry.get("risk", False))))
 
     structure_only = bool(raw.get("structure_only", False))
     with_text = [i.id for i in items if i.text]
@@ -451,7 +506,7 @@ def parse_spec(raw: Any, origin: str = "<spec>") -> Instrument:
             raise InstrumentError(f"{origin}: field {kind}: score {score!r} is not one of "
                                   f"{sorted(names)}")
 
-    for kind in ("cutoffs", "thresholds", "norms", "reliability"):
+    for kind in ("cutoffs", "thresholds", "norms", "reliability", "bands"):
         for entry in raw.get(kind) or []:
             check_score(kind, entry["score"])
 
@@ -470,10 +525,21 @@ def parse_spec(raw: Any, origin: str = "<spec>") -> Instrument:
         norms=tuple(Norm(**n) for n in raw.get("norms") or []),
         reliability=tuple(ReliabilityEstimate(**r) for r in raw.get("reliability") or []),
         source_path=None if origin.startswith("<") else origin,
+        kind=raw.get("kind", "alliance"), higher_is=raw.get("higher_is", "better"),
+        bands=tuple(Band(**b) for b in raw.get("bands") or []),
     )
     for cut in inst.cutoffs:
         lo, hi = inst.score_range(cut.score)
         if not lo < cut.below <= hi:
             raise InstrumentError(f"{origin}: field cutoffs: {cut.score} cutoff {_num(cut.below)} "
                                   f"lies outside the score's range {_num(lo)}..{_num(hi)}")
+    for band in inst.bands:
+        lo, hi = inst.score_range(band.score)
+        if not lo < band.at_least <= hi:
+            raise InstrumentError(f"{origin}: field bands: {band.label!r} starts at "
+                                  f"{_num(band.at_least)}, outside the score's range "
+                                  f"{_num(lo)}..{_num(hi)}")
+    floors = [b.at_least for b in inst.bands]
+    if len(set(floors)) != len(floors):
+        raise InstrumentError(f"{origin}: field bands: two bands start at the same score")
     return inst

@@ -1,4 +1,4 @@
-"""Reading and writing response tables (CSV, Parquet, JSON) with readable errors."""
+"""Reading and writing response tables (CSV, TSV, Excel, Parquet, JSON) with readable errors."""
 
 from __future__ import annotations
 
@@ -10,31 +10,42 @@ import pandas as pd
 
 from alliance.errors import InputFileError
 
-TableFormat = Literal["csv", "parquet", "json"]
-_SUFFIXES: dict[str, TableFormat] = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet",
+TableFormat = Literal["csv", "tsv", "xlsx", "parquet", "json"]
+_SUFFIXES: dict[str, TableFormat] = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv",
+                                     ".xlsx": "xlsx", ".parquet": "parquet", ".pq": "parquet",
                                      ".json": "json"}
+_FORMATS = ("csv", "tsv", "xlsx", "parquet", "json")
 
 
 def format_of(path: str | Path, given: str | None = None) -> TableFormat:
     """The table format named by ``given`` or by the file's suffix."""
     if given:
-        if given not in ("csv", "parquet", "json"):
-            raise InputFileError(f"unknown format {given!r}; use csv, parquet or json")
+        if given not in _FORMATS:
+            raise InputFileError(f"unknown format {given!r}; use {', '.join(_FORMATS)}")
         return given  # type: ignore[return-value]
     suffix = Path(path).suffix.lower()
     if suffix not in _SUFFIXES:
         raise InputFileError(f"{path}: cannot tell the format from the suffix {suffix!r}; "
-                             f"use .csv, .parquet or .json")
+                             f"use .csv, .tsv, .xlsx, .parquet or .json")
     return _SUFFIXES[suffix]
 
 
 def read_table(path: str | Path, fmt: str | None = None,
                text_columns: list[str] | None = None) -> pd.DataFrame:
-    """Read a CSV, Parquet or JSON table of responses (one row per response).
+    """Read a table of responses (one row per response): CSV, TSV, Excel, Parquet or JSON.
 
-    ``text_columns`` (CSV only) are read as text so that a non-numeric cell in an item column
-    reaches the scorer, which reports it with its row and item; other columns are inferred.
+    ``text_columns`` (CSV and TSV) are read as text so that a non-numeric cell in an item
+    column reaches the scorer, which reports it with its row and item; other columns are
+    inferred. Excel files are read from their first sheet. A table with a header and no rows
+    is refused: there is nothing to score, and saying so beats writing an empty result.
     """
+    table = _read(path, fmt, text_columns)
+    if not len(table):
+        raise InputFileError(f"{path}: has a header but no rows: nothing to read")
+    return table
+
+
+def _read(path: str | Path, fmt: str | None, text_columns: list[str] | None) -> pd.DataFrame:
     p = Path(path)
     if not p.exists():
         raise InputFileError(f"{p}: no such file")
@@ -42,10 +53,12 @@ def read_table(path: str | Path, fmt: str | None = None,
         raise InputFileError(f"{p}: is a directory, not a table file")
     kind = format_of(p, fmt)
     try:
-        if kind == "csv":
+        if kind in ("csv", "tsv"):
             dtype = dict.fromkeys(text_columns, str) if text_columns is not None else str
-            return pd.read_csv(p, dtype=dtype, keep_default_na=False,
-                               na_values=[""], encoding="utf-8")
+            return pd.read_csv(p, dtype=dtype, keep_default_na=False, na_values=[""],
+                               encoding="utf-8", sep="\t" if kind == "tsv" else ",")
+        if kind == "xlsx":
+            return _read_excel(p, text_columns)
         if kind == "parquet":
             return pd.read_parquet(p)
         with p.open(encoding="utf-8") as fh:
@@ -74,6 +87,23 @@ def read_table(path: str | Path, fmt: str | None = None,
         raise
 
 
+def _read_excel(p: Path, text_columns: list[str] | None) -> pd.DataFrame:
+    import zipfile
+
+    try:
+        table = pd.read_excel(p, sheet_name=0, engine="openpyxl")
+    except zipfile.BadZipFile:
+        raise InputFileError(f"{p}: is not an Excel .xlsx workbook") from None
+    except ImportError:  # pragma: no cover - openpyxl is a core dependency
+        raise InputFileError("reading .xlsx needs the openpyxl package") from None
+    # Cells typed as numbers stay numbers; an item cell holding text reaches the scorer as
+    # text, like CSV, so it is reported with its row and item rather than turned into NaN.
+    for col in text_columns or []:
+        if col in table.columns and table[col].dtype == object:
+            table[col] = table[col].map(lambda v: v if pd.isna(v) else str(v))
+    return table
+
+
 def write_table(table: pd.DataFrame, path: str | Path | None, fmt: TableFormat) -> str | None:
     """Write ``table`` to ``path`` in ``fmt``; with no path return the text (csv, json)."""
     if fmt == "parquet":
@@ -84,6 +114,8 @@ def write_table(table: pd.DataFrame, path: str | Path | None, fmt: TableFormat) 
         except OSError as exc:
             raise InputFileError(f"{path}: cannot write ({exc.strerror or exc})") from None
         return None
+    if fmt in ("tsv", "xlsx"):
+        raise InputFileError(f"{fmt} is an input format only; write csv, parquet or json")
     if fmt == "csv":
         text = table.to_csv(index=False)
     else:

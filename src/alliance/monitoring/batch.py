@@ -231,6 +231,8 @@ def panel_from_tables(tables: CaseTables, policy: Policy,
         if not len(table):
             continue
         inst = catalog[inst_id]
+        if inst.kind != "alliance":   # outcome measures are read beside the alliance, not as it
+            continue
         raw, pom_total, comps = score_totals(inst, table)
         r_case = positions(table["case_id"], case_index)
         keys = r_case.astype(np.int64) * key_base + table["session"].to_numpy(dtype=np.int64)

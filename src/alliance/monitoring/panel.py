@@ -116,6 +116,8 @@ def panel_from_cases(cases: Sequence[Case], policy: Policy,
                 if not total.valid:
                     continue
                 inst = catalog[r.instrument]
+                if inst.kind != "alliance":   # outcome measures are not alliance series
+                    continue
                 comps: dict[str, float | None] = {
                     c: r.score[sub].pom for c, sub in component_subscales(inst).items()}
                 rows.setdefault((ci, r.rater, r.instrument), {})[j] = (
