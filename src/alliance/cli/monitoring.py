@@ -120,8 +120,10 @@ def examples_group() -> None:
               help="Case file to write (JSON).")
 @click.option("--truth", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Where to write the ground truth (default: OUT with .truth.json).")
+@click.option("--outcomes", is_flag=True,
+              help="Also plant outcome-measure paths (PHQ-9 or ORS), some not on track.")
 def synthetic_command(n_cases: int, seed: int, sessions: int | None, out: Path,
-                      truth: Path | None) -> None:
+                      truth: Path | None, outcomes: bool) -> None:
     """Write a realistic synthetic case file with planted events and their ground truth.
 
     \b
@@ -132,7 +134,7 @@ def synthetic_command(n_cases: int, seed: int, sessions: int | None, out: Path,
     from alliance.errors import InputFileError
     from alliance.monitoring import synthetic
 
-    data, planted = synthetic.generate(n_cases, seed, sessions=sessions)
+    data, planted = synthetic.generate(n_cases, seed, sessions=sessions, outcomes=outcomes)
     truth = truth or out.with_name(out.stem + ".truth.json")
     try:
         out.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
@@ -142,8 +144,118 @@ def synthetic_command(n_cases: int, seed: int, sessions: int | None, out: Path,
     click.echo(f"wrote {n_cases} case(s) to {out} and the planted events to {truth}")
 
 
+@click.group("outcomes")
+def outcomes_group() -> None:
+    """Expected treatment response: fit curves, find clients not on track.
+
+    \b
+    Examples:
+      alliance outcomes fit cases.json --instrument phq-9 --out phq9-expected.json
+      alliance outcomes track cases.json --expected phq9-expected.json
+    """
+
+
+@outcomes_group.command("fit")
+@click.argument("source", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--instrument", required=True, help="The outcome instrument, e.g. phq-9.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Where to write the curves (JSON).")
+@click.option("--source-note", default=None, help="Where the data came from (kept in the file).")
+def outcomes_fit_command(source: Path, instrument: str, out: Path,
+                         source_note: str | None) -> None:
+    """Fit expected-change curves by intake severity from your clinic's own data.
+
+    SOURCE is a case file (JSON), or a table (CSV, TSV, Excel, Parquet) with the columns
+    case_id, session and score (the instrument's total).
+
+    \b
+    Example:
+      alliance outcomes fit cases.json --instrument phq-9 --out phq9-expected.json
+    """
+    from alliance.errors import InputFileError
+    from alliance.monitoring.outcomes import fit_expected_response, outcome_table
+
+    if source.suffix.lower() == ".json":
+        from alliance.interop.casefiles import load_case_file
+
+        table = outcome_table(load_case_file(source), instrument)
+    else:
+        from alliance.interop.tables import read_table
+
+        table = read_table(source)
+    model = fit_expected_response(table, instrument, source=source_note or (
+        f"fitted on {source.name}"))
+    try:
+        out.write_text(json.dumps(model.to_dict(), indent=1) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise InputFileError(f"cannot write {out}: {exc.strerror}") from None
+    click.echo(f"{instrument}: {model.cases} clients; curves by intake band:")
+    for c in model.curves:
+        click.echo(f"  {c.label:<32} {c.cases:>5} clients  expected change "
+                   f"{c.slope:+.2f} x ln(session)  band +-{c.half_width(8, model.z):.1f} "
+                   f"at the 8th rating")
+    click.echo(f"wrote {out}")
+
+
+@outcomes_group.command("track")
+@click.argument("casefile", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--expected", "expected_file", type=click.Path(dir_okay=False, path_type=Path),
+              multiple=True, help="Curves from `alliance outcomes fit` (default: the bundled "
+                                  "curves fitted on synthetic data).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+def outcomes_track_command(casefile: Path, expected_file: tuple[Path, ...], fmt: str) -> None:
+    """Read each client's outcome measure against the expected response.
+
+    \b
+    Example:
+      alliance outcomes track examples/cases/example.json
+    """
+    from alliance.errors import InputFileError
+    from alliance.interop.casefiles import load_case_file
+    from alliance.monitoring.outcomes import (
+        load_expected_response,
+        outcome_series,
+        parse_expected_response,
+        track_outcome,
+    )
+
+    models = {}
+    for path in expected_file:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise InputFileError(f"{path}: cannot read ({exc})") from None
+        model = parse_expected_response(data, str(path))
+        models[model.instrument] = model
+    rows = []
+    for case in load_case_file(casefile):
+        for (rater, inst), series in outcome_series(case).items():
+            if inst not in models:
+                models[inst] = load_expected_response(inst)
+            t = track_outcome(series, models[inst])
+            last = t.points[-1]
+            rows.append({"case": case.id, "rater": rater, "instrument": inst,
+                         "intake": t.intake, "band": t.band, "sessions": len(t.points),
+                         "latest": last.score, "expected": round(last.expected, 2),
+                         "not_on_track_from": t.not_on_track_from, "source": t.source})
+    if fmt == "json":
+        click.echo(json.dumps(rows, indent=2))
+        return
+    if not rows:
+        click.echo("no outcome-measure ratings in this case file")
+        return
+    for r in rows:
+        status = (f"NOT ON TRACK since session {r['not_on_track_from']}"
+                  if r["not_on_track_from"] else "on track")
+        click.echo(f"{r['case']:<10} {r['rater']:<8} {r['instrument']:<7} intake "
+                   f"{r['intake']:>5g} ({r['band']}), latest {r['latest']:g} vs expected "
+                   f"{r['expected']:g}: {status}")
+
+
 def register(main: click.Group) -> None:
     """Add this module's commands to ``main``."""
+    main.add_command(outcomes_group)
     main.add_command(monitor_command)
     main.add_command(plot_command)
     main.add_command(examples_group)

@@ -41,6 +41,13 @@ from alliance.monitoring.casefile import (
 )
 from alliance.monitoring.episodes import ScoreEpisode
 from alliance.monitoring.guidance import RepairStep, repair_steps
+from alliance.monitoring.outcomes import (
+    ExpectedResponse,
+    Tracking,
+    fit_expected_response,
+    load_expected_response,
+    track_outcome,
+)
 from alliance.monitoring.policy import (
     InstrumentParams,
     Policy,
@@ -62,6 +69,7 @@ __all__ = [
     "CaseReport",
     "CaseTables",
     "Context",
+    "ExpectedResponse",
     "InstrumentParams",
     "Member",
     "Policy",
@@ -70,6 +78,7 @@ __all__ = [
     "ScoreEpisode",
     "Session",
     "Signal",
+    "Tracking",
     "TranscriptSummary",
     "alert_id",
     "apply_transition",
@@ -79,6 +88,8 @@ __all__ = [
     "current_status",
     "default_policy",
     "default_policy_text",
+    "fit_expected_response",
+    "load_expected_response",
     "load_policy_text",
     "monitor_case",
     "monitor_cases",
@@ -90,4 +101,5 @@ __all__ = [
     "repair_steps",
     "synthetic",
     "tables_from_casefile",
+    "track_outcome",
 ]

@@ -38,11 +38,22 @@ Planted events (recorded in the ground truth):
   on normative cues, recorded as ``ambiguous``;
 * ``discrepancies`` (20% of cases with therapist ratings): the therapist rates 25-35 points
   above the client throughout.
+
+With ``outcomes=True`` (:func:`add_outcomes`, drawn from a separate random stream so the
+alliance data stay identical) the first client of every case also answers an outcome measure
+at each held session: PHQ-9 in 70% of cases (intake total ~ N(15, 5) within 5-27, higher is
+worse), ORS in 30% (intake ~ N(19, 6) within 4-34, higher is better). Clients on track
+improve by a share ~ N(0.45, 0.1) of their room for change by ``ln(t) / ln 12``, with
+answer noise; planted ``not_on_track`` paths (20% of cases) follow that course until a
+session between 3 and 6 (with at least four rated sessions after it), then worsen steadily
+(PHQ-9 +1 to +2 a session, ORS -1.5 to -3: a reliable worsening within 3-5 sessions);
+``risk`` (5% of PHQ-9 cases): item 9 answered above 0 at one session.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Any
 
 import numpy as np
@@ -80,13 +91,14 @@ def _item_plan(inst: Instrument) -> list[tuple[str, str, bool, float, float]]:
 
 def generate(cases: int, seed: int, *, sessions: int | None = None,
              multi_member: bool = True, therapist_ratings: bool = True,
-             transcripts: bool = True, id_prefix: str = "syn") -> tuple[dict[str, Any],
-                                                                          dict[str, Any]]:
+             transcripts: bool = True, id_prefix: str = "syn",
+             outcomes: bool = False) -> tuple[dict[str, Any], dict[str, Any]]:
     """``cases`` synthetic cases: ``(case_file_dict, ground_truth)``.
 
     ``sessions`` fixes the number of scheduled sessions per case (dropouts still end early);
     the flags switch off multi-member cases, therapist ratings and transcript summaries, e.g.
-    for a benchmark of exactly one rating per session.
+    for a benchmark of exactly one rating per session; ``outcomes`` adds outcome-measure
+    paths (:func:`add_outcomes`).
     """
     rng = np.random.default_rng(seed)
     plans = {name: _item_plan(get_instrument(name)) for name, _ in INSTRUMENTS}
@@ -100,8 +112,70 @@ def generate(cases: int, seed: int, *, sessions: int | None = None,
                              therapist_ratings, transcripts)
         out_cases.append(case)
         truth[cid] = events
-    return {"cases": out_cases}, {"seed": seed, "generator": "alliance.synthetic/1",
-                                  "cases": truth}
+    data = {"cases": out_cases}
+    meta = {"seed": seed, "generator": "alliance.synthetic/1", "cases": truth}
+    if outcomes:
+        add_outcomes(data, meta, seed)
+    return data, meta
+
+
+OUTCOME_INSTRUMENTS: tuple[tuple[str, float], ...] = (("phq-9", 0.7), ("ors", 0.3))
+
+
+def add_outcomes(data: dict[str, Any], truth: dict[str, Any], seed: int) -> None:
+    """Add an outcome measure to every case's first client, in place (see the module doc).
+
+    The ground truth of each case gains ``outcome`` (instrument, intake) and, where planted,
+    ``not_on_track`` (from which session) and ``risk`` (the session)."""
+    rng = np.random.default_rng([seed, 20260105])
+    for case in data["cases"]:
+        events = truth["cases"][case["id"]]
+        client = next(m["id"] for m in case["members"] if m["role"] == "client")
+        name = _choice(rng, OUTCOME_INSTRUMENTS)
+        inst = get_instrument(name)
+        lo, hi = inst.score_range()
+        worse_high = inst.higher_is == "worse"
+        intake = float(np.clip(rng.normal(15, 5), 5, 27) if worse_high
+                       else np.clip(rng.normal(19, 6), 4, 34))
+        room = (intake - lo) if worse_high else (hi - intake)
+        gain = float(np.clip(rng.normal(0.45, 0.1), 0.15, 0.8)) * room
+        held = [s for s in case["sessions"] if s["attendance"] in ("attended", "late")]
+        start = int(rng.integers(3, 7))
+        # at least four rated sessions off course
+        off_from = start if rng.random() < 0.2 and len(held) >= start + 4 else None
+        slope = float(rng.uniform(1.5, 2.5) if worse_high else -rng.uniform(2.0, 3.5))
+        risk_at = (int(rng.integers(1, len(held) + 1))
+                   if worse_high and rng.random() < 0.05 else None)
+        events["outcome"] = {"instrument": name, "intake": round(intake, 2)}
+        level = intake
+        for rank, session in enumerate(held, start=1):
+            on_course = intake + (-gain if worse_high else gain) * math.log(rank) / math.log(12)
+            level = on_course if off_from is None or rank <= off_from else level + slope
+            level = float(np.clip(level, lo, hi))
+            items = _outcome_answers(rng, inst, level)
+            if risk_at == rank:
+                items["phq9"] = int(rng.integers(1, 4))
+            session.setdefault("ratings", []).append(
+                {"rater": client, "instrument": name, "items": items})
+        if off_from is not None:
+            events["not_on_track"] = [{"member": client, "instrument": name,
+                                       "from_session": held[off_from]["number"]}]
+        if risk_at is not None:
+            events["risk"] = [{"member": client, "session": held[risk_at - 1]["number"]}]
+
+
+def _outcome_answers(rng: np.random.Generator, inst: Instrument, total: float
+                     ) -> dict[str, Any]:
+    """Item answers whose sum is close to ``total`` (noise SD about 1.5 on the total)."""
+    items = [i for i in inst.items if not i.risk]   # risk items stay at their floor
+    scale = items[0].scale
+    share = total / len(items)
+    values = share + rng.normal(0, 1.5 / math.sqrt(len(items)), len(items))
+    values = np.clip(values, scale.min, scale.max)
+    answers: dict[str, Any] = {i.id: int(i.scale.min) for i in inst.items if i.risk}
+    for item, v in zip(items, values, strict=True):
+        answers[item.id] = round(float(v)) if scale.integer else round(float(v), 1)
+    return answers
 
 
 def _level(inst: Instrument) -> tuple[float, float]:
