@@ -61,6 +61,8 @@ class Wording:
     item_anchors: Mapping[str, Mapping[float, str]] = field(default_factory=dict)
     fallback: bool = False
     note: str = ""
+    # The terms of the wording shown: a licensed translation's own, else the instrument's.
+    licence: str = ""
 
     def text(self, item_id: str) -> str | None:
         """The wording of one item (``None`` for a structure-only spec)."""
@@ -172,10 +174,10 @@ def _anchors(raw: Any, scale: ResponseScale, where: str, language: str) -> dict[
 def wording_for(instrument: Instrument, rater: str, requested: str) -> Wording:
     """The wording ``rater`` sees in ``requested``; see :meth:`Instrument.wording`."""
     if not instrument.has_text:
+        note = (f"{instrument.id} is structure-only: it has no wording in any language (a "
+                f"licensed deployer adds it with `alliance instruments add`)")
         return Wording(instrument.id, rater, requested, "", instrument.title, "", {}, {},
-                       note=f"{instrument.id} is structure-only: it has no wording in any "
-                            f"language (a licensed deployer adds it with `alliance "
-                            f"instruments add`)")
+                       note=note, licence=instrument.licence)
     shared = instrument.items[0].scale.anchors
     chosen = best_match(requested, instrument.languages) or instrument.language
     fallback = chosen.split("-")[0] != requested.split("-")[0]
@@ -187,12 +189,12 @@ def wording_for(instrument: Instrument, rater: str, requested: str) -> Wording:
         return Wording(instrument.id, rater, requested, chosen, instrument.title,
                        _pick(instrument.instructions, rater), dict(shared),
                        {i.id: _pick(i.text, rater) for i in instrument.items}, own_anchors,
-                       fallback, note)
+                       fallback, note, instrument.licence)
     # Items on their own scale keep their own labels: a translation labels the shared scale.
     return Wording(instrument.id, rater, requested, chosen, tr.title,
                    _pick(tr.instructions, rater), dict(tr.anchors),
                    {i.id: _pick(tr.items[i.id], rater) for i in instrument.items}, own_anchors,
-                   fallback, note)
+                   fallback, note, tr.licence or instrument.licence)
 
 
 def translation_to_mapping(tr: Translation) -> dict[str, Any]:
