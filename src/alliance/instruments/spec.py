@@ -459,6 +459,12 @@ def _where(origin: str, raw: Mapping[str, Any], path: Sequence[Any]) -> str:
             noun = {"items": "item", "subscales": "subscale"}.get(str(parent), f"{parent} entry")
             parts[-1:] = [f'{noun} "{label}"' if label else f"{noun} #{step + 1}"]
             node = element
+        elif i and path[i - 1] == "translations":
+            parts[-1:] = [f'translation "{step}"']
+            node = node.get(step) if isinstance(node, dict) else None
+        elif i > 2 and path[i - 1] == "items" and path[i - 3] == "translations":
+            parts[-1:] = [f'item "{step}"']
+            node = node.get(step) if isinstance(node, dict) else None
         else:
             parts.append(f"field {step}")
             node = node.get(step) if isinstance(node, dict) else None
