@@ -148,3 +148,9 @@ def test_add_refuses_a_bad_translation_file_naming_it(tmp_path: Path) -> None:
     assert code == 1
     assert err.strip() == (f'error: {bad}: translation "es", field anchors: 7 is outside a '
                            f"whole number from 1 to 5")
+
+
+def test_validate_names_the_languages_of_a_spec() -> None:
+    spec = Path(__file__).parents[2] / "src/alliance/instruments/specs/pulse-3.yaml"
+    code, out, _ = run("instruments", "validate", str(spec))
+    assert code == 0 and out.strip().endswith("(pulse-3 v1.0, 3 items, languages en, de, es, fr)")

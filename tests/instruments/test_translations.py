@@ -226,3 +226,11 @@ def test_a_bare_yaml_no_key_asks_to_quote_the_norwegian_tag() -> None:
         parse_yaml_spec(text, "mini.yaml")
     assert parse_yaml_spec(text.replace("  no:\n", "  'no':\n"), "mini.yaml").languages == (
         "en", "no")
+
+
+def test_without_a_language_the_spec_s_own_wording_is_given() -> None:
+    spec = copy.deepcopy(MINI)
+    spec["language"] = "fr"
+    inst = parse_spec(spec)
+    assert (inst.wording().language, inst.wording().note) == ("fr", "")
+    assert get_instrument("alliance-12").wording("therapist").language == "en"

@@ -154,7 +154,9 @@ def validate_cmd(files: tuple[str, ...]) -> None:
             failed += 1
             click.secho(f"invalid: {exc}", fg="red", err=True)
         else:
-            click.echo(f"ok: {path} ({inst.id} v{inst.version}, {len(inst.items)} items)")
+            languages = f", languages {', '.join(inst.languages)}" if inst.languages else ""
+            click.echo(f"ok: {path} ({inst.id} v{inst.version}, {len(inst.items)} items"
+                       f"{languages})")
     if failed:
         raise click.exceptions.Exit(1)
 

@@ -372,8 +372,9 @@ class Instrument:
             return ()
         return (self.language, *sorted(self.translations))
 
-    def wording(self, rater: str = "client", language: str = "en") -> Wording:
-        """The title, instructions, anchors and item wording ``rater`` sees in ``language``.
+    def wording(self, rater: str = "client", language: str | None = None) -> Wording:
+        """The title, instructions, anchors and item wording ``rater`` sees in ``language``
+        (by default the spec's own language).
 
         Without a version in that language (a region variant such as ``es-MX`` is served by
         ``es``) the spec's own wording comes back with ``fallback`` set and a ``note`` for the
@@ -391,7 +392,8 @@ class Instrument:
         if rater not in self.rater_types:
             raise InstrumentError(f"{self.id} has no {rater!r} version; raters: "
                                   f"{', '.join(self.rater_types)}")
-        return wording_for(self, rater, parse_tag(language, f"{self.id}: language"))
+        wanted = self.language if language is None else language
+        return wording_for(self, rater, parse_tag(wanted, f"{self.id}: language"))
 
     @property
     def risk_items(self) -> tuple[Item, ...]:
