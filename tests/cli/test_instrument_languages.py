@@ -154,3 +154,15 @@ def test_validate_names_the_languages_of_a_spec() -> None:
     spec = Path(__file__).parents[2] / "src/alliance/instruments/specs/pulse-3.yaml"
     code, out, _ = run("instruments", "validate", str(spec))
     assert code == 0 and out.strip().endswith("(pulse-3 v1.0, 3 items, languages en, de, es, fr)")
+
+
+def test_validate_refuses_a_spec_with_an_incomplete_translation(tmp_path: Path) -> None:
+    from alliance.instruments import spec_to_mapping
+
+    mapping = spec_to_mapping(get_instrument("pulse-3"))
+    del mapping["translations"]["fr"]["items"]["task"]["therapist"]
+    path = write(tmp_path / "pulse-3.yaml", mapping)
+    code, _, err = run("instruments", "validate", path)
+    assert code == 1
+    assert err.strip() == (f'invalid: {path}: translation "fr", item "task": no therapist '
+                           f"wording (the en version has one)")
