@@ -234,3 +234,18 @@ def test_without_a_language_the_spec_s_own_wording_is_given() -> None:
     inst = parse_spec(spec)
     assert (inst.wording().language, inst.wording().note) == ("fr", "")
     assert get_instrument("alliance-12").wording("therapist").language == "en"
+
+
+def test_the_json_schema_alone_checks_the_shape_of_translations_and_tags() -> None:
+    import jsonschema
+
+    from alliance.instruments.spec import SPEC_SCHEMA
+
+    validator = jsonschema.Draft202012Validator(SPEC_SCHEMA)
+    for instrument_id in OWN:
+        assert not list(validator.iter_errors(spec_to_mapping(get_instrument(instrument_id))))
+    bad_tag = {**MINI, "translations": {"Spanish": MINI["translations"]["es"]}}
+    no_title = mini()
+    del no_title["translations"]["es"]["title"]
+    for spec in (bad_tag, no_title, {**MINI, "language": "en_GB"}):
+        assert list(validator.iter_errors(spec))

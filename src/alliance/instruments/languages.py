@@ -11,7 +11,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-_TAG = re.compile(r"^([A-Za-z]{2,3})(?:-([A-Za-z]{4}))?(?:-([A-Za-z]{2}|[0-9]{3}))?$")
+# The shape of a tag, also used by the JSON Schema of instrument specs.
+TAG_PATTERN = r"^([A-Za-z]{2,3})(?:-([A-Za-z]{4}))?(?:-([A-Za-z]{2}|[0-9]{3}))?$"
+_TAG = re.compile(TAG_PATTERN)
 
 # Names used in notes to the clinician (English) and in a language picker (the language's own
 # name). Unknown tags are shown as the tag itself.

@@ -16,7 +16,9 @@ from typing import Any, Literal
 import jsonschema
 
 from alliance.errors import InstrumentError
+from alliance.instruments.languages import TAG_PATTERN
 from alliance.instruments.translations import (
+    TAG_HINT,
     Translation,
     Wording,
     parse_tag,
@@ -95,9 +97,10 @@ SPEC_SCHEMA: dict[str, Any] = {
             "type": "array", "minItems": 1, "uniqueItems": True,
             "items": {"enum": list(RATER_TYPES)},
         },
-        "language": {"type": "string"},
+        "language": {"type": "string", "pattern": TAG_PATTERN},
         "instructions": _TEXT,
-        "translations": {"type": "object", "additionalProperties": _TRANSLATION},
+        "translations": {"type": "object", "propertyNames": {"pattern": TAG_PATTERN},
+                         "additionalProperties": _TRANSLATION},
         "response_scale": _SCALE,
         "subscales": {
             "type": "array",
@@ -501,6 +504,8 @@ def parse_spec(raw: Any, origin: str = "<spec>") -> Instrument:
             detail = err.message.replace("Additional properties are not allowed", "unknown field")
         elif err.validator == "required":
             detail = err.message.replace("is a required property", "is required")
+        elif err.validator == "pattern" and err.validator_value == TAG_PATTERN:
+            detail = f"{err.instance!r} is not {TAG_HINT}"
         else:
             detail = err.message
         raise InstrumentError(f"{_where(origin, raw, list(err.absolute_path))}: {detail}",
