@@ -36,6 +36,7 @@ def instruments_group() -> None:
     Examples:
       alliance instruments list
       alliance instruments show alliance-12 --rater therapist
+      alliance instruments show pulse-3 --lang es
       alliance instruments validate my-scale.yaml
       alliance instruments add wai-sr-wording.yaml
     """
@@ -54,16 +55,18 @@ def list_cmd(fmt: str) -> None:
     catalog = _catalog()
     rows = [{"id": i.id, "version": i.version, "kind": i.kind, "title": i.title,
              "items": len(i.items), "scores": list(i.score_names), "raters": list(i.rater_types),
-             "wording": "included" if i.has_text else "structure only", "licence": i.licence}
+             "wording": "included" if i.has_text else "structure only",
+             "languages": list(i.languages), "licence": i.licence}
             for i in catalog.values()]
     if fmt == "json":
         click.echo(_json(rows))
         return
     # Plain aligned columns, never cut to the terminal's width (a piped `list` used to lose
     # ids and titles at 80 columns); the licence is in `show` and in --format json.
-    header = ("id", "kind", "items", "wording", "scores", "title")
+    header = ("id", "kind", "items", "wording", "languages", "scores", "title")
     lines = [header] + [(r["id"], r["kind"], str(r["items"]), r["wording"],
-                         ", ".join(r["scores"]), r["title"]) for r in rows]
+                         ", ".join(r["languages"]) or "-", ", ".join(r["scores"]), r["title"])
+                        for r in rows]
     widths = [max(len(line[c]) for line in lines) for c in range(len(header) - 1)]
     for line in lines:
         cells = [cell.ljust(w) for cell, w in zip(line, widths, strict=False)]
@@ -74,22 +77,23 @@ def list_cmd(fmt: str) -> None:
 @click.argument("instrument_id")
 @click.option("--rater", default="client", show_default=True,
               help="Whose wording to show (client, therapist, observer, family_member).")
+@click.option("--lang", "language", default="en", show_default=True,
+              help="Language of the wording, as a tag (es, fr, de, pt-BR...); without a version "
+                   "in that language the English one is shown, with a note.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "yaml"]), default="text",
-              show_default=True)
-def show_cmd(instrument_id: str, rater: str, fmt: str) -> None:
+              show_default=True, help="json and yaml print the whole spec, every language.")
+def show_cmd(instrument_id: str, rater: str, language: str, fmt: str) -> None:
     """Show one instrument: items, scoring, cutoffs and their sources.
 
     \b
-    Example:
+    Examples:
       alliance instruments show alliance-12 --rater therapist
+      alliance instruments show alliance-12 --rater family_member --lang fr
     """
-    from alliance.errors import InstrumentError
     from alliance.instruments import spec_to_mapping
 
     inst = _catalog()[instrument_id]
-    if rater not in inst.rater_types:
-        raise InstrumentError(f"{inst.id} has no {rater!r} version; raters: "
-                              f"{', '.join(inst.rater_types)}")
+    wording = inst.wording(rater, language)
     if fmt != "text":
         mapping = spec_to_mapping(inst)
         if fmt == "json":
@@ -100,19 +104,23 @@ def show_cmd(instrument_id: str, rater: str, fmt: str) -> None:
             click.echo(yaml.safe_dump(mapping, sort_keys=False, allow_unicode=True))
         return
     lo, hi = inst.score_range()
-    click.echo(f"{inst.title}  [{inst.id} v{inst.version}]")
-    click.echo(f"licence: {inst.licence}")
+    if wording.note:
+        click.echo(f"note: {wording.note}", err=True)
+    click.echo(f"{wording.title}  [{inst.id} v{inst.version}]")
+    click.echo(f"licence: {wording.licence or inst.licence}")
+    if wording.language:
+        click.echo(f"language: {wording.language} (available: {', '.join(inst.languages)})")
     click.echo(f"scoring: {inst.method} of items, total {lo:g}-{hi:g}; missing rule: "
                f"{inst.missing.rule} (at most {inst.missing.max_missing_per_subscale} missing "
                f"per subscale)")
-    if inst.instructions.get(rater):
-        click.echo(f"\n{inst.instructions[rater]}")
+    if wording.instructions:
+        click.echo(f"\n{wording.instructions}")
     scale = inst.items[0].scale
-    anchors = ", ".join(f"{k:g} = {v}" for k, v in scale.anchors.items())
+    anchors = ", ".join(f"{k:g} = {v}" for k, v in wording.anchors.items())
     click.echo(f"answers: {scale.describe()}" + (f" ({anchors})" if anchors else ""))
     click.echo("")
     for item in inst.items:
-        text = item.text_for(rater) or "(wording not included: structure-only spec)"
+        text = wording.text(item.id) or "(wording not included: structure-only spec)"
         flags = " [reverse]" if item.reverse else ""
         click.echo(f"  {item.id:>4}  {item.subscale or '':<12} {text}{flags}")
     for cut in inst.cutoffs:
@@ -146,7 +154,9 @@ def validate_cmd(files: tuple[str, ...]) -> None:
             failed += 1
             click.secho(f"invalid: {exc}", fg="red", err=True)
         else:
-            click.echo(f"ok: {path} ({inst.id} v{inst.version}, {len(inst.items)} items)")
+            languages = f", languages {', '.join(inst.languages)}" if inst.languages else ""
+            click.echo(f"ok: {path} ({inst.id} v{inst.version}, {len(inst.items)} items"
+                       f"{languages})")
     if failed:
         raise click.exceptions.Exit(1)
 
@@ -155,20 +165,24 @@ def validate_cmd(files: tuple[str, ...]) -> None:
 @click.argument("file", type=click.Path())
 @click.option("--replace", is_flag=True, help="Overwrite an instrument added before.")
 def add_cmd(file: str, replace: bool) -> None:
-    """Add a spec, or licensed wording for a structure-only spec, to this installation.
+    """Add a spec, licensed wording for a structure-only spec, or a language, to this installation.
 
-    The result is written to $ALLIANCE_INSTRUMENTS_DIR (default
-    ~/.local/share/alliance/instruments), never into the source tree.
+    A wording file names its instrument; with `language: es` (any tag) it adds that language
+    to an instrument that already has wording. The result is written to
+    $ALLIANCE_INSTRUMENTS_DIR (default ~/.local/share/alliance/instruments), never into the
+    source tree.
 
     \b
     Example:
       alliance instruments add wai-sr-wording.yaml
+      alliance instruments add wai-sr-wording-es.yaml
     """
     from alliance.interop.specfiles import add_instrument
 
     inst, target = add_instrument(file, replace=replace)
+    languages = f", languages {', '.join(inst.languages)}" if inst.languages else ""
     click.echo(f"added {inst.id} v{inst.version} ({len(inst.items)} items, wording "
-               f"{'included' if inst.has_text else 'not included'}) -> {target}")
+               f"{'included' if inst.has_text else 'not included'}{languages}) -> {target}")
 
 
 @click.command("score")

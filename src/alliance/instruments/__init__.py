@@ -21,6 +21,7 @@ from alliance.instruments.spec import (
     Subscale,
     parse_spec,
 )
+from alliance.instruments.translations import Translation, Wording
 
 if TYPE_CHECKING:
     from alliance.instruments.reliability import (
@@ -67,6 +68,8 @@ __all__ = [
     "Score",
     "Subscale",
     "TOTAL",
+    "Translation",
+    "Wording",
     "builtin_catalog",
     "cronbach_alpha",
     "get_instrument",

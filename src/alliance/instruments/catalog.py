@@ -15,7 +15,13 @@ from importlib import resources
 from typing import Any
 
 from alliance.errors import InstrumentError
+from alliance.instruments.languages import language_name
 from alliance.instruments.spec import RATER_TYPES, Instrument, parse_spec
+from alliance.instruments.translations import (
+    parse_tag,
+    parse_translations,
+    translation_to_mapping,
+)
 from alliance.yamltext import load_yaml
 
 
@@ -67,21 +73,28 @@ def get_instrument(instrument_id: str) -> Instrument:
 
 
 WORDING_KEYS = {"instrument", "version", "licence", "copyright", "title", "instructions",
-                "anchors", "items"}
+                "anchors", "items", "language"}
 
 
-def merge_wording(instrument: Instrument, wording: Any, origin: str = "<wording>") -> Instrument:
-    """Fill a structure-only instrument with a deployer's licensed wording.
+def merge_wording(instrument: Instrument, wording: Any, origin: str = "<wording>", *,
+                  replace_language: bool = False) -> Instrument:
+    """Fill a structure-only instrument with a deployer's licensed wording, or add a language.
 
     ``wording`` is a mapping::
 
         instrument: wai-sr           # must match
+        language: es                 # optional; en unless given
         licence: "Licensed to ... (licence no. ...)"
+        title: "..."                 # optional (required for a translation)
         instructions: "..."          # optional
         anchors: {1: "...", 5: "..."}  # optional, for the instrument's shared response scale
         items: {"1": "text", "2": {"client": "text"}, ...}   # every item, no others
 
-    The result is a complete spec (``structure_only`` off) with the same scoring.
+    For a structure-only instrument the result is a complete spec (``structure_only`` off)
+    with the same scoring, worded in ``language``. For an instrument that already has
+    wording in another language, the file becomes one more translation, checked like the
+    ``translations:`` of a spec; replacing a language it already has needs
+    ``replace_language``.
     """
     if not isinstance(wording, Mapping):
         raise InstrumentError(f"{origin}: a wording file must be a mapping")
@@ -100,6 +113,10 @@ def merge_wording(instrument: Instrument, wording: Any, origin: str = "<wording>
     if not isinstance(items, Mapping) or not items:
         raise InstrumentError(f"{origin}: field items must map every item id to its text")
     items = {str(k): v for k, v in items.items()}
+    language = (parse_tag(wording["language"], f"{origin}: field language")
+                if wording.get("language") is not None else None)
+    if instrument.has_text and language is not None and language != instrument.language:
+        return _add_translation(instrument, wording, items, language, origin, replace_language)
     unknown_items = [k for k in items if k not in instrument.item_ids]
     if unknown_items:
         raise InstrumentError(f'{origin}: item "{unknown_items[0]}" is not in {instrument.id} '
@@ -144,8 +161,43 @@ def merge_wording(instrument: Instrument, wording: Any, origin: str = "<wording>
         title=str(wording.get("title", instrument.title.replace(" (structure only)", ""))),
         instructions=({instrument.rater_types[0]: instructions} if isinstance(instructions, str)
                       else dict(instructions or instrument.instructions)),
-        source_path=None,
+        source_path=None, language=language or instrument.language,
     )
+
+
+def _add_translation(instrument: Instrument, wording: Mapping[str, Any],
+                     items: Mapping[str, Any], language: str, origin: str,
+                     replace_language: bool) -> Instrument:
+    """One more language for a worded instrument, from a wording file."""
+    if language in instrument.translations and not replace_language:
+        raise InstrumentError(f"{origin}: {instrument.id} already has a "
+                              f"{language_name(language)} ({language}) version; pass --replace "
+                              f"to overwrite it", language=language)
+    if not wording.get("title"):
+        raise InstrumentError(f"{origin}: field title is required for a translation (the "
+                              f"title clients see in {language_name(language)})")
+    first = instrument.rater_types[0]
+    entry: dict[str, Any] = {
+        "title": str(wording["title"]), "licence": str(wording["licence"]),
+        "items": {k: ({first: v} if isinstance(v, str) else v) for k, v in items.items()}}
+    for key in ("copyright", "anchors"):
+        if wording.get(key) is not None:
+            entry[key] = wording[key]
+    told = wording.get("instructions")
+    if told is not None:
+        entry["instructions"] = {first: told} if isinstance(told, str) else told
+    for iid, text in entry["items"].items():
+        if not (isinstance(text, Mapping) and text and all(isinstance(v, str) and v.strip()
+                                                           for v in text.values())):
+            raise InstrumentError(f'{origin}: item "{iid}": text must be a non-empty string or '
+                                  f"a mapping of rater type to text", item=iid)
+    added = parse_translations(
+        {language: entry}, origin=origin, instrument_id=instrument.id,
+        language=instrument.language, rater_types=instrument.rater_types,
+        items=instrument.items, instructions=instrument.instructions,
+        scale=instrument.items[0].scale)
+    return replace(instrument, translations={**instrument.translations, **added},
+                   source_path=None)
 
 
 def spec_to_mapping(instrument: Instrument) -> dict[str, Any]:
@@ -175,6 +227,8 @@ def spec_to_mapping(instrument: Instrument) -> dict[str, Any]:
         out["kind"] = instrument.kind
     if instrument.higher_is != "better":
         out["higher_is"] = instrument.higher_is
+    if instrument.language != "en":
+        out["language"] = instrument.language
     if instrument.instructions:
         out["instructions"] = dict(instrument.instructions)
     out["response_scale"] = scale(shared)
@@ -206,4 +260,7 @@ def spec_to_mapping(instrument: Instrument) -> dict[str, Any]:
         rows = getattr(instrument, key)
         if rows:
             out[key] = [{k: v for k, v in vars(r).items() if v is not None} for r in rows]
+    if instrument.translations:
+        out["translations"] = {tag: translation_to_mapping(tr)
+                               for tag, tr in sorted(instrument.translations.items())}
     return out

@@ -10,12 +10,22 @@ The format is documented in ``docs/instruments.md``; the machine-readable schema
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import jsonschema
 
 from alliance.errors import InstrumentError
+from alliance.instruments.languages import TAG_PATTERN
+from alliance.instruments.translations import (
+    TAG_HINT,
+    Translation,
+    Wording,
+    parse_tag,
+    parse_translations,
+    rater_text,
+    wording_for,
+)
 
 RaterType = Literal["client", "therapist", "observer", "family_member"]
 # What an instrument measures: the working alliance, or the client's state (symptoms,
@@ -52,6 +62,20 @@ _TEXT = {
     ]
 }
 
+_TRANSLATION = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["title", "items"],
+    "properties": {
+        "title": {"type": "string", "minLength": 1},
+        "licence": {"type": "string", "minLength": 1},
+        "copyright": {"type": "string"},
+        "instructions": _TEXT,
+        "anchors": {"type": "object", "additionalProperties": {"type": "string", "minLength": 1}},
+        "items": {"type": "object", "minProperties": 1, "additionalProperties": _TEXT},
+    },
+}
+
 SPEC_SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "title": "alliance instrument spec",
@@ -73,7 +97,10 @@ SPEC_SCHEMA: dict[str, Any] = {
             "type": "array", "minItems": 1, "uniqueItems": True,
             "items": {"enum": list(RATER_TYPES)},
         },
+        "language": {"type": "string", "pattern": TAG_PATTERN},
         "instructions": _TEXT,
+        "translations": {"type": "object", "propertyNames": {"pattern": TAG_PATTERN},
+                         "additionalProperties": _TRANSLATION},
         "response_scale": _SCALE,
         "subscales": {
             "type": "array",
@@ -311,6 +338,9 @@ class Instrument:
     kind: Literal["alliance", "outcome"] = "alliance"
     higher_is: Literal["better", "worse"] = "better"
     bands: tuple[Band, ...] = ()
+    # The language of the spec's own wording, and its other languages by tag.
+    language: str = "en"
+    translations: Mapping[str, Translation] = field(default_factory=dict)
 
     @property
     def item_ids(self) -> tuple[str, ...]:
@@ -330,6 +360,43 @@ class Instrument:
     @property
     def has_text(self) -> bool:
         return all(item.text for item in self.items)
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """The languages this instrument can be shown in: its own first, then its translations.
+
+        A structure-only spec has none.
+
+        >>> from alliance.instruments import get_instrument
+        >>> get_instrument("alliance-12").languages, get_instrument("wai-sr").languages
+        (('en', 'de', 'es', 'fr'), ())
+        """
+        if not self.has_text:
+            return ()
+        return (self.language, *sorted(self.translations))
+
+    def wording(self, rater: str = "client", language: str | None = None) -> Wording:
+        """The title, instructions, anchors and item wording ``rater`` sees in ``language``
+        (by default the spec's own language).
+
+        Without a version in that language (a region variant such as ``es-MX`` is served by
+        ``es``) the spec's own wording comes back with ``fallback`` set and a ``note`` for the
+        clinician. Within a language a rater without wording of their own gets the client's.
+
+        >>> from alliance.instruments import get_instrument
+        >>> es = get_instrument("pulse-3").wording("client", "es")
+        >>> es.language, es.fallback, es.anchors[7.0]
+        ('es', False, 'Totalmente')
+        >>> get_instrument("session-check-4").wording("therapist", "it").note
+        'no Italian version of session-check-4: shown in English'
+        >>> get_instrument("srs").wording("client", "es").items
+        {}
+        """
+        if rater not in self.rater_types:
+            raise InstrumentError(f"{self.id} has no {rater!r} version; raters: "
+                                  f"{', '.join(self.rater_types)}")
+        wanted = self.language if language is None else language
+        return wording_for(self, rater, parse_tag(wanted, f"{self.id}: language"))
 
     @property
     def risk_items(self) -> tuple[Item, ...]:
@@ -397,6 +464,12 @@ def _where(origin: str, raw: Mapping[str, Any], path: Sequence[Any]) -> str:
             noun = {"items": "item", "subscales": "subscale"}.get(str(parent), f"{parent} entry")
             parts[-1:] = [f'{noun} "{label}"' if label else f"{noun} #{step + 1}"]
             node = element
+        elif i and path[i - 1] == "translations":
+            parts[-1:] = [f'translation "{step}"']
+            node = node.get(step) if isinstance(node, dict) else None
+        elif i > 2 and path[i - 1] == "items" and path[i - 3] == "translations":
+            parts[-1:] = [f'item "{step}"']
+            node = node.get(step) if isinstance(node, dict) else None
         else:
             parts.append(f"field {step}")
             node = node.get(step) if isinstance(node, dict) else None
@@ -407,14 +480,6 @@ def _scale(raw: Mapping[str, Any]) -> ResponseScale:
     anchors = {float(k): v for k, v in (raw.get("anchors") or {}).items()}
     return ResponseScale(float(raw["min"]), float(raw["max"]), bool(raw.get("integer", True)),
                          anchors)
-
-
-def _text(raw: Any) -> dict[str, str]:
-    if raw is None:
-        return {}
-    if isinstance(raw, str):
-        return {"client": raw}
-    return dict(raw)
 
 
 def parse_spec(raw: Any, origin: str = "<spec>") -> Instrument:
@@ -439,6 +504,8 @@ def parse_spec(raw: Any, origin: str = "<spec>") -> Instrument:
             detail = err.message.replace("Additional properties are not allowed", "unknown field")
         elif err.validator == "required":
             detail = err.message.replace("is a required property", "is required")
+        elif err.validator == "pattern" and err.validator_value == TAG_PATTERN:
+            detail = f"{err.instance!r} is not {TAG_HINT}"
         else:
             detail = err.message
         raise InstrumentError(f"{_where(origin, raw, list(err.absolute_path))}: {detail}",
@@ -474,7 +541,7 @@ def parse_spec(raw: Any, origin: str = "<spec>") -> Instrument:
             if not scale.min <= anchor <= scale.max:
                 raise InstrumentError(f'{origin}: item "{iid}", field response_scale.anchors: '
                                       f"{_num(anchor)} is outside {scale.describe()}", item=iid)
-        text = _text(entry.get("text"))
+        text = rater_text(entry.get("text"))
         bad = set(text) - set(raw["rater_types"])
         if bad:
             raise InstrumentError(f'{origin}: item "{iid}", field text: wording for '
@@ -519,7 +586,7 @@ def parse_spec(raw: Any, origin: str = "<spec>") -> Instrument:
         missing=MissingRule(miss.get("rule", "prorate"), int(miss.get("max_missing_per_subscale",
                                                                       1))),
         description=raw.get("description", ""), copyright=raw.get("copyright", ""),
-        structure_only=structure_only, instructions=_text(raw.get("instructions")),
+        structure_only=structure_only, instructions=rater_text(raw.get("instructions")),
         cutoffs=tuple(Cutoff(**c) for c in raw.get("cutoffs") or []),
         thresholds=tuple(Threshold(**t) for t in raw.get("thresholds") or []),
         norms=tuple(Norm(**n) for n in raw.get("norms") or []),
@@ -527,6 +594,7 @@ def parse_spec(raw: Any, origin: str = "<spec>") -> Instrument:
         source_path=None if origin.startswith("<") else origin,
         kind=raw.get("kind", "alliance"), higher_is=raw.get("higher_is", "better"),
         bands=tuple(Band(**b) for b in raw.get("bands") or []),
+        language=parse_tag(raw.get("language", "en"), f"{origin}: field language"),
     )
     for cut in inst.cutoffs:
         lo, hi = inst.score_range(cut.score)
@@ -542,4 +610,12 @@ def parse_spec(raw: Any, origin: str = "<spec>") -> Instrument:
     floors = [b.at_least for b in inst.bands]
     if len(set(floors)) != len(floors):
         raise InstrumentError(f"{origin}: field bands: two bands start at the same score")
+    if raw.get("translations"):
+        if structure_only:
+            raise InstrumentError(f"{origin}: field translations: a structure-only spec has no "
+                                  f"wording in any language")
+        inst = replace(inst, translations=parse_translations(
+            raw["translations"], origin=origin, instrument_id=inst.id, language=inst.language,
+            rater_types=inst.rater_types, items=inst.items, instructions=inst.instructions,
+            scale=default_scale))
     return inst

@@ -66,19 +66,23 @@ def add_instrument(path: str | Path, directory: str | Path | None = None,
                    *, replace: bool = False) -> tuple[Instrument, Path]:
     """Add a spec or a wording file to the deployer folder; returns it and where it went.
 
-    A wording file (it has an ``instrument:`` key) is merged into that structure-only spec;
-    a full spec file is validated and copied.
+    A wording file (it has an ``instrument:`` key) is merged into that structure-only spec,
+    or, when it names a ``language:`` the worded instrument lacks, added as a translation;
+    a full spec file is validated and copied. Adding a new language to an instrument this
+    folder already holds updates it in place; anything else already there needs ``replace``.
     """
     text = _read_text(path)
     raw = load_yaml(text, str(path), InstrumentError)
+    new_language = False
     if isinstance(raw, dict) and "instrument" in raw and "items" in raw and "id" not in raw:
         base = load_catalog(directory)[str(raw["instrument"])]
-        inst = merge_wording(base, raw, str(path))
+        inst = merge_wording(base, raw, str(path), replace_language=replace)
+        new_language = bool(set(inst.translations) - set(base.translations))
     else:
         inst = parse_yaml_spec(text, str(path))
     folder = Path(directory) if directory is not None else deployer_dir()
     target = folder / f"{inst.id}.yaml"
-    if target.exists() and not replace:
+    if target.exists() and not replace and not new_language:
         raise InstrumentError(f"{target} already exists; pass --replace to overwrite it")
     try:
         folder.mkdir(parents=True, exist_ok=True)
