@@ -55,8 +55,8 @@ class Label:
 def split_of(response_id: str) -> str:
     """``"heldout"`` or ``"dev"``, fixed by the id (SHA-256, 2 buckets of 5 held out).
 
-    >>> split_of("r001"), split_of("r002")
-    ('dev', 'heldout')
+    >>> split_of("r001"), split_of("r005")
+    ('heldout', 'dev')
     """
     bucket = int(hashlib.sha256(response_id.encode("utf-8")).hexdigest()[:8], 16) % 5
     return "heldout" if bucket < HELDOUT_SHARE else "dev"
