@@ -55,6 +55,8 @@ _INVITE_Q = _rx(
     r"anyone|something|there)\b[^?.!]*\?",
     r"\bhow (?:does|did|would|was) (?:that|it|this)\b[^?.!]*\?",
     r"\bwhat (?:do|did|would) you\b", r"\bwhat'?s your\b",
+    r"\b(?:how|what)\b[^?.!]*\b(?:felt|feel|feels|been|landed|landing|sat|sitting|make of|"
+    r"matters?|want|need|prefer)\b[^?.!]*\?",
     r"\b(?:what|how)\b[^?.!]*\b(?:we|we'?ve|our|us|those sessions|the sessions)\b[^?.!]*\?",
 )
 _INVITE_REQ = _rx(
@@ -244,7 +246,13 @@ def _renegotiation(response: str) -> str | None:
 def _invitation(response: str) -> str | None:
     if _INVITE_CLOSED.search(response):
         return None
-    return _first(_INVITE_REQ, response) or _first(_INVITE_Q, response)
+    for sent in sentences(response):
+        if _JUDGMENTAL.search(sent):
+            continue  # "why are you so ...?" is an accusation put as a question
+        found = _first(_INVITE_REQ, sent) or _first(_INVITE_Q, sent)
+        if found:
+            return found
+    return None
 
 
 def detect_steps(response: str, client: str | None = None) -> StepFindings:
