@@ -1,4 +1,4 @@
-"""The case library: every case validates, covers the issue's situations, errors name file and field."""
+"""The case library: every case validates and covers the issue; errors name file and field."""
 
 from __future__ import annotations
 

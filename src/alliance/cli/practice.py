@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import IO, Any
 
@@ -179,7 +180,7 @@ def run_cmd(case_id: str, exam: bool, cases_dir: str | None, coder_kind: str,
     case = _book(cases_dir)[case_id]
     click.echo(f"{case.title}\n{case.summary}\nClient: {case.client_name}, "
                f"{case.client_description}")
-    stream = click.get_text_stream("stdin")
+    stream = sys.stdin
     if exam:
         record = _run_exam(case, stream)
     else:
@@ -238,7 +239,7 @@ def score_cmd(response: str, client_line: str | None, case_id: str | None,
     from alliance.training.coders import practice_coder
 
     if response == "-":
-        response = click.get_text_stream("stdin").read()
+        response = sys.stdin.read()
     case = _book(cases_dir)[case_id] if case_id else None
     if stage is not None and case is None:
         raise TrainingError("--stage needs --case")

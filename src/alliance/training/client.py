@@ -51,6 +51,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
+from alliance.errors import TrainingError
 from alliance.training.casebook import LEVEL_MAX, LEVEL_MIN, TrainingCase
 
 BOND_STEPS = ("named", "invited", "responsibility", "reflected")
@@ -148,7 +149,10 @@ def alliance12_answers(state: RuptureState) -> dict[str, int]:
     levels = {"bond": state.bond, "goal": state.goal, "task": state.task}
     answers: dict[str, int] = {}
     for item in inst.items:
-        level = levels[components[item.subscale]]
+        component = components.get(item.subscale or "")
+        if component not in levels:
+            raise TrainingError(f"{INSTRUMENT} item {item.id} has no bond/goal/task component")
+        level = levels[component]
         if item.reverse:
             if state.marker is not None:
                 level = _clamp(level - 1)

@@ -85,7 +85,8 @@ _RESPONSIBILITY = _rx(
 )
 _OVERAPOLOGY = _rx(
     r"\b(?:so|terribly|really|deeply) sorry\b", r"\bi'?m (?:awful|terrible|useless|a terrible)\b",
-    r"\bi(?:'ve| have)? (?:clearly )?(?:failed|harmed|hurt) you\b", r"\bshouldn'?t (?:be doing|do) this job\b",
+    r"\bi(?:'ve| have)? (?:clearly )?(?:failed|harmed|hurt) you\b",
+    r"\bshouldn'?t (?:be doing|do) this job\b",
     r"\bi feel (?:awful|terrible)\b", r"\bsorry\W+(?:\w+\W+){0,6}sorry\b",
     r"\bnot a good fit\b",
 )
@@ -161,7 +162,8 @@ _TECHNIQUE = _rx(
     r"relaxation|breathing|exposure|trauma narrative|speaker-listener|apps?)\b",
     r"\b(?:exercise|worksheet|diary|homework|exposure|breathing|relaxation|role-plays?) "
     r"(?:\w+ )?(?:works?|helps?)\b",
-    r"\bwe should\b", r"\bthe best (?:approach|thing|way|option) (?:is|would be)\b", r"\bkeeps? (?:anxiety|it|the fear|the panic) going\b",
+    r"\bwe should\b", r"\bthe best (?:approach|thing|way|option) (?:is|would be)\b",
+    r"\bkeeps? (?:anxiety|it|the fear|the panic) going\b",
     r"\bi'?d ask (?:you|everyone|all)\b",
     r"\bis part of (?:the|your) (?:programme|program|treatment|therapy|work|getting)\b",
     r"\bhave you (?:tried|thought about (?:cutting|stopping))\b", r"\byou should\b",
