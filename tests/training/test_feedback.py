@@ -145,3 +145,11 @@ def test_the_real_rules_coder_codes_the_response() -> None:
     assert s.verdict == "judgmental"
     assert all(c.split(".")[0] in ("repair", "threat", "collaboration", "bond")
                for c in s.codes)
+
+
+def test_an_unknown_coder_kind_is_refused() -> None:
+    from alliance.training.coders import practice_coder
+
+    with pytest.raises(TrainingError, match="unknown coder 'magic'"):
+        practice_coder("magic")
+    assert practice_coder("rules").mode == "rules-only"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from alliance.coding.coder import Coder, load_coder
-from alliance.errors import ModelError, TrainingError
+from alliance.errors import CodingError, TrainingError
 
 CODER_CHOICES = ("rules", "hybrid", "auto")
 
@@ -30,7 +30,7 @@ def practice_coder(kind: str = "rules") -> Coder:
     if kind == "auto":
         try:
             return load_coder()
-        except ModelError:
+        except (CodingError, ImportError):  # no model, no heads or no extra installed
             return default_coder()
     raise TrainingError(f"unknown coder {kind!r}; choose one of {', '.join(CODER_CHOICES)}",
                         value=kind)
