@@ -240,7 +240,8 @@ def score_trainee_response(response: str, client: str | None = None, *,
             found.responsibility is None:
         present["responsibility"] = False
         evidence.pop("responsibility", None)
-    if any(present[s] for s in ("named", "reflected", "responsibility")):
+    if any(present[s] for s in ("named", "reflected", "responsibility", "judgmental",
+                                "defensive")):
         present["noticed"] = True
     steps = {s: bool(present[s]) for s in STEP_NAMES}
     harms = {h: bool(present[h]) for h in ("judgmental", "defensive", "technique",

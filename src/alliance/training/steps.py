@@ -78,7 +78,15 @@ _RESPONSIBILITY = _rx(
     r"made|moved|pushed)\b",
     r"\b(?:that'?s|that is|it'?s|it was) (?:on me|on us|my (?:fault|mistake|part|doing|"
     r"decision))\b",
-    r"\b(?:careless|clumsy|insensitive|unfair) of me\b", r"\bmy (?:mistake|part in)\b",
+    r"\b(?:careless|clumsy|insensitive|unfair|thoughtless) of me\b",
+    r"\bmy (?:mistake|part in)\b",
+    r"\bi (?:may|might|probably|must) have (?:\w+ly )?(?:been )?\w+(?:ed|en|t|ing)\b",
+    r"\bi think i (?:\w+ed|went|got|came|set|made|let|took|missed|lost)\b",
+    r"\bi'?ve been (?:so |too )?(?:focused on|checking|pushing|rushing|leaning|sticking|"
+    r"following|firing|going too)\b",
+    r"\bi (?:chose|decided)\b", r"\bi'?m sorry (?:that )?(?:i|we)\b",
+    r"\bmy (?:joke|comment|question|remark|words?)\b[^.?!]*\b(?:thoughtless|careless|"
+    r"clumsy|unfair|insensitive|wrong|off)\b",
     r"\bi made (?:it|the decision)\b", r"\bi'?m part of (?:why|the)\b",
     r"\bwe (?:went|pushed|moved|got) (?:deeper|too|faster|further|ahead)\b",
     r"\bi (?:came at|handled) (?:that|it) (?:clumsily|badly|poorly)\b",
@@ -100,6 +108,9 @@ _RENEGOTIATE = _rx(
     r"\b(?:smaller|different|doable|shorter)\b[^.?!]*\b(?:task|step|way|thing)\b",
     r"\bcheck[- ]in\b", r"\bwelcome back\b", r"\bbook (?:you|a|another)\b",
     r"\bwould (?:some|a|more|less) \w+[^.?!]*\bhelp\b",
+    r"\b(?:do|try) (?:it|this|things) differently\b",
+    r"\b(?:go|take it|take things) (?:slower|more slowly)\b", r"\bslow (?:down|things down)\b",
+    r"\bfind a (?:time|day|slot|way)\b",
     r"\bwould you (?:like|want|prefer) (?:to|the|us)\b", r"\bwhat would (?:suit|work|help)\b",
 )
 
@@ -107,6 +118,11 @@ _RENEGOTIATE = _rx(
 _REFLECT_LEAD = _rx(
     r"\b(?:it )?sounds like you\b", r"^\W*so\b",
     r"\b(?:leaves|left|makes|made) you (?:feel|feeling)\b",
+    r"\byou'?re (?:feeling|expecting|furious|angry|worried|scared|frustrated|hurt|tired|"
+    r"exhausted|right to feel|saying|telling me)\b",
+    r"\bsounds? (?:very |really |so |quite )?(?:\w+ )?(?:lonely|terrifying|frightening|hard|"
+    r"painful|exhausting|awful|horrible|difficult|scary|upsetting|unfair|heavy|overwhelming)\b",
+    r"^\W*sounds like\b", r"\bno wonder\b",
     r"\bthat'?s (?:really |so )?(?:frustrating|hard|painful|upsetting|a lot)\b",
     r"\byou (?:feel|felt|end up|expect|really|didn'?t want|don'?t want|were|'?re used|"
     r"'?re worried|'?re fed up|'?re angry|drank|panicked)\b",
@@ -135,7 +151,14 @@ _JUDGMENTAL = _rx(
     r"\byour (?:silence|attitude|behaviou?r|drinking|lateness) is (?:making|causing|the)\b",
     r"\battitudes? like (?:that|yours)\b", r"\bwith (?:that|an) attitude\b",
     r"\bviews like (?:that|yours)\b", r"\bwhat (?:that|this|it) would do to\b",
-    r"\barm'?s length\b", r"\bisn'?t nothing\b",
+    r"\barm'?s length\b",
+    r"\bwhat you always\b", r"\byou always (?:say|do|make|get|find)\b",
+    r"\b(?:it'?s|that'?s) interesting (?:that|how) you\b",
+    r"\byou can'?t (?:just|let|keep|expect)\b",
+    r"\b(?:common|typical|usual) for (?:people|clients|patients) to\b",
+    r"\b(?:bolt|bolting|run off|running off)\b",
+    r"\b(?:pretty|really|quite|very) (?:worrying|disturbing|concerning|odd|weird)\b",
+    r"\bdisgusting\b", r"\bwon'?t (?:have|tolerate) (?:it|that)\b", r"\bisn'?t nothing\b",
 )
 _DEFENSIVE = _rx(
     r"\bi (?:did|have|had) (?:explain|listen|tell|told|say|said)\w*\b",
@@ -152,17 +175,27 @@ _DEFENSIVE = _rx(
     r"\bi'?m (?:just )?trying to help\b", r"\bi don'?t judge\b",
     r"(?:^|[.!?]\s*)actually\b", r"\bso (?:they'?re|it'?s|it was|i'?m|you'?re) not\b",
     r"\byou (?:have|'?ve got) to admit\b", r"\bhave a right to\b",
+    r"\bi'?m not \w+ing you\b", r"\bdoing my job\b", r"\bi'?ve never (?:given up|let|had|"
+    r"done|judged|failed)\b", r"\bto be fair\b", r"\byou did say\b",
+    r"\bi'?ve (?:run|done|seen|worked with)\b[^.?!]*\b(?:many|years|lots|hundreds)\b",
 )
 _TECHNIQUE = _rx(
     r"\blet'?s (?:do|try|go (?:over|through)|fill|start|use|look at your|get back to|"
-    r"pick a|make the step|park)\b",
+    r"pick a|make the step|park)\b(?! (?:it|this|things) differently)",
     r"\b(?:let'?s|we'?ll|we will|try|do|fill|start|keep|use|begin|go over|set|give you|"
     r"assign|stick with|continue|persist)\b[^.?!]*\b(?:exercise|worksheet|diary|"
     r"thought record|thermometer|homework|schedule|hierarchy|protocol|sleep restriction|"
     r"relaxation|breathing|exposure|trauma narrative|speaker-listener|apps?)\b",
     r"\b(?:exercise|worksheet|diary|homework|exposure|breathing|relaxation|role-plays?) "
     r"(?:\w+ )?(?:works?|helps?)\b",
-    r"\bwe should\b", r"\bthe best (?:approach|thing|way|option) (?:is|would be)\b",
+    r"\bwe should\b", r"\b(?:is|'s) the (?:answer|solution|way forward)\b",
+    r"\byou (?:might|may|could) want to (?:try|consider)\b", r"\bwhy don'?t you\b",
+    r"\bhave you considered\b", r"\bit (?:really )?helps (?:with|to)\b",
+    r"\bwe can (?:do|try|start|use)\b(?! (?:it|this|things) differently)",
+    r"\bi'?m going to give you\b", r"\bcrisis (?:line|number)\b",
+    r"\b(?:it'?s|is) (?:really |so )?(?:important|essential|crucial|vital) (?:to|that you)\b",
+    r"\bthe thing (?:with|about) \w+ is\b",
+    r"\bmakes? (?:the|your) (?:fear|anxiety|panic|problem) (?:grow|worse|stronger)\b", r"\bthe best (?:approach|thing|way|option) (?:is|would be)\b",
     r"\bkeeps? (?:anxiety|it|the fear|the panic) going\b",
     r"\bi'?d ask (?:you|everyone|all)\b",
     r"\bis part of (?:the|your) (?:programme|program|treatment|therapy|work|getting)\b",
