@@ -34,7 +34,8 @@ _YOU = r"(?:you|you'?re|your|you'?ve|you'?d)"
 
 # Naming the strain: the counsellor puts what is happening between them into words.
 _NAMED = _rx(
-    r"\bi (?:can )?(?:notice|noticed|see|sense|saw|hear|can hear|can smell)\b",
+    r"\bi (?:can )?(?:notice|noticed|see|sense|saw|can smell)\b",
+    r"\bi (?:can )?hear (?:how|that|what|you'?re|your|the)\b",
     r"\bi'?ve noticed\b", r"\bi'?m (?:noticing|hearing|sensing)\b",
     r"\b(?:it|this|that) (?:sounds|seems|feels|felt|looks) like (?:my|our|the|this|i|we|"
     r"something|you(?:'re)? (?:expect|feel))",
@@ -56,7 +57,7 @@ _INVITE_Q = _rx(
     r"\bhow (?:does|did|would|was) (?:that|it|this)\b[^?.!]*\?",
     r"\bwhat (?:do|did|would) you\b", r"\bwhat'?s your\b",
     r"\b(?:how|what)\b[^?.!]*\b(?:felt|feel|feels|been|landed|landing|sat|sitting|make of|"
-    r"matters?|want|need|prefer)\b[^?.!]*\?",
+    r"matters?|want|need|prefer|help|helped)\b[^?.!]*\?",
     r"\b(?:what|how)\b[^?.!]*\b(?:we|we'?ve|our|us|those sessions|the sessions)\b[^?.!]*\?",
 )
 _INVITE_REQ = _rx(
@@ -84,7 +85,9 @@ _RESPONSIBILITY = _rx(
     r"\bi think i (?:\w+ed|went|got|came|set|made|let|took|missed|lost)\b",
     r"\bi'?ve been (?:so |too )?(?:focused on|checking|pushing|rushing|leaning|sticking|"
     r"following|firing|going too)\b",
-    r"\bi (?:chose|decided)\b", r"\bi'?m sorry (?:that )?(?:i|we)\b",
+    r"\bi (?:chose|decided)\b",
+    r"\bwe (?:went|pushed|moved|got|rushed)\b[^.?!]*\b(?:too|faster|deeper|further|"
+    r"quickly)\b", r"\bi'?m sorry (?:that )?(?:i|we)\b",
     r"\bmy (?:joke|comment|question|remark|words?)\b[^.?!]*\b(?:thoughtless|careless|"
     r"clumsy|unfair|insensitive|wrong|off)\b",
     r"\bi made (?:it|the decision)\b", r"\bi'?m part of (?:why|the)\b",
@@ -110,7 +113,7 @@ _RENEGOTIATE = _rx(
     r"\bwould (?:some|a|more|less) \w+[^.?!]*\bhelp\b",
     r"\b(?:do|try) (?:it|this|things) differently\b",
     r"\b(?:go|take it|take things) (?:slower|more slowly)\b", r"\bslow (?:down|things down)\b",
-    r"\bfind a (?:time|day|slot|way)\b",
+    r"\bfind a (?:time|day|slot|way)\b", r"\bany ?time\b",
     r"\bwould you (?:like|want|prefer) (?:to|the|us)\b", r"\bwhat would (?:suit|work|help)\b",
 )
 
@@ -123,6 +126,8 @@ _REFLECT_LEAD = _rx(
     r"\bsounds? (?:very |really |so |quite )?(?:\w+ )?(?:lonely|terrifying|frightening|hard|"
     r"painful|exhausting|awful|horrible|difficult|scary|upsetting|unfair|heavy|overwhelming)\b",
     r"^\W*sounds like\b", r"\bno wonder\b",
+    r"\b(?:it'?s|that'?s) a (?:fair|real|reasonable|understandable) (?:worry|question|point|"
+    r"concern)\b", r"\bfair (?:enough|question|point|worry)\b",
     r"\bthat'?s (?:really |so )?(?:frustrating|hard|painful|upsetting|a lot)\b",
     r"\byou (?:feel|felt|end up|expect|really|didn'?t want|don'?t want|were|'?re used|"
     r"'?re worried|'?re fed up|'?re angry|drank|panicked)\b",
@@ -158,7 +163,13 @@ _JUDGMENTAL = _rx(
     r"\b(?:common|typical|usual) for (?:people|clients|patients) to\b",
     r"\b(?:bolt|bolting|run off|running off)\b",
     r"\b(?:pretty|really|quite|very) (?:worrying|disturbing|concerning|odd|weird)\b",
-    r"\bdisgusting\b", r"\bwon'?t (?:have|tolerate) (?:it|that)\b", r"\bisn'?t nothing\b",
+    r"\bdisgusting\b", r"\bwon'?t (?:have|tolerate) (?:it|that)\b",
+    r"\b(?:a bit|rather|quite|so|very|too) (?:paranoid|sensitive|dramatic|defensive|negative|"
+    r"touchy|lazy|stubborn|difficult)\b",
+    r"\byou'?re (?:just )?(?:giving up|not trying|making excuses|overreacting)\b",
+    r"\bthis time,? not like\b", r"\bnot like (?:last time|with)\b",
+    r",\s*(?:do|does|did|don'?t|doesn'?t|didn'?t|isn'?t|aren'?t|wasn'?t|haven'?t|won'?t|"
+    r"can'?t) (?:they|you|it|he|she|we)\?", r"\bisn'?t nothing\b",
 )
 _DEFENSIVE = _rx(
     r"\bi (?:did|have|had) (?:explain|listen|tell|told|say|said)\w*\b",
@@ -175,7 +186,11 @@ _DEFENSIVE = _rx(
     r"\bi'?m (?:just )?trying to help\b", r"\bi don'?t judge\b",
     r"(?:^|[.!?]\s*)actually\b", r"\bso (?:they'?re|it'?s|it was|i'?m|you'?re) not\b",
     r"\byou (?:have|'?ve got) to admit\b", r"\bhave a right to\b",
-    r"\bi'?m not \w+ing you\b", r"\bdoing my job\b", r"\bi'?ve never (?:given up|let|had|"
+    r"\bdoing my job\b",
+    r"\byou'?ve got (?:me|it|that) wrong\b", r"\bthat'?s not what i\b", r"\bduty of care\b",
+    r"\bi don'?t make the rules\b", r"\bwe agreed\b", r"\byou were fine with\b",
+    r"\bi'?m (?:just |only )?here to\b", r"\bnot on anyone'?s side\b", r"^\W*but\b",
+    r"\bi'?ve never (?:given up|let|had|"
     r"done|judged|failed)\b", r"\bto be fair\b", r"\byou did say\b",
     r"\bi'?ve (?:run|done|seen|worked with)\b[^.?!]*\b(?:many|years|lots|hundreds)\b",
 )
@@ -183,19 +198,25 @@ _TECHNIQUE = _rx(
     r"\blet'?s (?:do|try|go (?:over|through)|fill|start|use|look at your|get back to|"
     r"pick a|make the step|park)\b(?! (?:it|this|things) differently)",
     r"\b(?:let'?s|we'?ll|we will|try|do|fill|start|keep|use|begin|go over|set|give you|"
-    r"assign|stick with|continue|persist)\b[^.?!]*\b(?:exercise|worksheet|diary|"
-    r"thought record|thermometer|homework|schedule|hierarchy|protocol|sleep restriction|"
-    r"relaxation|breathing|exposure|trauma narrative|speaker-listener|apps?)\b",
+    r"assign|stick with|continue|persist|add|practi[sc]e)\b[^.?!]*\b(?:exercise|worksheet|"
+    r"diary|thought record|thermometer|homework|schedule|hierarchy|protocol|"
+    r"sleep restriction|relaxation|breathing|exposure|trauma narrative|speaker-listener|"
+    r"apps?|leaflet|time-out|relapse[- ]prevention|cognitive work|script|technique)\b",
     r"\b(?:exercise|worksheet|diary|homework|exposure|breathing|relaxation|role-plays?) "
     r"(?:\w+ )?(?:works?|helps?)\b",
-    r"\bwe should\b", r"\b(?:is|'s) the (?:answer|solution|way forward)\b",
+    r"\bwe should\b",
+    r"\blet'?s (?:give it|practi[sc]e|work on|add|have a go|go back to)\b",
+    r"\bi'?ll (?:speak|talk) to (?:social|the|your|our) \w+", r"\bwe'?ll review\b",
+    r"\bwould be the (?:responsible|right|sensible|best) thing\b",
+    r"\b(?:anyway|so|okay),? back to\b", r"\b(?:is|'s) the (?:answer|solution|way forward)\b",
     r"\byou (?:might|may|could) want to (?:try|consider)\b", r"\bwhy don'?t you\b",
     r"\bhave you considered\b", r"\bit (?:really )?helps (?:with|to)\b",
     r"\bwe can (?:do|try|start|use)\b(?! (?:it|this|things) differently)",
     r"\bi'?m going to give you\b", r"\bcrisis (?:line|number)\b",
     r"\b(?:it'?s|is) (?:really |so )?(?:important|essential|crucial|vital) (?:to|that you)\b",
     r"\bthe thing (?:with|about) \w+ is\b",
-    r"\bmakes? (?:the|your) (?:fear|anxiety|panic|problem) (?:grow|worse|stronger)\b", r"\bthe best (?:approach|thing|way|option) (?:is|would be)\b",
+    r"\bmakes? (?:the|your) (?:fear|anxiety|panic|problem) (?:grow|worse|stronger)\b",
+    r"\bthe best (?:approach|thing|way|option) (?:is|would be)\b",
     r"\bkeeps? (?:anxiety|it|the fear|the panic) going\b",
     r"\bi'?d ask (?:you|everyone|all)\b",
     r"\bis part of (?:the|your) (?:programme|program|treatment|therapy|work|getting)\b",
