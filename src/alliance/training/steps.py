@@ -43,7 +43,9 @@ _NAMED = _rx(
     r"\bsomething (?:about|in) (?:how|the way|what) (?:we|i)\b",
     r"\b(?:landed|came across|come across) (?:badly|wrong)\b",
     r"\bisn'?t (?:working|sitting right|helping) for you\b",
-    r"\b(?:doesn'?t|does not|didn'?t) (?:seem|look) (?:fine|fair)\b",
+    r"\b(?:doesn'?t|does not|didn'?t) (?:seem|look|sound) (?:fine|fair)\b",
+    r"\bsomething (?:about|in) [^.?!]*\b(?:seems?|isn'?t|doesn'?t|feels?)\b",
+    r"\b(?:you'?ve|'s|has|you have) got a point\b", r"\byou have a point\b",
     r"\byou(?:'ve)? (?:went|gone|go) (?:quiet|silent)\b",
     r"\b(?:you'?re|you are) right\b",
     r"\bnot (?:telling you off|here to (?:police|judge|gang))",
@@ -86,6 +88,8 @@ _RESPONSIBILITY = _rx(
     r"\bi'?ve been (?:so |too )?(?:focused on|checking|pushing|rushing|leaning|sticking|"
     r"following|firing|going too)\b",
     r"\bi (?:chose|decided)\b",
+    r"\b(?:wasn'?t|was not) (?:a )?(?:kind|fair|helpful|great|good) (?:thing|joke|question|"
+    r"comment|of me)\b", r"\bi'?ve (?:mostly|mainly|only|just) been\b",
     r"\bwe (?:went|pushed|moved|got|rushed)\b[^.?!]*\b(?:too|faster|deeper|further|"
     r"quickly)\b", r"\bi'?m sorry (?:that )?(?:i|we)\b",
     r"\bmy (?:joke|comment|question|remark|words?)\b[^.?!]*\b(?:thoughtless|careless|"
@@ -168,6 +172,14 @@ _JUDGMENTAL = _rx(
     r"touchy|lazy|stubborn|difficult)\b",
     r"\byou'?re (?:just )?(?:giving up|not trying|making excuses|overreacting)\b",
     r"\bthis time,? not like\b", r"\bnot like (?:last time|with)\b",
+    r"\byou say (?:that|so),? but\b", r"\btextbook\b",
+    r"\bif you (?:gave|give|tried|made|put)\b[^.?!]*\b(?:real|proper|honest|more)\b",
+    r"\binstead of (?:mocking|complaining|moaning|whining|making excuses)\b",
+    r"\b(?:a bit|pretty|quite|really|very) (?:alarming|shocking)\b", r"\bi won'?t lie\b",
+    r"\bi have to say\b",
+    r"\b(?:i'?m|i am) (?:getting )?(?:a (?:little|bit) )?(?:frustrated|annoyed|irritated|"
+    r"tired of|fed up with)\b",
+    r"\bit'?s getting (?:a (?:little|bit) )?(?:frustrating|annoying|tiring|old)\b",
     r",\s*(?:do|does|did|don'?t|doesn'?t|didn'?t|isn'?t|aren'?t|wasn'?t|haven'?t|won'?t|"
     r"can'?t) (?:they|you|it|he|she|we)\?", r"\bisn'?t nothing\b",
 )
@@ -187,7 +199,12 @@ _DEFENSIVE = _rx(
     r"(?:^|[.!?]\s*)actually\b", r"\bso (?:they'?re|it'?s|it was|i'?m|you'?re) not\b",
     r"\byou (?:have|'?ve got) to admit\b", r"\bhave a right to\b",
     r"\bdoing my job\b",
-    r"\byou'?ve got (?:me|it|that) wrong\b", r"\bthat'?s not what i\b", r"\bduty of care\b",
+    r"\byou'?ve got (?:me|it|that) wrong\b",
+    r"\bi (?:can )?(?:understand|hear|get|see)(?: (?:that|the \w+|you|it))?,? but\b",
+    r"\b(?:does|do) take time\b", r"\bwe'?re only \w+ (?:weeks|sessions) in\b",
+    r"\bwe follow\b", r"\bwithout (?:a )?good reason\b", r"\bno need for (?:that|this)\b",
+    r"\bi ask everyone\b", r"\b(?:it'?s|that'?s) (?:just )?(?:standard|routine|procedure)\b",
+    r"\bthat'?s not what i\b", r"\bduty of care\b",
     r"\bi don'?t make the rules\b", r"\bwe agreed\b", r"\byou were fine with\b",
     r"\bi'?m (?:just |only )?here to\b", r"\bnot on anyone'?s side\b", r"^\W*but\b",
     r"\bi'?ve never (?:given up|let|had|"
@@ -204,7 +221,9 @@ _TECHNIQUE = _rx(
     r"apps?|leaflet|time-out|relapse[- ]prevention|cognitive work|script|technique)\b",
     r"\b(?:exercise|worksheet|diary|homework|exposure|breathing|relaxation|role-plays?) "
     r"(?:\w+ )?(?:works?|helps?)\b",
-    r"\bwe should\b",
+    r"\bwe should\b", r"\bstick to (?:it|this|the)\b", r"\bhere'?s your\b",
+    r"\b(?:our|the) policy\b", r"\b(?:we|you) need to (?:get|do|start|go)\b",
+    r"\bget you into\b",
     r"\blet'?s (?:give it|practi[sc]e|work on|add|have a go|go back to)\b",
     r"\bi'?ll (?:speak|talk) to (?:social|the|your|our) \w+", r"\bwe'?ll review\b",
     r"\bwould be the (?:responsible|right|sensible|best) thing\b",
