@@ -39,7 +39,7 @@ def test_at_least_200_responses_across_every_case_and_verdict() -> None:
 
 def test_the_responses_file_carries_no_labels() -> None:
     text = (DATA / "responses.yaml").read_text(encoding="utf-8")
-    assert "verdict" not in text and "steps:" not in text
+    assert "verdict:" not in text and "steps:" not in text
 
 
 def test_the_split_is_fixed_by_id_and_holds_out_about_forty_percent() -> None:
@@ -107,3 +107,14 @@ def test_two_passes_without_shared_ids_are_refused() -> None:
     with pytest.raises(TrainingError, match="share no response ids"):
         agreement({"a": Label("repair", frozenset(), False)},
                   {"b": Label("repair", frozenset(), False)})
+
+
+@pytest.mark.parametrize("suffix", ["fresh", "fresh2", "fresh3", "fresh4"])
+def test_each_fresh_set_has_labels_for_exactly_its_responses(suffix: str) -> None:
+    responses = load_responses(DATA / f"responses-{suffix}.yaml")
+    labels = load_labels(DATA / f"labels-{suffix}-pass1.yaml")
+    assert len(responses) == 40 and {r.id for r in responses} == set(labels)
+    text = (DATA / f"responses-{suffix}.yaml").read_text(encoding="utf-8")
+    assert "verdict:" not in text and "steps:" not in text
+    ev = evaluate(responses, labels, "all")
+    assert ev["n"] == 40 and 0 <= ev["accuracy"] <= 1
