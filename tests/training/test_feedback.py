@@ -153,3 +153,11 @@ def test_an_unknown_coder_kind_is_refused() -> None:
     with pytest.raises(TrainingError, match="unknown coder 'magic'"):
         practice_coder("magic")
     assert practice_coder("rules").mode == "rules-only"
+
+
+def test_well_is_not_we_will_and_curly_apostrophes_read_as_plain() -> None:
+    s = score_trainee_response("Well, I did explain that homework is part of CBT.", CLIENT)
+    assert s.verdict == "defensive" and not s.technique_before_repair
+    curly = score_trainee_response("I think I pushed too hard. What’s it been like for you?",
+                                   CLIENT)
+    assert curly.verdict == "repair"

@@ -65,7 +65,8 @@ _INVITE_Q = _rx(
 _INVITE_REQ = _rx(
     r"\b(?:i'?d|i would|i) (?:really )?(?:like|love|want|be glad|value) (?:to )?(?:hear|know|"
     r"learn|understand)\b",
-    r"\btell me\b", r"\bi'?d (?:really )?want to know\b", r"\bi'?d rather (?:hear|you)\b",
+    r"\btell me\b", r"\bi(?:'d| would) (?:really )?want to know\b",
+    r"\bi(?:'d| would) rather (?:hear|you)\b",
     r"\bif it stung\b", r"\bit'?d help me to hear\b", r"\beven if it'?s critical\b",
 )
 _INVITE_CLOSED = _rx(r"^\W*(?:\w+\W+){0,3}(?:what happened|why|okay\?|go on|ok\?)\W*$")
@@ -201,7 +202,7 @@ _DEFENSIVE = _rx(
     r"\bdoing my job\b",
     r"\byou'?ve got (?:me|it|that) wrong\b",
     r"\bi (?:can )?(?:understand|hear|get|see)(?: (?:that|the \w+|you|it))?,? but\b",
-    r"\b(?:does|do) take time\b", r"\bwe'?re only \w+ (?:weeks|sessions) in\b",
+    r"\b(?:does|do) take time\b", r"\bwe(?:'re| are) only \w+ (?:weeks|sessions) in\b",
     r"\bwe follow\b", r"\bwithout (?:a )?good reason\b", r"\bno need for (?:that|this)\b",
     r"\bi ask everyone\b", r"\b(?:it'?s|that'?s) (?:just )?(?:standard|routine|procedure)\b",
     r"\bthat'?s not what i\b", r"\bduty of care\b",
@@ -214,7 +215,7 @@ _DEFENSIVE = _rx(
 _TECHNIQUE = _rx(
     r"\blet'?s (?:do|try|go (?:over|through)|fill|start|use|look at your|get back to|"
     r"pick a|make the step|park)\b(?! (?:it|this|things) differently)",
-    r"\b(?:let'?s|we'?ll|we will|try|do|fill|start|keep|use|begin|go over|set|give you|"
+    r"\b(?:let'?s|we(?:'ll| will)|try|do|fill|start|keep|use|begin|go over|set|give you|"
     r"assign|stick with|continue|persist|add|practi[sc]e)\b[^.?!]*\b(?:exercise|worksheet|"
     r"diary|thought record|thermometer|homework|schedule|hierarchy|protocol|"
     r"sleep restriction|relaxation|breathing|exposure|trauma narrative|speaker-listener|"
@@ -225,7 +226,8 @@ _TECHNIQUE = _rx(
     r"\b(?:our|the) policy\b", r"\b(?:we|you) need to (?:get|do|start|go)\b",
     r"\bget you into\b",
     r"\blet'?s (?:give it|practi[sc]e|work on|add|have a go|go back to)\b",
-    r"\bi'?ll (?:speak|talk) to (?:social|the|your|our) \w+", r"\bwe'?ll review\b",
+    r"\bi(?:'ll| will) (?:speak|talk) to (?:social|the|your|our) \w+",
+    r"\bwe(?:'ll| will) review\b",
     r"\bwould be the (?:responsible|right|sensible|best) thing\b",
     r"\b(?:anyway|so|okay),? back to\b", r"\b(?:is|'s) the (?:answer|solution|way forward)\b",
     r"\byou (?:might|may|could) want to (?:try|consider)\b", r"\bwhy don'?t you\b",
@@ -237,17 +239,17 @@ _TECHNIQUE = _rx(
     r"\bmakes? (?:the|your) (?:fear|anxiety|panic|problem) (?:grow|worse|stronger)\b",
     r"\bthe best (?:approach|thing|way|option) (?:is|would be)\b",
     r"\bkeeps? (?:anxiety|it|the fear|the panic) going\b",
-    r"\bi'?d ask (?:you|everyone|all)\b",
+    r"\bi(?:'d| would) ask (?:you|everyone|all)\b",
     r"\bis part of (?:the|your) (?:programme|program|treatment|therapy|work|getting)\b",
     r"\bhave you (?:tried|thought about (?:cutting|stopping))\b", r"\byou should\b",
     r"\byou (?:need|have) to (?:take|do|learn|accept|face)\b",
-    r"\bi'?d (?:really |strongly )?(?:suggest|recommend|advise|encourage|still keep|"
+    r"\bi(?:'d| would) (?:really |strongly )?(?:suggest|recommend|advise|encourage|still keep|"
     r"like to refer)\b",
     r"\b(?:the )?research (?:says|shows)\b", r"\b(?:has|have) (?:a lot of|strong) evidence\b",
     r"\bevidence\b", r"\bwell-studied|best-studied\b", r"\bis how skills\b",
     r"\brefer you\b", r"\bcall an ambulance\b", r"\bcall your gp\b", r"\bthe trick is\b",
-    r"\bactually makes\b", r"\bwe'?ll (?:start|keep|begin|talk about|revisit)\b",
-    r"\bi'?ll (?:need to|ask the doctor|give you)\b", r"\brules\b", r"\bwarning signs\b",
+    r"\bactually makes\b", r"\bwe(?:'ll| will) (?:start|keep|begin|talk about|revisit)\b",
+    r"\bi(?:'ll| will) (?:need to|ask the doctor|give you)\b", r"\brules\b", r"\bwarning signs\b",
     r"\blet me (?:explain|show)\b",
 )
 
@@ -276,6 +278,7 @@ def _first(rx: re.Pattern[str], text: str) -> str | None:
     return m.group().strip() if m else None
 
 
+_PLAIN = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"'})
 _SENTENCE = re.compile(r"[^.?!]+[.?!]*")
 _PUSH = re.compile(r"\blet'?s (?:just )?(?:do|fill|try|go through|start|use|get back)\b",
                    re.IGNORECASE)
@@ -332,6 +335,9 @@ def _invitation(response: str) -> str | None:
 
 def detect_steps(response: str, client: str | None = None) -> StepFindings:
     """Run every detector on ``response`` (answering ``client``, when given)."""
+    # typographic apostrophes and quotes read as plain ones ("we’ll" is "we'll")
+    response = response.translate(_PLAIN)
+    client = client.translate(_PLAIN) if client else client
     overapology = _first(_OVERAPOLOGY, response)
     responsibility = None if overapology else _first(_RESPONSIBILITY, response)
     named = _first(_NAMED, response)
