@@ -110,3 +110,14 @@ def test_alliance12_from_the_state_uses_the_instrument_scoring() -> None:
     # an active marker makes the client hold back on the reverse-keyed items
     strained = alliance12_rating(RuptureState(4, 3, 2, "withdrawal.denial"))
     assert strained["scores"]["total"]["raw"] == 33
+
+
+def test_quiet_homework_technique_play_through_ends_in_confrontation() -> None:
+    s = play("quiet-homework", [
+        "Let's fill in the thought record together now.",
+        "You need to do the homework if you want to get better.",
+        "Thought records are well-studied, so let me show you again how to fill them in.",
+    ])
+    assert [t.score.verdict for t in s.turns] == ["technique_first"] * 3
+    assert s.state == RuptureState(3, 3, 1, "confrontation.complaint_activities")
+    assert s.record().rating["scores"]["total"]["raw"] == 26
