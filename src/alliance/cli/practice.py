@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import IO, Any
@@ -84,6 +85,13 @@ def validate_cmd(files: tuple[str, ...]) -> None:
         click.echo(f"{f}: ok ({case.id}, {len(case.stages)} stages, {len(case.items)} items)")
 
 
+def _says(case: Any, line: str) -> str:
+    """``Name: "line"``; a line that already names its speaker (couple, family, group) as is."""
+    if re.match(r"^[A-Z][\w .'-]{0,30}: ", line):
+        return line
+    return f'{case.client_name}: "{line}"'
+
+
 def _show_stage(case: Any, stage: Any) -> None:
     click.echo(f"\n== Stage {stage.number}/{len(case.stages)}: {stage.title}")
     click.echo(stage.narrative)
@@ -107,7 +115,7 @@ def _run_practice(case: Any, coder: Any, stream: IO[str]) -> Any:
     while not session.finished:
         stage = session.stage
         _show_stage(case, stage)
-        click.echo(f'{case.client_name}: "{stage.client}"')
+        click.echo(_says(case, stage.client))
         while True:
             text = _read_line(stream, "you> ")
             try:
@@ -117,7 +125,7 @@ def _run_practice(case: Any, coder: Any, stream: IO[str]) -> Any:
                 click.secho(f"  {exc}; please answer again", fg="yellow")
         _feedback(turn.score)
         click.echo(f"  client state: {turn.state_after.describe()}")
-        click.echo(f'{case.client_name}: "{turn.reply}"')
+        click.echo(_says(case, turn.reply))
     return session.record()
 
 
@@ -128,7 +136,7 @@ def _run_exam(case: Any, stream: IO[str]) -> Any:
     while not exam.finished:
         stage = exam.section
         _show_stage(case, stage)
-        click.echo(f'{case.client_name}: "{stage.client}"')
+        click.echo(_says(case, stage.client))
         for item in list(exam.open_items):
             click.echo(f"\n{item.stem}")
             for o in item.options:
@@ -218,8 +226,10 @@ def replay_cmd(record_file: str) -> None:
 @click.argument("response")
 @click.option("--client", "client_line", default=None,
               help="The client line the response answers.")
-@click.option("--case", "case_id", default=None, help="Score for this case ...")
-@click.option("--stage", type=int, default=None, help="... at this stage (1-based).")
+@click.option("--case", "case_id", default=None,
+              help="Score for this case (its stage's client line unless --client is given).")
+@click.option("--stage", type=int, default=None,
+              help="The stage of --case (1-based; default 1).")
 @click.option("--cases-dir", type=click.Path(file_okay=False), default=None,
               help="Read cases from this folder instead of the bundled library.")
 @click.option("--coder", "coder_kind", type=click.Choice(["rules", "hybrid", "auto"]),
