@@ -26,6 +26,13 @@ STEP_NAMES = ("noticed", "named", "invited", "responsibility", "renegotiated", "
 HARM_NAMES = ("judgmental", "defensive", "technique", "overapology")
 
 
+# negative trait words: a counsellor calling the client one of these is judging them
+_TRAITS = (r"(?:passive|rude|touchy|resistant|defensive|difficult|lazy|negative|dramatic|"
+           r"unmotivated|stubborn|sensitive|paranoid|hostile|manipulative|avoidant|"
+           r"oppositional|childish|ungrateful|entitled|aggressive|unreasonable|selfish|"
+           r"irresponsible|dishonest|uncooperative|immature|naive|obsessed|in denial)\b")
+
+
 def _rx(*patterns: str) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
 
@@ -45,6 +52,9 @@ _NAMED = _rx(
     r"\bisn'?t (?:working|sitting right|helping) for you\b",
     r"\b(?:doesn'?t|does not|didn'?t) (?:seem|look|sound) (?:fine|fair)\b",
     r"\bsomething (?:about|in) [^.?!]*\b(?:seems?|isn'?t|doesn'?t|feels?)\b",
+    r"\bit (?:looks|seems) like you(?:'ve| have| are|'re)\b",
+    r"\b(?:that|my|the) (?:joke|comment|question|remark)\b[^.?!]*\b(?:off|thoughtless|"
+    r"careless|clumsy|unfair|insensitive|wrong|unkind)\b",
     r"\b(?:you'?ve|'s|has|you have) got a point\b", r"\byou have a point\b",
     r"\byou(?:'ve)? (?:went|gone|go) (?:quiet|silent)\b",
     r"\b(?:you'?re|you are) right\b",
@@ -59,7 +69,7 @@ _INVITE_Q = _rx(
     r"\bhow (?:does|did|would|was) (?:that|it|this)\b[^?.!]*\?",
     r"\bwhat (?:do|did|would) you\b", r"\bwhat'?s your\b",
     r"\b(?:how|what)\b[^?.!]*\b(?:felt|feel|feels|been|landed|landing|sat|sitting|make of|"
-    r"matters?|want|need|prefer|help|helped)\b[^?.!]*\?",
+    r"matters?|want|need|prefer|help|helped)\b[^?.!]*\?", r"\bcomes? to mind\b",
     r"\b(?:what|how)\b[^?.!]*\b(?:we|we'?ve|our|us|those sessions|the sessions)\b[^?.!]*\?",
 )
 _INVITE_REQ = _rx(
@@ -89,6 +99,8 @@ _RESPONSIBILITY = _rx(
     r"\bi'?ve been (?:so |too )?(?:focused on|checking|pushing|rushing|leaning|sticking|"
     r"following|firing|going too)\b",
     r"\bi (?:chose|decided)\b",
+    r"\b(?:that|my|the) (?:joke|comment|question|remark)\b[^.?!]*\b(?:off|thoughtless|"
+    r"careless|clumsy|unfair|insensitive|wrong|unkind)\b",
     r"\b(?:wasn'?t|was not) (?:a )?(?:kind|fair|helpful|great|good) (?:thing|joke|question|"
     r"comment|of me)\b", r"\bi'?ve (?:mostly|mainly|only|just) been\b",
     r"\bwe (?:went|pushed|moved|got|rushed)\b[^.?!]*\b(?:too|faster|deeper|further|"
@@ -114,7 +126,8 @@ _RENEGOTIATE = _rx(
     r"change|set a pace|slow)\b",
     r"\bhow about we\b", r"\b(?:you|you can) (?:pick|choose)\b", r"\byour (?:own )?pace\b",
     r"\b(?:smaller|different|doable|shorter)\b[^.?!]*\b(?:task|step|way|thing)\b",
-    r"\bcheck[- ]in\b", r"\bwelcome back\b", r"\bbook (?:you|a|another)\b",
+    r"\bcheck[- ]in\b", r"\b(?:re-?book|reschedule)\b", r"\bwelcome back\b",
+    r"\bbook (?:you|a|another)\b",
     r"\bwould (?:some|a|more|less) \w+[^.?!]*\bhelp\b",
     r"\b(?:do|try) (?:it|this|things) differently\b",
     r"\b(?:go|take it|take things) (?:slower|more slowly)\b", r"\bslow (?:down|things down)\b",
@@ -137,7 +150,8 @@ _REFLECT_LEAD = _rx(
     r"\byou (?:feel|felt|end up|expect|really|didn'?t want|don'?t want|were|'?re used|"
     r"'?re worried|'?re fed up|'?re angry|drank|panicked)\b",
     r"\byou'?re (?:used|worried|fed up|angry|not your)\b",
-    r"\b(?:it )?makes sense\b", r"\bthat sounds (?:hard|horrible|frightening|painful|"
+    r"\b(?:it )?makes sense\b", r"\bmust (?:feel|have felt|have been)\b",
+    r"\bthat sounds (?:hard|horrible|frightening|painful|"
     r"like)\b", r"\b(?:it )?took courage\b", r"\bhas (?:carried|served) you\b",
     r"\bit (?:really )?(?:scares|hurts|stings) you\b", r"\bmust be\b",
 )
@@ -174,6 +188,12 @@ _JUDGMENTAL = _rx(
     r"\byou'?re (?:just )?(?:giving up|not trying|making excuses|overreacting)\b",
     r"\bthis time,? not like\b", r"\bnot like (?:last time|with)\b",
     r"\byou say (?:that|so),? but\b", r"\btextbook\b",
+    r"\byou(?:'re| are)? (?:seem|sound|look|come across as|being|are|'re)?\s?(?:being )?"
+    r"(?:very |so |a bit |quite |really |rather |this |that |pretty )?" + _TRAITS,
+    r"\bif you'?d (?:only |just |actually )?(?:done|tried|listened|come|put|been|followed|"
+    r"practi[sc]ed|stuck)\b",
+    r"\bdeep down\b", r"\byou know (?:full well|perfectly well|really)\b",
+    r"\btells (?:us|me) something\b",
     r"\bif you (?:gave|give|tried|made|put)\b[^.?!]*\b(?:real|proper|honest|more)\b",
     r"\binstead of (?:mocking|complaining|moaning|whining|making excuses)\b",
     r"\b(?:a bit|pretty|quite|really|very) (?:alarming|shocking)\b", r"\bi won'?t lie\b",
@@ -201,6 +221,11 @@ _DEFENSIVE = _rx(
     r"\byou (?:have|'?ve got) to admit\b", r"\bhave a right to\b",
     r"\bdoing my job\b",
     r"\byou'?ve got (?:me|it|that) wrong\b",
+    r"\bwith (?:all due )?respect\b",
+    r"\bi'?ve (?:tailored|adapted|listened|been fair|done everything|tried everything|always)\b",
+    r"\bi meant (?:it|that|well)\b", r"\bi wasn'?t (?:making fun|laughing|critici[sz]ing|"
+    r"judging)\b", r"\bi'?m a (?:trained|qualified|experienced)\b",
+    r"\bnot (?:really )?up to me\b",
     r"\bi (?:can )?(?:understand|hear|get|see)(?: (?:that|the \w+|you|it))?,? but\b",
     r"\b(?:does|do) take time\b", r"\bwe(?:'re| are) only \w+ (?:weeks|sessions) in\b",
     r"\bwe follow\b", r"\bwithout (?:a )?good reason\b", r"\bno need for (?:that|this)\b",
@@ -222,7 +247,12 @@ _TECHNIQUE = _rx(
     r"apps?|leaflet|time-out|relapse[- ]prevention|cognitive work|script|technique)\b",
     r"\b(?:exercise|worksheet|diary|homework|exposure|breathing|relaxation|role-plays?) "
     r"(?:\w+ )?(?:works?|helps?)\b",
-    r"\bwe should\b", r"\bstick to (?:it|this|the)\b", r"\bhere'?s your\b",
+    r"\bwe should\b",
+    r"(?:^|[.!?;:]\s+)(?:\w+,\s+)?(?:and\s+)?(?:remember|stick to|put|stop|keep|sign|fill in|"
+    r"practi[sc]e|avoid|follow|write down|read)\b",
+    r"\bwhat you need (?:is|to do)\b", r"\bi(?:'ll| will) need you to\b",
+    r"\b(?:sign|fill in) (?:this|the) form\b", r"\bthe rule\b",
+    r"\bstick to (?:it|this|the)\b", r"\bhere'?s your\b",
     r"\b(?:our|the) policy\b", r"\b(?:we|you) need to (?:get|do|start|go)\b",
     r"\bget you into\b",
     r"\blet'?s (?:give it|practi[sc]e|work on|add|have a go|go back to)\b",
@@ -232,7 +262,7 @@ _TECHNIQUE = _rx(
     r"\b(?:anyway|so|okay),? back to\b", r"\b(?:is|'s) the (?:answer|solution|way forward)\b",
     r"\byou (?:might|may|could) want to (?:try|consider)\b", r"\bwhy don'?t you\b",
     r"\bhave you considered\b", r"\bit (?:really )?helps (?:with|to)\b",
-    r"\bwe can (?:do|try|start|use)\b(?! (?:it|this|things) differently)",
+    r"\bwe can (?:do|try|start|use) (?:a|an|the|some|this)\b(?! (?:time|day))",
     r"\bi'?m going to give you\b", r"\bcrisis (?:line|number)\b",
     r"\b(?:it'?s|is) (?:really |so )?(?:important|essential|crucial|vital) (?:to|that you)\b",
     r"\bthe thing (?:with|about) \w+ is\b",
