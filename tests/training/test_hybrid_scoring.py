@@ -38,3 +38,22 @@ def test_a_hybrid_repair_play_through_still_beats_technique_first(hybrid) -> Non
         technique.respond("Let's keep going with the breathing exercise as planned.")
     total = lambda s: s.record().rating["scores"]["total"]["raw"]  # noqa: E731
     assert total(repair) > total(technique)
+
+
+def test_with_the_model_the_verdict_head_decides(hybrid) -> None:  # type: ignore[no-untyped-def]
+    s = score_trainee_response("Okay, I want you to rate how anxious you are right now from "
+                               "0 to 10.", "You're going to think I'm crazy.", coder=hybrid)
+    assert "verdict head" in s.evidence["verdict"]
+
+
+def test_the_cli_default_uses_the_model_when_it_loads() -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from alliance.cli import main
+
+    r = CliRunner().invoke(main, ["practice", "score", "I may have pushed too hard. What "
+                                  "has it been like for you?", "--format", "json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output)["verdict"] in ("repair", "partial")

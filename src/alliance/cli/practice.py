@@ -12,8 +12,9 @@ import click
 
 from alliance.errors import TrainingError
 
-CODER_HELP = ("Transcript coder for the response: rules (default, no model), hybrid "
-              "(embedding model) or auto (hybrid when the model loads).")
+CODER_HELP = ("Transcript coder for the response: auto (default: hybrid when the model "
+              "loads, else rules), rules (no model, phrase rules decide the verdict) or "
+              "hybrid (embedding model; the verdict head decides the verdict).")
 
 
 def _book(cases_dir: str | None) -> Any:
@@ -168,7 +169,7 @@ def _run_exam(case: Any, stream: IO[str]) -> Any:
 @click.option("--cases-dir", type=click.Path(file_okay=False), default=None,
               help="Read cases from this folder instead of the bundled library.")
 @click.option("--coder", "coder_kind", type=click.Choice(["rules", "hybrid", "auto"]),
-              default="rules", show_default=True, help=CODER_HELP)
+              default="auto", show_default=True, help=CODER_HELP)
 @click.option("--record", "record_path", type=click.Path(dir_okay=False), default=None,
               help="Write the session record (JSON, with the state after each turn) here.")
 def run_cmd(case_id: str, exam: bool, cases_dir: str | None, coder_kind: str,
@@ -233,7 +234,7 @@ def replay_cmd(record_file: str) -> None:
 @click.option("--cases-dir", type=click.Path(file_okay=False), default=None,
               help="Read cases from this folder instead of the bundled library.")
 @click.option("--coder", "coder_kind", type=click.Choice(["rules", "hybrid", "auto"]),
-              default="rules", show_default=True, help=CODER_HELP)
+              default="auto", show_default=True, help=CODER_HELP)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True)
 def score_cmd(response: str, client_line: str | None, case_id: str | None,
@@ -289,7 +290,7 @@ def agreement_cmd(first: str, second: str) -> None:
 @click.option("--split", type=click.Choice(["heldout", "dev", "all"]), default="heldout",
               show_default=True)
 @click.option("--coder", "coder_kind", type=click.Choice(["rules", "hybrid", "auto"]),
-              default="rules", show_default=True, help=CODER_HELP)
+              default="auto", show_default=True, help=CODER_HELP)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True)
 def evaluate_cmd(responses: str, labels: str, split: str, coder_kind: str, fmt: str) -> None:
@@ -319,6 +320,49 @@ def evaluate_cmd(responses: str, labels: str, split: str, coder_kind: str, fmt: 
     click.echo("\n| step | precision | recall | F1 | support |\n|---|---|---|---|---|")
     for s, v in ev["steps"].items():
         click.echo(f"| {s} | {v['precision']} | {v['recall']} | {v['f1']} | {v['support']} |")
+
+
+@practice_group.command("train-head")
+@click.option("--data-dir", default="data/training", show_default=True,
+              type=click.Path(file_okay=False))
+@click.option("--output", default=None, type=click.Path(dir_okay=False),
+              help="Where to write the head (default: the packaged verdict-head.npz).")
+def train_head_cmd(data_dir: str, output: str | None) -> None:
+    """Train the verdict head on the development responses (needs the model extra).
+
+    Uses the dev split of responses.yaml and the fresh sets that served as development
+    data (never the held-out part, never the final fresh test set).
+
+    \b
+    Example:
+      alliance practice train-head --data-dir data/training
+    """
+    from alliance.coding.embedder import load_embedder
+    from alliance.training.head import TRAIN_SETS, packaged_head_path, train_verdict_head
+    from alliance.training.validation import split_of
+
+    base = Path(data_dir)
+    rows = [(r, lab) for r, lab in _pairs(base / "responses.yaml", base / "labels-pass1.yaml")
+            if split_of(r.id) == "dev"]
+    for name in TRAIN_SETS:
+        rows += _pairs(base / f"responses-{name}.yaml", base / f"labels-{name}-pass1.yaml")
+    embedder = load_embedder()
+    emb = embedder.encode([r.response for r, _ in rows])
+    head = train_verdict_head(emb, [lab.verdict for _, lab in rows], {
+        "model": embedder.name, "train_sets": ["responses.yaml (dev split)",
+                                               *[f"responses-{n}.yaml" for n in TRAIN_SETS]],
+        "labels": "pass 1"})
+    target = Path(output) if output else packaged_head_path()
+    head.save(target)
+    click.echo(f"verdict head trained on {len(rows)} responses "
+               f"({', '.join(head.classes)}) -> {target}")
+
+
+def _pairs(responses: Path, labels: Path) -> list[Any]:
+    from alliance.training.validation import load_labels, load_responses
+
+    labs = load_labels(labels)
+    return [(r, labs[r.id]) for r in load_responses(responses) if r.id in labs]
 
 
 def register(main: click.Group) -> None:

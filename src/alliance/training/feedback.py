@@ -195,6 +195,23 @@ def verdict_for(steps: Mapping[str, bool], harms: Mapping[str, bool]) -> tuple[s
     return ("repair" if relational >= 2 else "partial"), False
 
 
+_VERDICT_HARM = {"judgmental": "judgmental", "defensive": "defensive",
+                 "technique_first": "technique"}
+
+
+def _head_verdict(embedder: Any, response: str, verdict: str, technique_first: bool,
+                  evidence: dict[str, str]) -> tuple[str, bool]:
+    """The verdict head's verdict when the embedding model is at hand (see ``head.py``)."""
+    from alliance.training.head import packaged_head
+
+    head = packaged_head()
+    if head is None or getattr(embedder, "dimension", head.coef.shape[1]) != head.coef.shape[1]:
+        return verdict, technique_first
+    predicted, p = head.predict(embedder.encode([response]))[0]
+    evidence["verdict"] = f"verdict head ({p:.2f}); phrase rules said {verdict}"
+    return predicted, technique_first or predicted == "technique_first"
+
+
 def _score(steps: Mapping[str, bool], verdict: str) -> float:
     raw = sum(w for s, w in STEP_WEIGHTS.items() if steps[s])
     if verdict in ("judgmental", "defensive"):
@@ -247,6 +264,12 @@ def score_trainee_response(response: str, client: str | None = None, *,
     harms = {h: bool(present[h]) for h in ("judgmental", "defensive", "technique",
                                            "overapology")}
     verdict, technique_before_repair = verdict_for(steps, harms)
+    embedder = getattr(coder, "embedder", None)
+    if embedder is not None:
+        verdict, technique_before_repair = _head_verdict(embedder, response, verdict,
+                                                         technique_before_repair, evidence)
+        harms[_VERDICT_HARM.get(verdict, "")] = True
+        harms.pop("", None)
     good = [_GOOD[s] for s in STEP_NAMES if steps[s]]
     if technique_before_repair or verdict in ("judgmental", "defensive"):
         good = [g for g in good if g != _GOOD["noticed"]]
