@@ -1,12 +1,12 @@
 """The verdict head: logistic regression on the sentence embedding of a trainee response.
 
 The phrase detectors of :mod:`alliance.training.steps` recognise the wording they were
-built from but not new wording (see ``docs/training.md``: 0.375-0.625 verdict accuracy on
-responses written after they were frozen). When the embedding model is available, the
-verdict comes from this head instead: a multinomial logistic regression (scikit-learn,
+built from but not new wording (see ``docs/training.md``). When the embedding model is
+available, this head settles the responses where no rule fired (see
+:mod:`alliance.training.feedback`): a multinomial logistic regression (scikit-learn,
 ``class_weight="balanced"``, C = 1) on the all-MiniLM-L6-v2 embedding of the response,
-trained on the development responses only (never on the held-out part or on the final
-fresh test set). Inference is NumPy only: ``softmax(x @ coef.T + intercept)``.
+trained on development responses only (never on the held-out part or on the final fresh
+test set). Inference is NumPy only: ``softmax(x @ coef.T + intercept)``.
 
 The head is packaged as ``verdict-head.npz`` with its manifest (classes, model name,
 training sets and size); ``alliance practice train-head`` rebuilds it.

@@ -57,7 +57,7 @@ _NAMED = _rx(
     r"careless|clumsy|unfair|insensitive|wrong|unkind)\b",
     r"\b(?:you'?ve|'s|has|you have) got a point\b", r"\byou have a point\b",
     r"\byou(?:'ve)? (?:went|gone|go) (?:quiet|silent)\b",
-    r"\b(?:you'?re|you are) right\b",
+    r"\b(?:you'?re|you are) right\b(?! now| here| there| away)",
     r"\bnot (?:telling you off|here to (?:police|judge|gang))",
 )
 
