@@ -40,13 +40,11 @@ def test_a_hybrid_repair_play_through_still_beats_technique_first(hybrid) -> Non
     assert total(repair) > total(technique)
 
 
-def test_with_the_model_the_head_settles_what_no_rule_caught(hybrid) -> None:  # type: ignore[no-untyped-def]
+def test_with_the_model_the_verdict_head_decides(hybrid) -> None:  # type: ignore[no-untyped-def]
     s = score_trainee_response("Okay, I want you to rate how anxious you are right now from "
                                "0 to 10.", "You're going to think I'm crazy.", coder=hybrid)
     assert "verdict head" in s.evidence["verdict"]
-    fired = score_trainee_response("Why are you so lazy about this? Be honest.",
-                                   "Didn't get to it.", coder=hybrid)
-    assert fired.evidence["verdict"] == "phrase rules" and fired.verdict == "judgmental"
+    assert s.verdict == "technique_first" and s.technique_before_repair
 
 
 def test_the_cli_default_uses_the_model_when_it_loads() -> None:

@@ -109,7 +109,7 @@ def test_two_passes_without_shared_ids_are_refused() -> None:
                   {"b": Label("repair", frozenset(), False)})
 
 
-@pytest.mark.parametrize("suffix", ["fresh", "fresh2", "fresh3", "fresh4", "fresh5", "fresh6", "fresh7"])
+@pytest.mark.parametrize("suffix", ["fresh", *(f"fresh{n}" for n in range(2, 8))])
 def test_each_fresh_set_has_labels_for_exactly_its_responses(suffix: str) -> None:
     responses = load_responses(DATA / f"responses-{suffix}.yaml")
     labels = load_labels(DATA / f"labels-{suffix}-pass1.yaml")

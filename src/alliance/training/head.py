@@ -2,9 +2,9 @@
 
 The phrase detectors of :mod:`alliance.training.steps` recognise the wording they were
 built from but not new wording (see ``docs/training.md``). When the embedding model is
-available, this head settles the responses where no rule fired (see
-:mod:`alliance.training.feedback`): a multinomial logistic regression (scikit-learn,
-``class_weight="balanced"``, C = 1) on the all-MiniLM-L6-v2 embedding of the response,
+available, the verdict comes from this head (see :mod:`alliance.training.feedback`): a
+multinomial logistic regression (scikit-learn, ``class_weight="balanced"``, C = 1) on the
+all-MiniLM-L6-v2 embedding of the response,
 trained on development responses only (never on the held-out part or on the final fresh
 test set). Inference is NumPy only: ``softmax(x @ coef.T + intercept)``.
 
