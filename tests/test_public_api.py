@@ -7,6 +7,7 @@ import importlib
 import alliance
 
 DOMAIN_PACKAGES = ["alliance.instruments", "alliance.monitoring", "alliance.transcripts",
+                   "alliance.training",
                    "alliance.coding"]
 
 

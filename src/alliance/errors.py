@@ -18,6 +18,7 @@ else escaping is a bug.
     ├── CodingError            the coder, codebook, corpus or heads are unusable
     │   └── ModelError         the embedding model is missing or fails verification
     ├── DeidentificationError  de-identification input is unusable
+    ├── TrainingError          a practice case, response or session is unusable
     ├── StoreError             the database layer refuses an operation
     │   ├── NotFound           the object does not exist *for this actor*
     │   └── PermissionDenied   the actor may see the object but not do this
@@ -87,6 +88,10 @@ class ModelError(CodingError):
 
 class DeidentificationError(AllianceError):
     """De-identification input (text or roster) is unusable."""
+
+
+class TrainingError(AllianceError):
+    """A training case file, a trainee response or a practice session is unusable."""
 
 
 class StoreError(AllianceError):

@@ -1,0 +1,294 @@
+"""Scoring a trainee response against the repair sequence, with feedback on every response.
+
+A response is coded with the transcript coder (the client line, when given, is coded as the
+turn it answers) and read by the repair-step detectors of :mod:`alliance.training.steps`.
+A step counts when either source finds it; coder codes map onto steps as in
+:data:`CODE_STEPS` (codes the coder does not have yet, such as ``bond.reflection``, are used
+as soon as a codebook carries them).
+
+Verdict, first that applies (the labelling guide, ``data/training/labelling-guide.md``,
+uses the same rules):
+
+1. ``judgmental``: the response judges, blames, mocks or interrogates the client;
+2. ``defensive``: it protects the counsellor (justifies, disputes, minimises, argues);
+3. ``technique_first``: it reaches for technique, advice or a lecture with fewer than two
+   relational steps in place (``technique_before_repair``);
+4. ``repair``: at least two of named / invited / responsibility / renegotiated / reflected;
+5. ``partial``: anything else.
+
+With the embedding model (the ``hybrid`` coder, the CLI default when the model loads), the
+verdict comes from the verdict head (:mod:`alliance.training.head`) instead: on responses
+written after both were frozen it was right more often than the phrase rules (0.750 and
+0.725 against 0.575 and 0.525; ``docs/training.md``). The steps still come from the rules
+and the coder.
+
+The score (0-1) is the weighted share of the six steps present (weights in
+:data:`STEP_WEIGHTS`), capped at 0.2 for a judgmental or defensive response and at 0.35
+when technique comes before repair.
+
+>>> s = score_trainee_response("I think I pushed the sheets too hard. What has it been like "
+...                            "for you?", client="Didn't get to it. Busy week.")
+>>> s.verdict, s.steps["responsibility"], s.steps["invited"], s.technique_before_repair
+('repair', True, True, False)
+>>> score_trainee_response("You need to do the homework if you want to get better.").verdict
+'technique_first'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from alliance.coding.coder import Coder
+from alliance.errors import TrainingError
+from alliance.training.casebook import TrainingCase
+from alliance.training.steps import STEP_NAMES, StepFindings, detect_steps
+from alliance.transcripts.model import Transcript, Utterance
+
+VERDICTS = ("repair", "partial", "technique_first", "defensive", "judgmental")
+MAX_CHARS = 5000  # a spoken turn of several minutes; anything longer is not one response
+RELATIONAL = ("named", "invited", "responsibility", "renegotiated", "reflected")
+STEP_WEIGHTS = {"noticed": 0.1, "named": 0.2, "invited": 0.2, "responsibility": 0.15,
+                "renegotiated": 0.15, "reflected": 0.2}
+CAP_HARM, CAP_TECHNIQUE = 0.2, 0.35
+
+# Coder codes that stand for a step or a harm. Codes from coder v2 (bond.*, collaboration.
+# elicit, threat.unsolicited_advice) are listed so they count once the codebook has them.
+CODE_STEPS: Mapping[str, str] = {
+    "repair.name_rupture": "named",
+    "repair.invite_feedback": "invited",
+    "collaboration.elicit": "invited",
+    "repair.take_responsibility": "responsibility",
+    "repair.renegotiate": "renegotiated",
+    "repair.empathize_validate": "reflected",
+    "bond.reflection": "reflected",
+    "repair.reaffirm_nonjudgment": "named",
+}
+CODE_HARMS: Mapping[str, str] = {
+    "threat.judgmental": "judgmental",
+    "threat.mocking_humor": "judgmental",
+    "threat.prosecutorial": "judgmental",
+    "threat.defensive_blaming": "defensive",
+    "threat.dismissive": "defensive",
+    "threat.lecturing": "technique",
+    "threat.unsolicited_advice": "technique",
+}
+
+_GOOD = {
+    "noticed": "You registered the client's reaction instead of carrying on.",
+    "named": "You named the strain openly and without defensiveness.",
+    "invited": "You invited the client's own view.",
+    "responsibility": "You took a proportionate share of the strain.",
+    "renegotiated": "You offered to adjust the goal, task or pace together.",
+    "reflected": "You reflected the client's meaning or feeling.",
+}
+_IMPROVE = {
+    "noticed": "Show that you noticed the marker (the flat answer, the complaint, the "
+               "silence) before moving on.",
+    "named": "Name what seems to be happening between you, tentatively and without "
+             "defending yourself.",
+    "invited": "Ask for the client's view of what is happening, including criticism.",
+    "responsibility": "Own your part in the strain, briefly, without over-apologising.",
+    "renegotiated": "Once the client's view is heard, agree the goal, task or pace "
+                    "together.",
+    "reflected": "Reflect what the client said or showed in your own words.",
+}
+_HARM_ADVICE = {
+    "judgmental": "Drop the judgement: blaming, moralising or interrogating the client "
+                  "deepens the rupture.",
+    "defensive": "Do not defend yourself or dispute the client's experience; get curious "
+                 "about it instead.",
+    "technique": "Hold the technique or advice until the alliance is secured and you have "
+                 "the client's view: repair first.",
+    "overapology": "An over-apology puts you at the centre; take your share in one short, "
+                   "specific sentence.",
+}
+_ALTERNATIVES = {
+    "withdrawal": "I notice you've gone a bit quiet, and I wonder if something in how we've "
+                  "been working isn't sitting right. I may have pushed ahead too fast. What "
+                  "has it been like for you?",
+    "confrontation": "Thank you for telling me straight. It sounds like this hasn't been "
+                     "helping, and that's frustrating. I may have missed something; what "
+                     "feels most off to you, so we can change it together?",
+    "safety": "It sounds hard to say. I'm not here to judge you; whatever it is, I'd like to "
+              "understand it with you, at your pace.",
+    None: "It sounds like something isn't sitting right between us. I'd really like to hear "
+          "how this has been for you, and then we can decide together what would help.",
+}
+
+
+@dataclass(frozen=True)
+class ResponseScore:
+    """The scored response; :meth:`to_dict` gives the documented JSON shape."""
+
+    codes: tuple[str, ...]
+    steps: Mapping[str, bool]
+    technique_before_repair: bool
+    score: float
+    verdict: str
+    good: tuple[str, ...]
+    to_improve: tuple[str, ...]
+    alternative: str
+    evidence: Mapping[str, str]  # step or harm -> the phrase that made it count
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"codes": list(self.codes), "steps": dict(self.steps),
+                "technique_before_repair": self.technique_before_repair,
+                "score": self.score, "verdict": self.verdict, "good": list(self.good),
+                "to_improve": list(self.to_improve), "alternative": self.alternative}
+
+    @property
+    def harms(self) -> tuple[str, ...]:
+        return tuple(h for h in ("judgmental", "defensive", "technique", "overapology")
+                     if h in self.evidence)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ResponseScore:
+        return cls(tuple(data["codes"]), dict(data["steps"]),
+                   bool(data["technique_before_repair"]), float(data["score"]),
+                   str(data["verdict"]), tuple(data["good"]), tuple(data["to_improve"]),
+                   str(data["alternative"]), dict(data.get("evidence", {})))
+
+
+def check_text(text: str | None, what: str) -> str:
+    """The stripped text, or a :class:`TrainingError` for empty or oversized input."""
+    if text is None or not isinstance(text, str):
+        raise TrainingError(f"the {what} is missing", field=what)
+    if len(text) > MAX_CHARS:
+        raise TrainingError(f"the {what} is {len(text):,} characters; at most {MAX_CHARS:,} "
+                            f"are accepted for one turn", field=what, value=len(text))
+    stripped = text.strip()
+    if not stripped:
+        raise TrainingError(f"the {what} is empty", field=what)
+    return stripped
+
+
+def _code(coder: Coder, response: str, client: str | None) -> tuple[tuple[str, ...],
+                                                                    str | None]:
+    utts = []
+    if client:
+        utts.append(Utterance(0, "C", "client", client))
+    utts.append(Utterance(len(utts), "T", "therapist", response))
+    coded = coder.code(Transcript(tuple(utts), source="<practice>"))
+    codes = tuple(a.code for a in coded[-1].codes)
+    marker_family = None
+    if client:
+        fams = [a.family for a in coded[0].codes]
+        for fam in ("confrontation", "withdrawal", "safety"):
+            if fam in fams:
+                marker_family = fam
+                break
+    return codes, marker_family
+
+
+def verdict_for(steps: Mapping[str, bool], harms: Mapping[str, bool]) -> tuple[str, bool]:
+    """The verdict and ``technique_before_repair`` from steps and harms (guide's rules).
+
+    >>> verdict_for({"named": True, "invited": True}, {})
+    ('repair', False)
+    >>> verdict_for({"reflected": True}, {"technique": True})
+    ('technique_first', True)
+    """
+    relational = sum(bool(steps.get(s)) for s in RELATIONAL)
+    technique_first = bool(harms.get("technique")) and relational < 2
+    if harms.get("judgmental"):
+        return "judgmental", technique_first
+    if harms.get("defensive"):
+        return "defensive", technique_first
+    if technique_first:
+        return "technique_first", True
+    return ("repair" if relational >= 2 else "partial"), False
+
+
+_VERDICT_HARM = {"judgmental": "judgmental", "defensive": "defensive",
+                 "technique_first": "technique"}
+
+
+def _head_verdict(embedder: Any, response: str, verdict: str, technique_first: bool,
+                  evidence: dict[str, str]) -> tuple[str, bool]:
+    """The verdict head's verdict when the embedding model is at hand (see ``head.py``)."""
+    from alliance.training.head import packaged_head
+
+    head = packaged_head()
+    if head is None or getattr(embedder, "dimension", head.coef.shape[1]) != head.coef.shape[1]:
+        return verdict, technique_first
+    predicted, p = head.predict(embedder.encode([response]))[0]
+    evidence["verdict"] = f"verdict head ({predicted} {p:.2f}); phrase rules said {verdict}"
+    return predicted, technique_first or predicted == "technique_first"
+
+
+def _score(steps: Mapping[str, bool], verdict: str) -> float:
+    raw = sum(w for s, w in STEP_WEIGHTS.items() if steps[s])
+    if verdict in ("judgmental", "defensive"):
+        raw = min(raw, CAP_HARM)
+    elif verdict == "technique_first":
+        raw = min(raw, CAP_TECHNIQUE)
+    return round(raw, 2)
+
+
+def score_trainee_response(response: str, client: str | None = None, *,
+                           case: TrainingCase | None = None, stage: int | None = None,
+                           coder: Coder | None = None) -> ResponseScore:
+    """Score ``response`` (answering ``client``; for ``case`` and ``stage`` when given).
+
+    With a case and a stage and no client line, the stage's client statement is used; the
+    alternative response is then the one written for that stage.
+    """
+    response = check_text(response, "response")
+    if client is not None:
+        client = check_text(client, "client line")
+    st = None
+    if case is not None:
+        st = case.stage(stage if stage is not None else 1)
+        client = client or st.client
+    elif stage is not None:
+        raise TrainingError("--stage needs --case", field="stage")
+    if coder is None:
+        from alliance.training.coders import default_coder
+
+        coder = default_coder()
+    codes, marker_family = _code(coder, response, client)
+    found: StepFindings = detect_steps(response, client)
+    present = found.present()
+    evidence = {k: v for k, v in vars(found).items() if v is not None}
+    for code in codes:
+        if code in CODE_STEPS:
+            present[CODE_STEPS[code]] = True
+            evidence.setdefault(CODE_STEPS[code], code)
+        if code in CODE_HARMS:
+            present[CODE_HARMS[code]] = True
+            evidence.setdefault(CODE_HARMS[code], code)
+    if present["overapology"] and present["responsibility"] and \
+            found.responsibility is None:
+        present["responsibility"] = False
+        evidence.pop("responsibility", None)
+    if any(present[s] for s in ("named", "reflected", "responsibility", "judgmental",
+                                "defensive")):
+        present["noticed"] = True
+    steps = {s: bool(present[s]) for s in STEP_NAMES}
+    harms = {h: bool(present[h]) for h in ("judgmental", "defensive", "technique",
+                                           "overapology")}
+    verdict, technique_before_repair = verdict_for(steps, harms)
+    embedder = getattr(coder, "embedder", None)
+    if embedder is not None:
+        verdict, technique_before_repair = _head_verdict(embedder, response, verdict,
+                                                         technique_before_repair, evidence)
+        harms[_VERDICT_HARM.get(verdict, "")] = True
+        harms.pop("", None)
+    good = [_GOOD[s] for s in STEP_NAMES if steps[s]]
+    if technique_before_repair or verdict in ("judgmental", "defensive"):
+        good = [g for g in good if g != _GOOD["noticed"]]
+    to_improve = [_HARM_ADVICE[h] for h in ("judgmental", "defensive", "technique",
+                                            "overapology") if harms[h]
+                  and (h != "technique" or technique_before_repair or verdict != "repair")]
+    to_improve += [_IMPROVE[s] for s in STEP_NAMES if not steps[s]]
+    if st is not None:
+        alternative = st.alternative
+    else:
+        family = marker_family
+        if family is None and case is not None and case.start.marker:
+            family = case.start.marker.split(".")[0]
+        alternative = _ALTERNATIVES.get(family, _ALTERNATIVES[None])
+    return ResponseScore(codes, steps, technique_before_repair, _score(steps, verdict),
+                         verdict, tuple(good), tuple(to_improve), alternative, evidence)

@@ -1,0 +1,90 @@
+"""The verdict head: NumPy inference, save/load round trip, training, the packaged file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from alliance.errors import TrainingError
+from alliance.training.head import (
+    TRAIN_SETS,
+    VerdictHead,
+    packaged_head,
+    read_head,
+    train_verdict_head,
+)
+
+
+def toy_head() -> VerdictHead:
+    coef = np.array([[1.0, 0.0], [0.0, 1.0]])
+    return VerdictHead(("partial", "repair"), coef, np.zeros(2), {"model": "toy"})
+
+
+def test_the_head_predicts_the_most_probable_verdict() -> None:
+    head = toy_head()
+    (v1, p1), (v2, _) = head.predict(np.array([[3.0, 0.0], [0.0, 2.0]]))
+    assert (v1, v2) == ("partial", "repair")
+    assert p1 == pytest.approx(np.exp(3) / (np.exp(3) + 1))
+    assert np.allclose(head.probabilities(np.eye(2)).sum(axis=1), 1)
+
+
+def test_a_wrong_dimension_is_a_training_error() -> None:
+    with pytest.raises(TrainingError, match="expects 2-dimensional embeddings, got 3"):
+        toy_head().predict(np.ones((1, 3)))
+
+
+def test_save_and_read_round_trip(tmp_path: Path) -> None:
+    path = tmp_path / "head.npz"
+    toy_head().save(path)
+    again = read_head(path)
+    assert again.classes == ("partial", "repair") and again.model == "toy"
+    assert np.allclose(again.coef, toy_head().coef)
+
+
+def test_a_file_that_is_not_a_head_is_refused(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(b"not a zip")
+    with pytest.raises(TrainingError, match="not a verdict head"):
+        read_head(bad)
+
+
+def test_training_separates_two_clusters() -> None:
+    pytest.importorskip("sklearn")
+    rng = np.random.default_rng(0)
+    x = np.vstack([rng.normal(-2, 0.3, (20, 4)), rng.normal(2, 0.3, (20, 4))])
+    y = ["partial"] * 20 + ["repair"] * 20
+    head = train_verdict_head(x, y, {"model": "toy"})
+    assert [v for v, _ in head.predict(x)] == y
+    assert head.manifest["n"] == 40
+    with pytest.raises(TrainingError, match="at least two verdicts"):
+        train_verdict_head(x[:3], ["repair"] * 3, {})
+
+
+def test_the_packaged_head_was_trained_on_development_data_only() -> None:
+    head = packaged_head()
+    assert head is not None
+    assert set(head.classes) == {"repair", "partial", "technique_first", "defensive",
+                                 "judgmental"}
+    assert head.manifest["model"] and head.manifest["n"] >= 300
+    assert not {"fresh6", "fresh7"} & set(TRAIN_SETS)  # the clean test sets
+    assert all("fresh6" not in s and "fresh7" not in s for s in head.manifest["train_sets"])
+
+
+@pytest.mark.model
+@pytest.mark.slow
+def test_train_head_rebuilds_the_packaged_head(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from alliance.cli import main
+
+    data = Path(__file__).parents[2] / "data" / "training"
+    out = tmp_path / "head.npz"
+    r = CliRunner().invoke(main, ["practice", "train-head", "--data-dir", str(data),
+                                  "--output", str(out)])
+    assert r.exit_code == 0, r.output
+    assert "trained on 345 responses" in r.output
+    rebuilt, packaged = read_head(out), packaged_head()
+    assert packaged is not None and rebuilt.classes == packaged.classes
+    assert np.allclose(rebuilt.coef, packaged.coef, atol=1e-3)
