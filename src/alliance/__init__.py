@@ -171,7 +171,6 @@ _LAZY = {
     "Context": "alliance.monitoring",
     "Deidentified": "alliance.transcripts",
     "Embedder": "alliance.coding",
-    "Episode": "alliance.monitoring",
     "Episode": "alliance.coding",
     "ExamSession": "alliance.training",
     "ExpectedResponse": "alliance.monitoring",
