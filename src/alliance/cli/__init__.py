@@ -34,13 +34,6 @@ class AllianceGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             ctx.exit(130)
-        except BrokenPipeError:
-            # The reader went away (`alliance … | head`): not an error of ours. Point stdout
-            # at devnull so the interpreter's final flush does not raise again.
-            import os as _os
-
-            _os.dup2(_os.open(_os.devnull, _os.O_WRONLY), sys.stdout.fileno())
-            ctx.exit(0)
         except Exception as exc:  # a bug: say so plainly; show the traceback only on request
             if os.environ.get("ALLIANCE_DEBUG"):
                 raise
