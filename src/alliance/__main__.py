@@ -1,3 +1,4 @@
 from alliance.cli import run
 
-run()
+if __name__ == "__main__":  # not when a worker process (Dask, multiprocessing) imports it
+    run()
