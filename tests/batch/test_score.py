@@ -8,11 +8,11 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+from tests.batch.conftest import write
 
 from alliance.batch import StepSpec, run_batch
 from alliance.errors import BatchError, InputFileError, ScoringError
 from alliance.instruments import get_instrument, score_table
-from tests.batch.conftest import write
 
 SPEC = StepSpec("score", {"instrument": "alliance-12"})
 

@@ -53,7 +53,7 @@ class AnalyzeStep:
                  encoder: str | None = None, threads: int | None = None,
                  roles: Mapping[str, str] | None = None, input_format: str | None = None,
                  root: str | None = None) -> None:
-        self.options = {"rules_only": rules_only, "model_path": model_path,
+        self.options: dict[str, Any] = {"rules_only": rules_only, "model_path": model_path,
                         "verify_model": verify_model, "heads_dir": heads_dir,
                         "encoder": encoder, "threads": threads}
         self.roles = dict(roles) if roles else None

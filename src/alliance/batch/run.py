@@ -62,6 +62,8 @@ def process_chunk(step: Step, chunk: Chunk, schema: pa.Schema, origin: str) -> p
     try:
         result = step(chunk.table)
     except AllianceError as exc:
+        if getattr(step, "root", None) is not None:
+            raise   # a folder's error already names its file
         raise type(exc)(f"{origin} ({chunk.rows}; row numbers below count from "
                         f"{chunk.first_row + 1}): {exc}", **exc.context) from None
     return conform(result, schema, f"{origin} ({chunk.rows})")

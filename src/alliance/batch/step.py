@@ -36,9 +36,14 @@ class StepSpec:
 
 
 class Step(Protocol):
-    group_key: str | None
-    types: Mapping[str, pa.DataType]
-    default_chunk_rows: int
+    @property
+    def group_key(self) -> str | None: ...
+
+    @property
+    def types(self) -> Mapping[str, pa.DataType]: ...
+
+    @property
+    def default_chunk_rows(self) -> int: ...
 
     def check(self, schema: pa.Schema, origin: str) -> None: ...
 

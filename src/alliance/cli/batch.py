@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import click
 
@@ -34,7 +34,8 @@ def _common(command: Any) -> Any:
 class _Bar:
     """A rich progress bar on standard error, one line per phase."""
 
-    LABELS = {"read": "reading", "process": "processing chunks", "write": "writing output"}
+    LABELS: ClassVar[dict[str, str]] = {"read": "reading", "process": "processing chunks",
+                                        "write": "writing output"}
 
     def __init__(self, quiet: bool) -> None:
         self.progress = None
