@@ -32,6 +32,7 @@ import pyarrow.parquet as pq
 from alliance.errors import BatchError
 
 MANIFEST = "manifest.json"
+PART_COMPRESSION = "none"  # parts are temporaries, read once: speed over size
 
 
 def part_name(index: int) -> str:
@@ -138,7 +139,7 @@ class PartStore:
         return sorted(int(p.name[5:11]) for p in self.folder.glob("part-*.parquet"))
 
     def write(self, index: int, table: pa.Table) -> None:
-        write_atomic(table, self.part(index))
+        write_atomic(table, self.part(index), compression=PART_COMPRESSION)
 
     def stage(self, index: int, table: pa.Table, first_row: int) -> Path:
         """Keep an input chunk for a worker (uncompressed: it is read once, soon), with the

@@ -16,8 +16,10 @@ import pyarrow as pa
 from alliance.errors import ScoringError
 from alliance.instruments import Instrument
 
-_SCORE_TYPES = {"raw": pa.float64(), "pom": pa.float64(), "status": pa.string(),
-                "note": pa.string()}
+#: status and note take few values: kept dictionary-encoded (pandas reads them back as the
+#: categoricals score_table makes), which is also what makes writing them cheap.
+_TEXT = pa.dictionary(pa.int32(), pa.string())
+_SCORE_TYPES = {"raw": pa.float64(), "pom": pa.float64(), "status": _TEXT, "note": _TEXT}
 
 
 class ScoreStep:
@@ -69,8 +71,8 @@ class ScoreStep:
             for suffix, kind in _SCORE_TYPES.items():
                 col = f"{name}_{suffix}"
                 values = scored[col]
-                if kind == pa.string():  # categoricals: dictionary -> plain text
-                    columns[col] = pa.array(values).cast(pa.string())
+                if kind == _TEXT:
+                    columns[col] = pa.array(values).cast(_TEXT)
                 else:
                     columns[col] = pa.array(values.to_numpy(), type=kind, from_pandas=True)
         return pa.table(columns)
