@@ -3,7 +3,7 @@
 Two parts, each run in fresh child processes whose memory is watched from outside:
 
 * **analyze**: ``batch analyze`` (hybrid coder, the packaged model) on synthetic sessions
-  (default 2,000 sessions of 12 turns) on the local engine, on Ray Data (2 workers) and on
+  (default 2,000 sessions of 6 turns) on the local engine, on Ray Data (2 workers) and on
   Dask (2 workers), each on the same 2 cores. Printed per engine: wall time (cluster start,
   staging and the final write included: the overhead is in the figure, not beside it),
   utterances/s, utterances/s per core, ratio to the local engine (target >= 0.8), and peak
@@ -247,7 +247,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run")
     parser.add_argument("--part", choices=["analyze", "score", "all"], default="all")
     parser.add_argument("--sessions", type=int, default=None)
-    parser.add_argument("--turns", type=int, default=12)
+    parser.add_argument("--turns", type=int, default=6)
     parser.add_argument("--responses", type=int, default=None)
     parser.add_argument("--engines", default="local,ray,dask")
     parser.add_argument("--workers", type=int, default=2)

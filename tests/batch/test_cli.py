@@ -68,3 +68,21 @@ def test_address_without_cluster_engine_is_refused(tmp_path: Path,
                                        "--address", "tcp://h:8786", "--out",
                                        str(tmp_path / "o.parquet")])
     assert result.exit_code == 1 and "--engine ray or dask" in result.stderr
+
+
+def test_an_interrupted_run_says_how_to_resume(tmp_path: Path, responses: pd.DataFrame,
+                                               monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from alliance.batch import parts
+
+    def stop(*a: object, **k: object) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(parts.PartStore, "finish", stop)
+    out = tmp_path / "o.parquet"
+    result = CliRunner().invoke(main, ["batch", "score", str(write(responses, tmp_path /
+                                                                   "r.parquet")),
+                                       "--instrument", "alliance-12", "--out", str(out),
+                                       "--quiet"])
+    assert result.exit_code == 130
+    assert "run the same command again to resume" in result.stderr
+    assert (tmp_path / "o.parquet.parts" / "part-000000.parquet").is_file()

@@ -79,10 +79,15 @@ def _run(command: str, options: dict[str, Any], input_path: str, out: str, engin
          overwrite: bool, quiet: bool) -> None:
     from alliance.batch import StepSpec, run_batch
 
-    with _Bar(quiet) as bar:
-        summary = run_batch(StepSpec(command, options), input_path, out, engine=engine,
-                            address=address, workers=workers, chunk_rows=chunk_rows,
-                            restart=restart, overwrite=overwrite, progress=bar)
+    try:
+        with _Bar(quiet) as bar:
+            summary = run_batch(StepSpec(command, options), input_path, out, engine=engine,
+                                address=address, workers=workers, chunk_rows=chunk_rows,
+                                restart=restart, overwrite=overwrite, progress=bar)
+    except KeyboardInterrupt:
+        click.echo(f"interrupted: finished chunks are kept in {out}.parts; run the same "
+                   "command again to resume", err=True)
+        raise click.exceptions.Exit(130) from None
     resumed = f", {summary.skipped} done before (resumed)" if summary.skipped else ""
     click.echo(f"wrote {summary.out}: {summary.rows_out:,} rows from {summary.rows_in:,} input "
                f"rows in {summary.chunks} chunk(s){resumed}; {summary.engine} engine, "
