@@ -55,9 +55,10 @@ def test_the_output_appears_only_when_complete_and_parts_are_removed(
     assert not list(tmp_path.glob(".*tmp"))
 
 
-def test_missing_item_columns_are_a_scoring_error(tmp_path: Path,
-                                                  responses: pd.DataFrame) -> None:
-    src = write(responses.drop(columns=["g3"]), tmp_path / "r.csv")
+@pytest.mark.parametrize("suffix", [".csv", ".parquet", ".jsonl"])
+def test_missing_item_columns_are_a_scoring_error(tmp_path: Path, responses: pd.DataFrame,
+                                                  suffix: str) -> None:
+    src = write(responses.drop(columns=["g3"]), tmp_path / f"r{suffix}")
     with pytest.raises(ScoringError, match="no column for item"):
         run_batch(SPEC, src, tmp_path / "o.parquet")
     assert not (tmp_path / "o.parquet").exists()

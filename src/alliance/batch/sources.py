@@ -209,6 +209,9 @@ def open_source(path: str | Path, types: Mapping[str, pa.DataType] | None = None
     size = p.stat().st_size
     if size == 0:
         raise InputFileError(f"{p}: the file is empty", path=str(p))
+    if kind == "jsonl":  # JSON readers add named fields the data lacks: name only present ones
+        present = set(_first_schema(p, kind, {}).names)
+        types = {k: v for k, v in types.items() if k in present}
     schema = _first_schema(p, kind, types)
     empty = {f.name: pa.string() for f in schema if pa.types.is_null(f.type)}
     if empty:  # a column empty in the first block would refuse every later value
