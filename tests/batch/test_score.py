@@ -158,3 +158,23 @@ def test_a_column_empty_in_the_first_block_takes_later_values(
     monkeypatch.setattr(sources, "BLOCK_BYTES", 4096)  # the first blocks see an empty column
     run_batch(SPEC, src, tmp_path / "o.parquet")
     assert pq.read_table(tmp_path / "o.parquet").column("note").to_pylist()[-1] == "late entry"
+
+
+def test_streaming_holds_a_bounded_share_of_the_input_in_memory(tmp_path: Path) -> None:
+    from alliance.instruments.simulation import simulate_responses
+
+    table = simulate_responses(get_instrument("alliance-12"), 400_000, seed=5)
+    src = tmp_path / "big.parquet"
+    pq.write_table(pa.Table.from_pandas(table, preserve_index=False), src,
+                   row_group_size=20_000, compression="none", use_dictionary=False)
+    column_bytes = pq.read_table(src).nbytes   # the input's size in memory, read whole
+    held: list[int] = []
+
+    def watch(phase: str, done: int, total: int) -> None:
+        held.append(pa.total_allocated_bytes())
+
+    run_batch(SPEC, src, tmp_path / "o.parquet", chunk_rows=20_000, progress=watch)
+    assert len(held) >= 20
+    # one chunk's worth (a twentieth of the input) plus scores, never the file so far
+    assert max(held) < 0.25 * column_bytes, (max(held), column_bytes)
+    assert column_bytes > 30e6

@@ -105,7 +105,9 @@ class Source:
         import pyarrow.parquet as pq
 
         try:
-            with pq.ParquetFile(self.path) as pf:
+            # pre_buffer off: with it on, the reader keeps every row group it has read
+            # (measured: the whole 1.2 GB of a 10M-row file by its end)
+            with pq.ParquetFile(self.path, pre_buffer=False, buffer_size=1 << 20) as pf:
                 for batch in pf.iter_batches(batch_size=rows):
                     self._position += batch.num_rows
                     yield batch
