@@ -66,3 +66,26 @@ def test_a_missing_engine_package_names_its_extra() -> None:
 
     with pytest.raises(BatchError, match=r"install alliance\[ray\]"):
         _import("alliance_no_such_engine", "ray")
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("batch-engines")
+def test_python_dash_m_alliance_runs_a_dask_cluster(tmp_path: Path,
+                                                    case_rows: pd.DataFrame) -> None:
+    """The command line end to end on Dask: its workers are spawned processes, and the
+    command runs once, in the driver."""
+    import os
+    import subprocess
+    import sys
+
+    src = write(case_rows, tmp_path / "rows.parquet")
+    out = tmp_path / "m.parquet"
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).parents[2] / "src"),
+                                         env.get("PYTHONPATH", "")])
+    done = subprocess.run([sys.executable, "-m", "alliance", "batch", "monitor", str(src),
+                           "--out", str(out), "--engine", "dask", "--workers", "1",
+                           "--quiet"], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.count("wrote ") == 1
+    assert pq.read_table(out).num_rows == case_rows["case_id"].nunique()
