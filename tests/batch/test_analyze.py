@@ -97,3 +97,13 @@ def test_an_unknown_role_is_a_transcript_error(tmp_path: Path, turns: pd.DataFra
     bad.loc[0, "role"] = "supervisor"
     with pytest.raises(TranscriptError, match="unknown role 'supervisor'"):
         run_batch(RULES, write(bad, tmp_path / "t.parquet"), tmp_path / "o.parquet")
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet", ".jsonl"])
+def test_numeric_session_ids_are_read_as_names(tmp_path: Path, turns: pd.DataFrame,
+                                               suffix: str) -> None:
+    numbered = turns.assign(session=turns["session"].str[1:].astype(int) + 1)
+    out = tmp_path / "codes.parquet"
+    run_batch(RULES, write(numbered, tmp_path / f"t{suffix}"), out)
+    sessions = pq.read_table(out).column("session").to_pylist()
+    assert sessions[0] == "1" and len(sessions) == len(turns)

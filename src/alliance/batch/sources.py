@@ -211,9 +211,14 @@ def open_source(path: str | Path, types: Mapping[str, pa.DataType] | None = None
     size = p.stat().st_size
     if size == 0:
         raise InputFileError(f"{p}: the file is empty", path=str(p))
-    if kind == "jsonl":  # JSON readers add named fields the data lacks: name only present ones
-        present = set(_first_schema(p, kind, {}).names)
-        types = {k: v for k, v in types.items() if k in present}
+    if kind == "jsonl":
+        # JSON readers add named fields the data lacks, and refuse to read a JSON number as
+        # text: name only fields present, and leave numbers that should be ids as numbers
+        # (they are turned to text where used); strings stay strings (not dates)
+        found = _first_schema(p, kind, {})
+        types = {k: v for k, v in types.items() if k in found.names and not (
+            pa.types.is_string(v) and (pa.types.is_integer(found.field(k).type)
+                                       or pa.types.is_floating(found.field(k).type)))}
     schema = _first_schema(p, kind, types)
     empty = {f.name: pa.string() for f in schema if pa.types.is_null(f.type)}
     if empty:  # a column empty in the first block would refuse every later value
