@@ -53,8 +53,7 @@ def process_staged(step: Step, folder: str, index: int, schema: pa.Schema, origi
 
     from alliance.batch.run import process_chunk
 
-    store = PartStore.__new__(PartStore)
-    store.folder = Path(folder)
+    store = PartStore.of_folder(folder)
     staged = store.staged(index)
     table = pq.read_table(staged)
     out = process_chunk(step, Chunk(index, first_row, table), schema, origin)

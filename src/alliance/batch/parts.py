@@ -70,6 +70,12 @@ class PartStore:
         self.out = Path(out)
         self.folder = self.out.with_name(self.out.name + ".parts")
 
+    @classmethod
+    def of_folder(cls, folder: str | Path) -> PartStore:
+        """The store whose parts folder is ``folder`` (what a worker is told)."""
+        folder = Path(folder)
+        return cls(folder.with_name(folder.name.removesuffix(".parts")))
+
     # -- life cycle ------------------------------------------------------------------------
     def open(self, manifest: Mapping[str, Any], *, restart: bool = False,
              overwrite: bool = False) -> int:
