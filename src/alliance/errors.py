@@ -11,6 +11,7 @@ else escaping is a bug.
     ├── ScoringError           a response cannot be scored (bad item, value, shape)
     ├── ReliabilityError       too little or degenerate data for a reliability estimate
     ├── InputFileError         a data file cannot be read (missing, wrong format, corrupt)
+    ├── BatchError             a batch run cannot start, resume or finish (output, engine)
     ├── CaseFileError          a monitoring case file fails its schema
     ├── PolicyError            a monitoring policy file is malformed
     ├── AlertStateError        an alert status change that is not allowed
@@ -60,6 +61,11 @@ class ReliabilityError(AllianceError):
 
 class InputFileError(AllianceError):
     """A data file cannot be read: missing, unsupported format or corrupt."""
+
+
+class BatchError(AllianceError):
+    """A batch run cannot start, resume or finish: its output or parts folder is in the way,
+    it was started with other input or options, or the engine it asks for is missing."""
 
 
 class CaseFileError(AllianceError):

@@ -55,9 +55,9 @@ def main() -> None:
 
 
 def _register_all() -> None:
-    from alliance.cli import instruments, monitoring, practice, transcripts, web
+    from alliance.cli import batch, instruments, monitoring, practice, transcripts, web
 
-    for module in (instruments, monitoring, practice, transcripts, web):
+    for module in (instruments, monitoring, practice, transcripts, web, batch):
         module.register(main)
 
 
