@@ -117,13 +117,14 @@ class Message:
         if self.channel != "email":
             raise ConfigError("only an e-mail message converts to an e-mail")
         msg = EmailMessage()
+        msg.set_content(self.text)
+        if self.html is not None:
+            msg.add_alternative(self.html, subtype="html")
+        # After the content: setting content clears every Content-* header.
         for name, value in self.headers:
             msg[name] = value
         msg["To"] = self.to
         msg["Subject"] = self.subject
-        msg.set_content(self.text)
-        if self.html is not None:
-            msg.add_alternative(self.html, subtype="html")
         return msg
 
 

@@ -156,6 +156,9 @@ class EmailSender:
             raise _refusal(exc.smtp_code, "message", where) from None
         except (smtplib.SMTPConnectError, smtplib.SMTPServerDisconnected,
                 smtplib.SMTPHeloError) as exc:
+            if isinstance(exc.__context__, TimeoutError):  # smtplib re-raises a timeout so
+                raise DeliveryUnreachable(f"the mail server at {where} did not answer within "
+                                          f"{self.config.timeout:g} s") from None
             raise DeliveryUnreachable(f"the mail server at {where} did not accept a "
                                       f"connection ({type(exc).__name__})") from None
         # smtplib's errors are OSErrors too: the generic OSError comes last.
