@@ -48,7 +48,7 @@ class Inbox:
 
     def parsed(self) -> list[EmailMessage]:
         """The accepted messages, parsed back with the modern e-mail policy."""
-        return [email.message_from_bytes(raw, policy=default)  # type: ignore[misc]
+        return [email.message_from_bytes(raw, policy=default)
                 for _, _, raw in self.messages]
 
 
