@@ -165,7 +165,9 @@ def compose(kind: Kind, channel: Channel, *, to: str, link_url: str, clinic_name
         raise ConfigError("an e-mail needs a From address (ALLIANCE_MAIL_FROM)")
     body = words["reminder_body" if kind == "reminder" else "body"].format(clinic=clinic)
     text = "\n\n".join([words["greeting"], body, f"{words['link_intro']}\n{link}",
-                        words["ignore"], "-- ", words["opt_out"].format(opt_out=opt_out)]) + "\n"
+                        words["ignore"]])
+    # "-- " on its own line starts a signature block (RFC 3676): the opt-out line sits there.
+    text += "\n\n-- \n" + words["opt_out"].format(opt_out=opt_out) + "\n"
     when = now if now.tzinfo else now.replace(tzinfo=dt.UTC)
     headers: list[tuple[str, str]] = [
         ("From", mail_from),
