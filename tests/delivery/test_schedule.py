@@ -185,3 +185,29 @@ def test_policy_comes_from_the_settings() -> None:
     policy = SchedulePolicy.from_settings(settings)
     assert (policy.reminder_delay, policy.send_window) == (dt.timedelta(days=3),
                                                            dt.timedelta(hours=12))
+
+
+def test_nothing_is_sent_in_quiet_hours_and_it_all_goes_out_after() -> None:
+    policy = SchedulePolicy(quiet_hours=(dt.time(21), dt.time(8)), timezone="America/Toronto")
+    # 12:00 UTC is 07:00 in Toronto (UTC-5 on 2 March): still quiet.
+    assert kinds(case(), policy=policy) == []
+    assert kinds(case(), now=NOW + dt.timedelta(hours=1), policy=policy) == [
+        ("link", "alliance-12", "email", None, 1)]
+    reminder = case(links=(link(),), sends=(sent_at(60),))
+    assert kinds(reminder, policy=policy) == []
+    assert kinds(reminder, now=NOW + dt.timedelta(hours=1), policy=policy) != []
+
+
+def test_the_send_window_counts_days_on_the_clinics_calendar() -> None:
+    # 02:00 UTC on 3 March is still 2 March in Toronto: a session held on 27 February is
+    # three days old there (due), four days old in UTC (not due).
+    late = dt.datetime(2026, 3, 3, 2, 0, tzinfo=dt.UTC)
+    held = dt.date(2026, 2, 27)
+    assert kinds(case(held_on=held), now=late) == []
+    assert kinds(case(held_on=held), now=late,
+                 policy=SchedulePolicy(timezone="America/Toronto")) != []
+
+
+def test_an_unknown_time_zone_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="not a known time zone"):
+        SchedulePolicy(timezone="Mars/Olympus_Mons")

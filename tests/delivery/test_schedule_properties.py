@@ -21,7 +21,6 @@ from alliance.delivery import (
 )
 
 START = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
-POLICY = SchedulePolicy()
 
 recipients = st.lists(
     st.builds(Recipient, member_id=st.integers(1, 3),
@@ -41,6 +40,11 @@ steps = st.lists(st.tuples(
 outcomes = st.lists(st.sampled_from(["sent", "sent", "sent", "failed", "bounced"]),
                     min_size=1, max_size=20)
 configured = st.sampled_from([("email", "sms"), ("email",), ("sms",)])
+policies = st.sampled_from([
+    SchedulePolicy(),
+    SchedulePolicy(quiet_hours=(dt.time(21), dt.time(8)), timezone="Europe/Madrid"),
+    SchedulePolicy(reminder_delay=dt.timedelta(hours=6), max_attempts=1,
+                   retry_after=dt.timedelta(0))])
 
 
 def carry_out(due: list[DueSend], links: list[LinkState], sends: list[SendState],
@@ -57,11 +61,11 @@ def carry_out(due: list[DueSend], links: list[LinkState], sends: list[SendState]
 
 
 @settings(max_examples=150, deadline=None)
-@given(recipients, measures, steps, outcomes, configured)
+@given(recipients, measures, steps, outcomes, configured, policies)
 def test_simulated_worker_never_breaks_the_delivery_rules(
         people: list[Recipient], plans: list[MeasurePlan],
         history: list[tuple[float, str, int]], statuses: list[str],
-        channels: tuple[str, ...]) -> None:
+        channels: tuple[str, ...], policy: SchedulePolicy) -> None:
     now, sessions = START, []
     links: list[LinkState] = []
     sends: list[SendState] = []
@@ -78,8 +82,9 @@ def test_simulated_worker_never_breaks_the_delivery_rules(
             people[k] = dataclasses.replace(people[k], opted_out=event == "opt-out")
         snapshot = CaseDelivery(tuple(plans), tuple(sessions), tuple(people), tuple(links),
                                 tuple(sends))
-        due = due_sends(snapshot, now=now, policy=POLICY, channels=channels)  # type: ignore[arg-type]
-        assert due == due_sends(snapshot, now=now, policy=POLICY, channels=channels)  # type: ignore[arg-type]
+        due = due_sends(snapshot, now=now, policy=policy, channels=channels)  # type: ignore[arg-type]
+        assert due == due_sends(snapshot, now=now, policy=policy, channels=channels)  # type: ignore[arg-type]
+        assert not (due and policy.is_quiet(now)), "a send in quiet hours"
         by_member = {p.member_id: p for p in people}
         for d in due:
             who = by_member[d.member_id]
@@ -92,7 +97,7 @@ def test_simulated_worker_never_breaks_the_delivery_rules(
         carry_out(due, links, sends, now, statuses, counter)
         again = CaseDelivery(tuple(plans), tuple(sessions), tuple(people), tuple(links),
                              tuple(sends))
-        assert due_sends(again, now=now, policy=POLICY, channels=channels) == [], \
+        assert due_sends(again, now=now, policy=policy, channels=channels) == [], \
             "calling again after carrying out the sends asks for more"  # type: ignore[arg-type]
 
     link_keys = [(lk.session_id, lk.member_id, lk.rater, lk.instrument_id) for lk in links]
@@ -101,10 +106,10 @@ def test_simulated_worker_never_breaks_the_delivery_rules(
         rows = [s for s in sends if s.link_id == lk.link_id]
         reminders = [s for s in rows if s.kind == "reminder"]
         assert sum(s.status == "sent" for s in reminders) <= 1, "two reminders for one link"
-        assert len(reminders) <= POLICY.max_attempts
-        assert sum(s.kind == "link" for s in rows) <= POLICY.max_attempts
+        assert len(reminders) <= policy.max_attempts
+        assert sum(s.kind == "link" for s in rows) <= policy.max_attempts
         bounce = next((s.at for s in rows if s.status == "bounced"), None)
         assert bounce is None or all(s.at <= bounce for s in rows), "a send after a bounce"
         first = next((s.at for s in rows if s.kind == "link" and s.status == "sent"), None)
         for r in reminders:
-            assert first is not None and r.at >= first + POLICY.reminder_delay
+            assert first is not None and r.at >= first + policy.reminder_delay

@@ -30,6 +30,14 @@ def test_both_channels_and_durations() -> None:
     assert settings.send_window == dt.timedelta(hours=36)
 
 
+def test_quiet_hours_and_time_zone() -> None:
+    settings = parse_delivery_settings({"ALLIANCE_QUIET_HOURS": " 7:30 - 22:15 ",
+                                        "ALLIANCE_TIMEZONE": "Europe/Berlin"})
+    assert settings.quiet_hours == (dt.time(7, 30), dt.time(22, 15))
+    assert settings.timezone == "Europe/Berlin"
+    assert parse_delivery_settings({}).quiet_hours is None
+
+
 @pytest.mark.parametrize(("url", "expected"), [
     ("smtp://127.0.0.1:1025", ("127.0.0.1", 1025, "plain", None)),
     ("smtp://mail.example", ("mail.example", 25, "plain", None)),
@@ -89,6 +97,11 @@ def test_a_password_never_shows_in_an_error() -> None:
     ({**BASE, "ALLIANCE_REMINDER_DELAY": "two days"}, "ALLIANCE_REMINDER_DELAY='two days'"),
     ({**BASE, "ALLIANCE_REMINDER_DELAY": "0h"}, "is not a duration"),
     ({**BASE, "ALLIANCE_SEND_WINDOW": "3 weeks"}, "ALLIANCE_SEND_WINDOW"),
+    ({**BASE, "ALLIANCE_QUIET_HOURS": "9pm-8am"}, "is not a span of hours"),
+    ({**BASE, "ALLIANCE_QUIET_HOURS": "21:00-21:00"}, "is not a span of hours"),
+    ({**BASE, "ALLIANCE_QUIET_HOURS": "24:00-08:00"}, "is not a span of hours"),
+    ({**BASE, "ALLIANCE_TIMEZONE": "CET+1"}, "not a known time zone"),
+    ({**BASE, "ALLIANCE_TIMEZONE": "../etc/passwd"}, "not a known time zone"),
 ])
 def test_other_settings_errors_name_the_variable(env: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError, match=message):

@@ -15,7 +15,8 @@ each :class:`DueSend` out and writes one send row per attempt. The rules:
 * **Retries** only after a temporary failure (``failed``, not permanent), at most
   ``max_attempts`` per message and not sooner than ``retry_after`` after the last try.
   A bounce stops every further send for that link.
-* **Nothing** to a recipient who opted out or has no contact details for a configured channel.
+* **Nothing** to a recipient who opted out or has no contact details for a configured channel,
+  and nothing at all during the clinic's quiet hours (what falls due then goes out after).
 
 Idempotent: the answer depends only on the snapshot, and every due send, once carried out,
 leaves a row (a link, a send) that removes it from the next answer.
@@ -35,10 +36,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from alliance.delivery.messages import CHANNELS, Channel, Kind
 from alliance.delivery.senders import Status
-from alliance.delivery.settings import DeliverySettings
+from alliance.delivery.settings import DeliverySettings, check_timezone
 from alliance.errors import ConfigError
 
 
@@ -124,6 +126,8 @@ class SchedulePolicy:
     send_window: dt.timedelta = dt.timedelta(days=3)
     max_attempts: int = 3
     retry_after: dt.timedelta = dt.timedelta(minutes=30)
+    quiet_hours: tuple[dt.time, dt.time] | None = None
+    timezone: str = "UTC"
 
     def __post_init__(self) -> None:
         if self.reminder_delay <= dt.timedelta(0) or self.send_window <= dt.timedelta(0):
@@ -132,10 +136,32 @@ class SchedulePolicy:
             raise ConfigError("max_attempts must be between 1 and 10")
         if self.retry_after < dt.timedelta(0):
             raise ConfigError("retry_after must not be negative")
+        if self.quiet_hours is not None and self.quiet_hours[0] == self.quiet_hours[1]:
+            raise ConfigError("quiet hours must start and end at different times")
+        check_timezone(self.timezone)
 
     @classmethod
     def from_settings(cls, settings: DeliverySettings) -> SchedulePolicy:
-        return cls(reminder_delay=settings.reminder_delay, send_window=settings.send_window)
+        return cls(reminder_delay=settings.reminder_delay, send_window=settings.send_window,
+                   quiet_hours=settings.quiet_hours, timezone=settings.timezone)
+
+    def local(self, now: dt.datetime) -> dt.datetime:
+        """``now`` on the clinic's clock."""
+        return _aware(now).astimezone(ZoneInfo(self.timezone))
+
+    def is_quiet(self, now: dt.datetime) -> bool:
+        """Whether ``now`` falls in the quiet hours (clinic time), when nothing is sent.
+
+        >>> import datetime as dt
+        >>> p = SchedulePolicy(quiet_hours=(dt.time(21), dt.time(8)), timezone="Europe/Madrid")
+        >>> [p.is_quiet(dt.datetime(2026, 3, 2, h, tzinfo=dt.UTC)) for h in (6, 7, 19, 20)]
+        [True, False, False, True]
+        """
+        if self.quiet_hours is None:
+            return False
+        start, end = self.quiet_hours
+        t = self.local(now).time()
+        return start <= t < end if start < end else (t >= start or t < end)
 
 
 @dataclass(frozen=True)
@@ -179,7 +205,7 @@ def _new_links(case: CaseDelivery, now: dt.datetime, policy: SchedulePolicy,
     if not case.sessions:
         return []
     latest = max(case.sessions, key=lambda s: s.number)
-    age = now.date() - latest.held_on
+    age = policy.local(now).date() - latest.held_on
     if not latest.attended or age < dt.timedelta(0) or age > policy.send_window:
         return []
     existing = {(lk.session_id, lk.member_id, lk.rater, lk.instrument_id) for lk in case.links}
@@ -245,6 +271,8 @@ def due_sends(case: CaseDelivery, *, now: dt.datetime, policy: SchedulePolicy | 
     """
     policy = policy or SchedulePolicy()
     now = _aware(now)
+    if policy.is_quiet(now):
+        return []
     configured = tuple(c for c in CHANNELS if c in set(channels))
     recipients = {r.member_id: r for r in case.recipients}
     return (_new_links(case, now, policy, recipients, configured)

@@ -8,6 +8,8 @@
 | ``ALLIANCE_CLINIC_NAME``    | (required with a channel) | the one name a message shows         |
 | ``ALLIANCE_REMINDER_DELAY`` | ``48h``      | wait before the one reminder (``90m``, ``2d``)    |
 | ``ALLIANCE_SEND_WINDOW``    | ``3d``       | sessions held longer ago get no automatic link    |
+| ``ALLIANCE_QUIET_HOURS``    | (none)       | no sends in these local hours (``21:00-08:00``)   |
+| ``ALLIANCE_TIMEZONE``       | ``UTC``      | the clinic's IANA time zone (``Europe/Madrid``)   |
 
 Nothing is sent unless a channel's URL is set. An SMTP URL reads
 ``scheme://[user[:password]@]host[:port][?timeout=S&cafile=PATH]``; user and password are
@@ -31,6 +33,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import parse_qs, unquote, urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from alliance.errors import ConfigError
 
@@ -45,6 +48,7 @@ _SCHEMES: dict[str, tuple[Security, int]] = {
 }
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+_HOURS = re.compile(r"^\s*([01]?\d|2[0-3]):([0-5]\d)\s*-\s*([01]?\d|2[0-3]):([0-5]\d)\s*$")
 
 
 @dataclass(frozen=True)
@@ -80,6 +84,8 @@ class DeliverySettings:
     clinic_name: str = ""
     reminder_delay: dt.timedelta = dt.timedelta(hours=48)
     send_window: dt.timedelta = dt.timedelta(days=3)
+    quiet_hours: tuple[dt.time, dt.time] | None = None
+    timezone: str = "UTC"
 
     @property
     def channels(self) -> tuple[str, ...]:
@@ -155,6 +161,33 @@ def parse_smtp_url(url: str) -> SmtpConfig:
                       password=password, timeout=timeout, cafile=cafile)
 
 
+def parse_quiet_hours(text: str) -> tuple[dt.time, dt.time]:
+    """Local hours without sends, ``HH:MM-HH:MM``; the span may cross midnight.
+
+    >>> parse_quiet_hours("21:00-08:00")
+    (datetime.time(21, 0), datetime.time(8, 0))
+    """
+    match = _HOURS.match(text)
+    start = end = None
+    if match:
+        h1, m1, h2, m2 = (int(g) for g in match.groups())
+        start, end = dt.time(h1, m1), dt.time(h2, m2)
+    if start is None or end is None or start == end:
+        raise ConfigError(f"ALLIANCE_QUIET_HOURS={text!r} is not a span of hours "
+                          "(write e.g. 21:00-08:00)")
+    return start, end
+
+
+def check_timezone(name: str) -> str:
+    """``name`` if it is an IANA time zone this machine knows (``Europe/Madrid``)."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"ALLIANCE_TIMEZONE={name!r} is not a known time zone "
+                          "(write an IANA name such as Europe/Madrid or America/Toronto)") from None
+    return name
+
+
 def parse_duration(name: str, text: str) -> dt.timedelta:
     """A positive duration written ``90m``, ``48h``, ``2d`` or ``30s``.
 
@@ -210,12 +243,15 @@ def parse_delivery_settings(env: Mapping[str, str]) -> DeliverySettings:
         check_clinic_name(clinic)
     delay = get("ALLIANCE_REMINDER_DELAY")
     window = get("ALLIANCE_SEND_WINDOW")
+    quiet = get("ALLIANCE_QUIET_HOURS")
     return DeliverySettings(
         smtp=smtp, mail_from=mail_from, sms_url=sms_url, clinic_name=clinic,
         reminder_delay=(parse_duration("ALLIANCE_REMINDER_DELAY", delay) if delay
                         else DeliverySettings.reminder_delay),
         send_window=(parse_duration("ALLIANCE_SEND_WINDOW", window) if window
                      else DeliverySettings.send_window),
+        quiet_hours=parse_quiet_hours(quiet) if quiet else None,
+        timezone=check_timezone(get("ALLIANCE_TIMEZONE") or "UTC"),
     )
 
 
