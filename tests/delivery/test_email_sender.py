@@ -184,3 +184,20 @@ def test_implicit_tls_delivers(smtp_server: SmtpServer, certificate: tuple[Path,
     url = f"smtps://127.0.0.1:{port}?cafile={certificate[0]}"
     assert sender(url).send(message(), now=NOW).status == "sent"
     assert len(inbox.messages) == 1
+
+
+def test_an_international_address_needs_a_server_with_smtputf8(smtp_server: SmtpServer) -> None:
+    _, port = smtp_server(enable_SMTPUTF8=False)
+    with pytest.raises(MessageRejected, match="SMTPUTF8"):
+        sender(f"smtp://127.0.0.1:{port}").send(message(to="zoë@example.org"), now=NOW)
+    inbox, port = smtp_server(enable_SMTPUTF8=True)
+    assert sender(f"smtp://127.0.0.1:{port}").send(message(to="zoë@example.org"),
+                                                   now=NOW).status == "sent"
+    assert inbox.messages[0][1] == ["zoë@example.org"]
+
+
+def test_login_on_a_server_without_auth_is_an_authentication_error(
+        smtp_server: SmtpServer) -> None:
+    _, port = smtp_server(auth_require_tls=True)
+    with pytest.raises(DeliveryAuthError, match="offers no login"):
+        sender(f"smtp://user:pw@127.0.0.1:{port}").send(message(), now=NOW)

@@ -126,3 +126,21 @@ def test_an_sms_sender_will_not_send_an_email() -> None:
     with pytest.raises(DeliveryError):
         SmsSender(ConsoleSmsProvider(io.StringIO())).send(mail, now=NOW)
     assert deliver(SmsSender(ConsoleSmsProvider(io.StringIO())), mail, now=NOW).status == "failed"
+
+
+def test_an_installed_entry_point_plugs_in_without_registration(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from importlib.metadata import EntryPoint
+
+    import alliance.delivery.sms as sms_module
+
+    installed = [EntryPoint("relay", "alliance.delivery.sms:_console_provider",
+                            sms_module.ENTRY_POINT_GROUP),
+                 EntryPoint("gone", "no_such_package.gateway:Provider",
+                            sms_module.ENTRY_POINT_GROUP)]
+    monkeypatch.setattr(sms_module, "entry_points",
+                        lambda group: [ep for ep in installed if ep.group == group])
+    assert {"relay", "gone"} <= set(sms_provider_names())
+    assert isinstance(sms_provider_from_url("relay://x"), ConsoleSmsProvider)
+    with pytest.raises(ConfigError, match="'gone' cannot be loaded"):
+        sms_provider_from_url("gone://x")

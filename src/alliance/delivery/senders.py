@@ -132,7 +132,12 @@ class EmailSender:
             smtp = self._connect(self.config)
             try:
                 if self.config.username:
-                    smtp.login(self.config.username, self.config.password or "")
+                    try:
+                        smtp.login(self.config.username, self.config.password or "")
+                    except smtplib.SMTPNotSupportedError:
+                        raise DeliveryAuthError(f"the mail server at {where} offers no login "
+                                                "over this connection (use smtp+starttls:// "
+                                                "or smtps://)") from None
                 refused = smtp.send_message(email)
             finally:
                 try:
@@ -145,8 +150,9 @@ class EmailSender:
             raise DeliveryAuthError(f"the mail server at {where} refused the login "
                                     f"({exc.smtp_code})") from None
         except smtplib.SMTPNotSupportedError:
-            raise DeliveryAuthError(f"the mail server at {where} offers no login over this "
-                                    "connection (use smtp+starttls:// or smtps://)") from None
+            # The one unsupported extension left is SMTPUTF8, for a non-ASCII address.
+            raise MessageRejected(f"the mail server at {where} does not accept international "
+                                  "(non-ASCII) addresses (no SMTPUTF8)") from None
         except smtplib.SMTPRecipientsRefused as exc:
             code = next(iter(exc.recipients.values()))[0] if exc.recipients else 550
             raise _refusal(code, "recipient", where) from None
