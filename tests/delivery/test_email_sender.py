@@ -201,3 +201,36 @@ def test_login_on_a_server_without_auth_is_an_authentication_error(
     _, port = smtp_server(auth_require_tls=True)
     with pytest.raises(DeliveryAuthError, match="offers no login"):
         sender(f"smtp://user:pw@127.0.0.1:{port}").send(message(), now=NOW)
+
+
+def test_risk_notice_reaches_the_clinician_marked_urgent_with_only_the_case_link(
+        smtp_server: SmtpServer) -> None:
+    from alliance.delivery import compose_notice
+
+    inbox, port = smtp_server()
+    case_url = "https://clinic.example/cases/17"
+    notice = compose_notice("risk", to="dana@clinic.example", case_url=case_url,
+                            clinic_name="Riverside Clinic", now=NOW,
+                            mail_from="care@clinic.example")
+    assert sender(f"smtp://127.0.0.1:{port}").send(notice, now=NOW).status == "sent"
+    msg = parsed(inbox)
+    assert (msg["Importance"], msg["X-Priority"], msg["Auto-Submitted"]) == (
+        "high", "1", "auto-generated")
+    assert msg["List-Unsubscribe"] is None
+    for body in bodies(msg):
+        assert case_url in body and "Riverside Clinic" in body
+        assert "risk" not in body.lower() and "suicid" not in body.lower()
+
+
+def test_feedback_notice_in_the_clinicians_language(smtp_server: SmtpServer) -> None:
+    from alliance.delivery import compose_notice
+
+    inbox, port = smtp_server()
+    notice = compose_notice("feedback", to="dana@clinic.example",
+                            case_url="https://clinic.example/cases/17",
+                            clinic_name="Clínica Ribera", now=NOW,
+                            mail_from="care@clinic.example", language="es")
+    sender(f"smtp://127.0.0.1:{port}").send(notice, now=NOW)
+    msg = parsed(inbox)
+    assert msg["Subject"] == "Un cliente le ha dejado un mensaje (Clínica Ribera)"
+    assert msg["Importance"] is None

@@ -21,7 +21,13 @@ Modules: :mod:`~alliance.delivery.settings` (``ALLIANCE_SMTP_URL`` and friends),
 from __future__ import annotations
 
 from alliance.delivery.dispatch import build_senders, dispatch
-from alliance.delivery.messages import Message, compose, is_phone_number, message_language
+from alliance.delivery.messages import (
+    Message,
+    compose,
+    compose_notice,
+    is_phone_number,
+    message_language,
+)
 from alliance.delivery.schedule import (
     CaseDelivery,
     DueSend,
@@ -72,6 +78,7 @@ __all__ = [
     "SmtpConfig",
     "build_senders",
     "compose",
+    "compose_notice",
     "deliver",
     "dispatch",
     "due_sends",

@@ -39,9 +39,11 @@ from alliance.yamltext import load_yaml
 
 Channel = Literal["email", "sms"]
 Kind = Literal["link", "reminder"]
+NoticeKind = Literal["risk", "feedback"]
 CHANNELS: tuple[Channel, ...] = ("email", "sms")
 KEYS = ("subject", "reminder_subject", "greeting", "body", "reminder_body", "link_intro",
-        "ignore", "opt_out", "sms", "sms_reminder")
+        "ignore", "opt_out", "sms", "sms_reminder", "risk_subject", "risk_body",
+        "feedback_subject", "feedback_body", "case_intro", "notice_footer")
 FALLBACK_LANGUAGE = "en"
 # E.164: a plus sign and up to 15 digits, the first not zero (ITU-T E.164).
 _PHONE = re.compile(r"^\+[1-9][0-9]{6,14}$")
@@ -99,7 +101,7 @@ class Message:
     """
 
     channel: Channel
-    kind: Kind
+    kind: Kind | NoticeKind
     language: str
     to: str = field(repr=False)
     text: str = field(repr=False)
@@ -131,7 +133,7 @@ class Message:
 def _html(words: dict[str, str], clinic: str, link: str, opt_out: str, lang: str,
           kind: Kind) -> str:
     e = html.escape
-    body = words["reminder_body" if kind == "reminder" else "body"].format(clinic=e(clinic))
+    body = e(words["reminder_body" if kind == "reminder" else "body"].format(clinic=clinic))
     return (f'<!doctype html>\n<html lang="{lang}"><body>\n'
             f"<p>{e(words['greeting'])}</p>\n<p>{body}</p>\n"
             f"<p>{e(words['link_intro'])}<br>"
@@ -140,6 +142,21 @@ def _html(words: dict[str, str], clinic: str, link: str, opt_out: str, lang: str
             f'<p><small>{e(words["opt_out"].format(opt_out="")).rstrip()} '
             f'<a href="{e(opt_out)}">{e(opt_out)}</a></small></p>\n'
             "</body></html>\n")
+
+
+def _email_headers(mail_from: str, now: dt.datetime, lang: str) -> list[tuple[str, str]]:
+    if not is_email_address(mail_from):
+        raise ConfigError("an e-mail needs a From address (ALLIANCE_MAIL_FROM)")
+    when = now if now.tzinfo else now.replace(tzinfo=dt.UTC)
+    return [("From", mail_from),
+            ("Date", format_datetime(when.astimezone(dt.UTC))),
+            ("Message-ID", make_msgid(domain=mail_from.rsplit("@", 1)[1])),
+            ("Content-Language", lang)]
+
+
+# RFC 3834: marks what a program sends on its own, so auto-responders stay quiet; the
+# second header asks the same of Microsoft Exchange.
+_AUTOMATIC = [("Auto-Submitted", "auto-generated"), ("X-Auto-Response-Suppress", "All")]
 
 
 def compose(kind: Kind, channel: Channel, *, to: str, link_url: str, clinic_name: str,
@@ -161,24 +178,52 @@ def compose(kind: Kind, channel: Channel, *, to: str, link_url: str, clinic_name
         template = words["sms_reminder" if kind == "reminder" else "sms"]
         return Message(channel, kind, lang, to,
                        template.format(clinic=clinic, link=link, opt_out=opt_out))
-    if not is_email_address(mail_from):
-        raise ConfigError("an e-mail needs a From address (ALLIANCE_MAIL_FROM)")
+    headers = _email_headers(mail_from, now, lang)
     body = words["reminder_body" if kind == "reminder" else "body"].format(clinic=clinic)
     text = "\n\n".join([words["greeting"], body, f"{words['link_intro']}\n{link}",
                         words["ignore"]])
     # "-- " on its own line starts a signature block (RFC 3676): the opt-out line sits there.
     text += "\n\n-- \n" + words["opt_out"].format(opt_out=opt_out) + "\n"
-    when = now if now.tzinfo else now.replace(tzinfo=dt.UTC)
-    headers: list[tuple[str, str]] = [
-        ("From", mail_from),
-        ("Date", format_datetime(when.astimezone(dt.UTC))),
-        ("Message-ID", make_msgid(domain=mail_from.rsplit("@", 1)[1])),
-        ("Content-Language", lang),
-        # RFC 2369: mail clients show their own "unsubscribe" button for this header.
-        ("List-Unsubscribe", f"<{opt_out}>"),
-    ]
+    # RFC 2369: mail clients show their own "unsubscribe" button for this header.
+    headers.append(("List-Unsubscribe", f"<{opt_out}>"))
     if automatic or kind == "reminder":
-        headers += [("Auto-Submitted", "auto-generated"), ("X-Auto-Response-Suppress", "All")]
+        headers += _AUTOMATIC
     subject = words["reminder_subject" if kind == "reminder" else "subject"].format(clinic=clinic)
     return Message(channel, kind, lang, to, text, subject,
                    _html(words, clinic, link, opt_out, lang, kind), tuple(headers))
+
+
+def compose_notice(kind: NoticeKind, *, to: str, case_url: str, clinic_name: str,
+                   now: dt.datetime, mail_from: str, language: str | None = None) -> Message:
+    """An e-mail telling a clinician to open a case: a risk answer (``"risk"``, marked
+    high importance) or a client's message (``"feedback"``).
+
+    It carries the case page's URL (behind the clinic's log-in) and the clinic's name only:
+    not the client, not the answer, not the message; those stay behind the log-in.
+
+    >>> import datetime as dt
+    >>> m = compose_notice("risk", to="dana@clinic.example", clinic_name="Riverside Clinic",
+    ...                    case_url="https://alliance.clinic.example/cases/17",
+    ...                    now=dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC),
+    ...                    mail_from="care@clinic.example")
+    >>> m.subject, dict(m.headers)["Importance"]
+    ('Please check a case today (Riverside Clinic)', 'high')
+    """
+    check_recipient("email", to)
+    clinic = check_clinic_name(clinic_name)
+    url = _check_url("case URL", case_url)
+    lang = message_language(language)
+    words = texts()[lang]
+    headers = _email_headers(mail_from, now, lang) + _AUTOMATIC
+    if kind == "risk":
+        headers += [("Importance", "high"), ("X-Priority", "1")]
+    body = words[f"{kind}_body"].format(clinic=clinic)
+    text = "\n\n".join([words["greeting"], body, f"{words['case_intro']}\n{url}"])
+    text += "\n\n-- \n" + words["notice_footer"] + "\n"
+    e = html.escape
+    page = (f'<!doctype html>\n<html lang="{lang}"><body>\n'
+            f"<p>{e(words['greeting'])}</p>\n<p>{e(body)}</p>\n"
+            f'<p>{e(words["case_intro"])}<br><a href="{e(url)}">{e(url)}</a></p>\n'
+            f"<p><small>{e(words['notice_footer'])}</small></p>\n</body></html>\n")
+    return Message("email", kind, lang, to, text, words[f"{kind}_subject"].format(clinic=clinic),
+                   page, tuple(headers))
