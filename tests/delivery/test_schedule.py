@@ -211,3 +211,8 @@ def test_the_send_window_counts_days_on_the_clinics_calendar() -> None:
 def test_an_unknown_time_zone_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="not a known time zone"):
         SchedulePolicy(timezone="Mars/Olympus_Mons")
+
+
+def test_no_link_for_a_structure_only_instrument() -> None:
+    paper_only = MeasurePlan("phq-9", has_form=False)
+    assert kinds(case(measures=(paper_only, A12))) == [("link", "alliance-12", "email", None, 1)]

@@ -51,6 +51,9 @@ class MeasurePlan:
     instrument_id: str
     rater: str = "client"
     every: int = 1
+    # False for a structure-only instrument (no wording installed): it cannot be shown as
+    # a form, so no link is due; the clinician enters it from paper.
+    has_form: bool = True
 
     def due_at(self, number: int) -> bool:
         """Whether the measure is given at session ``number`` (1, 1+k, 1+2k…).
@@ -211,7 +214,7 @@ def _new_links(case: CaseDelivery, now: dt.datetime, policy: SchedulePolicy,
     existing = {(lk.session_id, lk.member_id, lk.rater, lk.instrument_id) for lk in case.links}
     due: dict[tuple[int, int | None, str, str], DueSend] = {}
     for measure in case.measures:
-        if not measure.due_at(latest.number):
+        if not measure.has_form or not measure.due_at(latest.number):
             continue
         for member_id, who in recipients.items():
             key = (latest.session_id, member_id, measure.rater, measure.instrument_id)
