@@ -216,3 +216,11 @@ def test_an_unknown_time_zone_is_a_config_error() -> None:
 def test_no_link_for_a_structure_only_instrument() -> None:
     paper_only = MeasurePlan("phq-9", has_form=False)
     assert kinds(case(measures=(paper_only, A12))) == [("link", "alliance-12", "email", None, 1)]
+
+
+def test_nothing_for_a_case_without_consent_to_measures() -> None:
+    import dataclasses
+
+    due = case(number=2, links=(link(),), sends=(sent_at(60),))
+    assert kinds(due) != []
+    assert kinds(dataclasses.replace(due, consent=False)) == []

@@ -15,7 +15,8 @@ each :class:`DueSend` out and writes one send row per attempt. The rules:
 * **Retries** only after a temporary failure (``failed``, not permanent), at most
   ``max_attempts`` per message and not sooner than ``retry_after`` after the last try.
   A bounce stops every further send for that link.
-* **Nothing** to a recipient who opted out or has no contact details for a configured channel,
+* **Nothing** for a case whose consent to measures is withdrawn, nothing to a recipient who
+  opted out or has no contact details for a configured channel,
   and nothing at all during the clinic's quiet hours (what falls due then goes out after).
 
 Idempotent: the answer depends only on the snapshot, and every due send, once carried out,
@@ -119,6 +120,8 @@ class CaseDelivery:
     recipients: tuple[Recipient, ...] = ()
     links: tuple[LinkState, ...] = ()
     sends: tuple[SendState, ...] = ()
+    # The case's consent to measures (withdrawn: nothing is sent, not even a reminder).
+    consent: bool = True
 
 
 @dataclass(frozen=True)
@@ -274,7 +277,7 @@ def due_sends(case: CaseDelivery, *, now: dt.datetime, policy: SchedulePolicy | 
     """
     policy = policy or SchedulePolicy()
     now = _aware(now)
-    if policy.is_quiet(now):
+    if policy.is_quiet(now) or not case.consent:
         return []
     configured = tuple(c for c in CHANNELS if c in set(channels))
     recipients = {r.member_id: r for r in case.recipients}
