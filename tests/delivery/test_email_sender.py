@@ -234,3 +234,12 @@ def test_feedback_notice_in_the_clinicians_language(smtp_server: SmtpServer) -> 
     msg = parsed(inbox)
     assert msg["Subject"] == "Un cliente le ha dejado un mensaje (Clínica Ribera)"
     assert msg["Importance"] is None
+
+
+def test_an_unreadable_cafile_fails_when_the_sender_is_built(tmp_path: Path) -> None:
+    from alliance.errors import ConfigError
+
+    (tmp_path / "junk.pem").write_text("not a certificate", encoding="utf-8")
+    for cafile in (tmp_path / "missing.pem", tmp_path / "junk.pem"):
+        with pytest.raises(ConfigError, match="cannot be read as PEM"):
+            sender(f"smtps://mail.example?cafile={cafile}")

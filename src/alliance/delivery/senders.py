@@ -29,6 +29,7 @@ from typing import Literal, Protocol, runtime_checkable
 from alliance.delivery.messages import Channel, Message
 from alliance.delivery.settings import SmtpConfig
 from alliance.errors import (
+    ConfigError,
     DeliveryAuthError,
     DeliveryError,
     DeliveryUnreachable,
@@ -91,23 +92,34 @@ def _refusal(code: int, what: str, where: str) -> DeliveryError:
                          "it may accept it later", code=code)
 
 
-SmtpFactory = Callable[[SmtpConfig], smtplib.SMTP]
+SmtpFactory = Callable[[SmtpConfig, ssl.SSLContext], smtplib.SMTP]
 
 
-def _connect(config: SmtpConfig) -> smtplib.SMTP:
-    context = ssl.create_default_context(cafile=config.cafile)
+def tls_context(config: SmtpConfig) -> ssl.SSLContext:
+    """The client TLS context: the system's trust store, or ``cafile``; always verified."""
+    try:
+        return ssl.create_default_context(cafile=config.cafile)
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigError(f"ALLIANCE_SMTP_URL: the cafile {config.cafile} cannot be read as "
+                          f"PEM certificates ({type(exc).__name__})") from None
+
+
+def _connect(config: SmtpConfig, context: ssl.SSLContext) -> smtplib.SMTP:
     if config.security == "tls":
         return smtplib.SMTP_SSL(config.host, config.port, timeout=config.timeout,
                                 context=context)
     smtp = smtplib.SMTP(config.host, config.port, timeout=config.timeout)
     if config.security == "starttls":
-        smtp.ehlo()
-        if not smtp.has_extn("starttls"):
+        try:
+            smtp.ehlo()
+            if not smtp.has_extn("starttls"):
+                raise DeliveryUnreachable(f"the mail server at {config.where} does not offer "
+                                          "STARTTLS; refusing to send in clear")
+            smtp.starttls(context=context)
+            smtp.ehlo()
+        except BaseException:
             smtp.close()
-            raise DeliveryUnreachable(f"the mail server at {config.where} does not offer "
-                                      "STARTTLS; refusing to send in clear")
-        smtp.starttls(context=context)
-        smtp.ehlo()
+            raise
     return smtp
 
 
@@ -119,6 +131,7 @@ class EmailSender:
     def __init__(self, config: SmtpConfig, *, connect: SmtpFactory = _connect) -> None:
         self.config = config
         self._connect = connect
+        self._context = tls_context(config)  # a bad cafile fails at start-up, not at a send
 
     def __repr__(self) -> str:
         return f"EmailSender({self.config!r})"
@@ -129,7 +142,7 @@ class EmailSender:
         email = message.to_email()
         where = self.config.where
         try:
-            smtp = self._connect(self.config)
+            smtp = self._connect(self.config, self._context)
             try:
                 if self.config.username:
                     try:
@@ -162,7 +175,7 @@ class EmailSender:
             raise _refusal(exc.smtp_code, "message", where) from None
         except (smtplib.SMTPConnectError, smtplib.SMTPServerDisconnected,
                 smtplib.SMTPHeloError) as exc:
-            if isinstance(exc.__context__, TimeoutError):  # smtplib re-raises a timeout so
+            if isinstance(exc.__context__, TimeoutError):  # smtplib reports it as a hang-up
                 raise DeliveryUnreachable(f"the mail server at {where} did not answer within "
                                           f"{self.config.timeout:g} s") from None
             raise DeliveryUnreachable(f"the mail server at {where} did not accept a "
