@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import email
+import html
 import re
+from email.policy import default
 from string import Formatter
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from alliance.delivery import compose, message_language
 from alliance.delivery.messages import KEYS, texts
@@ -102,6 +107,8 @@ def test_an_unusable_address_is_refused_without_repeating_it(channel: str, to: s
                                 {"opt_out_url": "/relative/opt-out"},
                                 {"clinic_name": ""},
                                 {"clinic_name": "Clinic\r\nBcc: x@y.example"},
+                                {"clinic_name": "Clinic\x85Bcc: x@y.example"},
+                                {"clinic_name": "Clinic\u2028Bcc: x@y.example"},
                                 {"mail_from": ""}])
 def test_bad_configuration_is_a_config_error(kw: dict[str, object]) -> None:
     with pytest.raises(ConfigError):
@@ -111,3 +118,24 @@ def test_bad_configuration_is_a_config_error(kw: dict[str, object]) -> None:
 def test_an_sms_does_not_become_an_email() -> None:
     with pytest.raises(ConfigError):
         make(channel="sms").to_email()  # type: ignore[attr-defined]
+
+
+# Every character check_clinic_name accepts (it refuses Cc, Cs, Zl and Zp).
+clinic_names = st.text(st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp")),
+                       min_size=1, max_size=120).filter(lambda t: t.strip() == t and t)
+
+
+@settings(max_examples=80, deadline=None)
+@given(clinic_names, st.sampled_from(["en", "es", "fr", "de"]), st.sampled_from(["link",
+                                                                                "reminder"]))
+def test_any_printable_clinic_name_survives_the_round_trip_through_the_wire_format(
+        clinic: str, lang: str, kind: str) -> None:
+    m = make(kind, clinic_name=clinic, language=lang)
+    wire = m.to_email().as_bytes()  # type: ignore[attr-defined]
+    back = email.message_from_bytes(wire, policy=default)
+    assert back["Subject"] == m.subject  # type: ignore[attr-defined]
+    assert back["To"] == "client@example.org" and back["Bcc"] is None
+    plain = back.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    html_part = back.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    assert clinic in plain and LINK in plain and OPT_OUT in plain
+    assert html.escape(clinic) in html_part

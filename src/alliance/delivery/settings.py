@@ -29,6 +29,7 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
@@ -256,7 +257,12 @@ def parse_delivery_settings(env: Mapping[str, str]) -> DeliverySettings:
 
 
 def check_clinic_name(name: str) -> str:
-    """The clinic's name as messages show it: 1 to 120 printable characters."""
-    if not name.strip() or len(name) > 120 or any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
+    """The clinic's name as messages show it: 1 to 120 printable characters on one line.
+
+    Control characters and line or paragraph separators are refused: the name goes into
+    the Subject header, where a line break would start a header of its own.
+    """
+    if (not name.strip() or len(name) > 120
+            or any(unicodedata.category(ch) in ("Cc", "Cs", "Zl", "Zp") for ch in name)):
         raise ConfigError("the clinic name must be 1 to 120 printable characters on one line")
     return name.strip()
