@@ -243,3 +243,16 @@ def test_an_unreadable_cafile_fails_when_the_sender_is_built(tmp_path: Path) -> 
     for cafile in (tmp_path / "missing.pem", tmp_path / "junk.pem"):
         with pytest.raises(ConfigError, match="cannot be read as PEM"):
             sender(f"smtps://mail.example?cafile={cafile}")
+
+
+def test_check_logs_in_and_sends_nothing(smtp_server: SmtpServer,
+                                         certificate: tuple[Path, Path]) -> None:
+    inbox, port = smtp_server(tls_context=server_tls(certificate), require_starttls=True,
+                              authenticator=_authenticator, auth_required=True)
+    base = f"127.0.0.1:{port}?cafile={certificate[0]}"
+    sender(f"smtp+starttls://care%40clinic.example:p%40ss%3Aword@{base}").check()
+    assert inbox.messages == []
+    with pytest.raises(DeliveryAuthError):
+        sender(f"smtp+starttls://care%40clinic.example:guess@{base}").check()
+    with pytest.raises(DeliveryUnreachable):
+        sender(f"smtp://127.0.0.1:{free_port()}").check()

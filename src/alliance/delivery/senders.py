@@ -22,7 +22,8 @@ from __future__ import annotations
 import datetime as dt
 import smtplib
 import ssl
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Literal, Protocol, runtime_checkable
 
@@ -136,67 +137,99 @@ class EmailSender:
     def __repr__(self) -> str:
         return f"EmailSender({self.config!r})"
 
+    def _session(self) -> smtplib.SMTP:
+        """A connected, secured and logged-in SMTP session."""
+        smtp = self._connect(self.config, self._context)
+        if self.config.username:
+            try:
+                smtp.login(self.config.username, self.config.password or "")
+            except smtplib.SMTPNotSupportedError:
+                smtp.close()
+                raise DeliveryAuthError(f"the mail server at {self.config.where} offers no "
+                                        "login over this connection (use smtp+starttls:// "
+                                        "or smtps://)") from None
+            except BaseException:
+                smtp.close()
+                raise
+        return smtp
+
+    def check(self) -> None:
+        """Connect, secure, log in and leave, sending nothing: a configuration check.
+
+        Raises the same :class:`DeliveryError` subclasses as :meth:`send`.
+        """
+        with _smtp_errors(self.config):
+            _close(self._session())
+
     def send(self, message: Message, *, now: dt.datetime) -> Receipt:
         if message.channel != "email":
             raise DeliveryError("an e-mail sender cannot send an SMS")
         email = message.to_email()
-        where = self.config.where
-        try:
-            smtp = self._connect(self.config, self._context)
+        with _smtp_errors(self.config):
+            smtp = self._session()
             try:
-                if self.config.username:
-                    try:
-                        smtp.login(self.config.username, self.config.password or "")
-                    except smtplib.SMTPNotSupportedError:
-                        raise DeliveryAuthError(f"the mail server at {where} offers no login "
-                                                "over this connection (use smtp+starttls:// "
-                                                "or smtps://)") from None
                 refused = smtp.send_message(email)
             finally:
-                try:
-                    smtp.quit()
-                except (smtplib.SMTPException, OSError):
-                    smtp.close()
-        except DeliveryError:
-            raise
-        except smtplib.SMTPAuthenticationError as exc:
-            raise DeliveryAuthError(f"the mail server at {where} refused the login "
-                                    f"({exc.smtp_code})") from None
-        except smtplib.SMTPNotSupportedError:
-            # The one unsupported extension left is SMTPUTF8, for a non-ASCII address.
-            raise MessageRejected(f"the mail server at {where} does not accept international "
-                                  "(non-ASCII) addresses (no SMTPUTF8)") from None
-        except smtplib.SMTPRecipientsRefused as exc:
-            code = next(iter(exc.recipients.values()))[0] if exc.recipients else 550
-            raise _refusal(code, "recipient", where) from None
-        except smtplib.SMTPSenderRefused as exc:
-            raise _refusal(exc.smtp_code, "sender address", where) from None
-        except smtplib.SMTPDataError as exc:
-            raise _refusal(exc.smtp_code, "message", where) from None
-        except (smtplib.SMTPConnectError, smtplib.SMTPServerDisconnected,
-                smtplib.SMTPHeloError) as exc:
-            if isinstance(exc.__context__, TimeoutError):  # smtplib reports it as a hang-up
-                raise DeliveryUnreachable(f"the mail server at {where} did not answer within "
-                                          f"{self.config.timeout:g} s") from None
-            raise DeliveryUnreachable(f"the mail server at {where} did not accept a "
-                                      f"connection ({type(exc).__name__})") from None
-        # smtplib's errors are OSErrors too: the generic OSError comes last.
-        except ssl.SSLError as exc:
-            raise DeliveryUnreachable(f"TLS with the mail server at {where} failed "
-                                      f"({exc.reason or type(exc).__name__})") from None
-        except TimeoutError:
-            raise DeliveryUnreachable(f"the mail server at {where} did not answer within "
-                                      f"{self.config.timeout:g} s") from None
-        except smtplib.SMTPException as exc:
-            raise DeliveryError(f"the mail server at {where} failed "
-                                f"({type(exc).__name__})") from None
-        except OSError as exc:
-            raise DeliveryUnreachable(f"the mail server at {where} is unreachable "
-                                      f"({exc.strerror or type(exc).__name__})") from None
+                _close(smtp)
         if refused:  # only with several recipients; ours have one
             code = next(iter(refused.values()))[0]
-            raise _refusal(code, "recipient", where)
+            raise _refusal(code, "recipient", self.config.where)
         return Receipt("sent", "email", now, reference=message.message_id)
+
+
+def _close(smtp: smtplib.SMTP) -> None:
+    try:
+        smtp.quit()
+    except (smtplib.SMTPException, OSError):
+        smtp.close()
+
+
+@contextmanager
+def _smtp_errors(config: SmtpConfig) -> Iterator[None]:
+    """Turn what smtplib, ssl and sockets raise into typed delivery errors.
+
+    Messages name the server and the SMTP code, never the server's free text (it often
+    quotes the address).
+    """
+    where = config.where
+    try:
+        yield
+    except DeliveryError:
+        raise
+    except smtplib.SMTPAuthenticationError as exc:
+        raise DeliveryAuthError(f"the mail server at {where} refused the login "
+                                f"({exc.smtp_code})") from None
+    except smtplib.SMTPNotSupportedError:
+        # The one unsupported extension left is SMTPUTF8, for a non-ASCII address.
+        raise MessageRejected(f"the mail server at {where} does not accept international "
+                              "(non-ASCII) addresses (no SMTPUTF8)") from None
+    except smtplib.SMTPRecipientsRefused as exc:
+        code = next(iter(exc.recipients.values()))[0] if exc.recipients else 550
+        raise _refusal(code, "recipient", where) from None
+    except smtplib.SMTPSenderRefused as exc:
+        raise _refusal(exc.smtp_code, "sender address", where) from None
+    except smtplib.SMTPDataError as exc:
+        raise _refusal(exc.smtp_code, "message", where) from None
+    except (smtplib.SMTPConnectError, smtplib.SMTPServerDisconnected,
+            smtplib.SMTPHeloError) as exc:
+        if isinstance(exc.__context__, TimeoutError):  # smtplib reports it as a hang-up
+            raise DeliveryUnreachable(f"the mail server at {where} did not answer within "
+                                      f"{config.timeout:g} s") from None
+        raise DeliveryUnreachable(f"the mail server at {where} did not accept a "
+                                  f"connection ({type(exc).__name__})") from None
+    # smtplib's errors are OSErrors too: the generic OSError comes last.
+    except ssl.SSLError as exc:
+        raise DeliveryUnreachable(f"TLS with the mail server at {where} failed "
+                                  f"({exc.reason or type(exc).__name__})") from None
+    except TimeoutError:
+        raise DeliveryUnreachable(f"the mail server at {where} did not answer within "
+                                  f"{config.timeout:g} s") from None
+    except smtplib.SMTPException as exc:
+        raise DeliveryError(f"the mail server at {where} failed "
+                            f"({type(exc).__name__})") from None
+    except OSError as exc:
+        raise DeliveryUnreachable(f"the mail server at {where} is unreachable "
+                                  f"({exc.strerror or type(exc).__name__})") from None
 
 
 def deliver(sender: Sender, message: Message, *, now: dt.datetime) -> Receipt:
