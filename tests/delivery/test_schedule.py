@@ -15,6 +15,7 @@ from alliance.delivery import (
     SchedulePolicy,
     SendState,
     due_sends,
+    held_links,
 )
 from alliance.errors import ConfigError
 
@@ -224,3 +225,39 @@ def test_nothing_for_a_case_without_consent_to_measures() -> None:
     due = case(number=2, links=(link(),), sends=(sent_at(60),))
     assert kinds(due) != []
     assert kinds(dataclasses.replace(due, consent=False)) == []
+
+
+def held(c: CaseDelivery, now: dt.datetime = NOW, **kw: object) -> list[tuple[object, ...]]:
+    return [(h.member_id, h.instrument_id, h.reason)
+            for h in held_links(c, now=now, **kw)]  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("snapshot", "kw", "reason"), [
+    (case(held_on=TODAY - dt.timedelta(days=5)), {}, "too_old"),
+    (case(held_on=TODAY + dt.timedelta(days=1)), {}, "future"),
+    (case(attended=False), {}, "not_held"),
+    (case(measures=(MeasurePlan("alliance-12", has_form=False),)), {}, "paper_only"),
+    (case(recipients=(Recipient(None, channels=("email",), opted_out=True),)), {}, "opted_out"),
+    (case(), {"channels": ()}, "not_configured"),
+    (case(recipients=(Recipient(None, channels=("sms",)),)), {"channels": ("email",)},
+     "no_contact"),
+    (case(), {"policy": SchedulePolicy(quiet_hours=(dt.time(11), dt.time(13)))}, "quiet_hours"),
+])
+def test_a_held_link_says_why(snapshot: CaseDelivery, kw: dict[str, object],
+                              reason: str) -> None:
+    assert held(snapshot, **kw) == [(None, "alliance-12", reason)]
+    assert [d for d in due_sends(snapshot, now=NOW, **kw) if d.needs_link] == []  # type: ignore[arg-type]
+
+
+def test_withdrawn_consent_is_the_reason_before_any_other() -> None:
+    import dataclasses
+
+    c = dataclasses.replace(case(attended=False), consent=False)
+    assert held(c) == [(None, "alliance-12", "no_consent")]
+    assert held_links(c, now=NOW)[0].explanation == "consent to measures is withdrawn"
+
+
+def test_nothing_is_held_when_the_link_goes_out_or_already_exists() -> None:
+    assert held(case()) == []
+    assert held(case(recipients=(Recipient(None, opted_out=True),), links=(link(),))) == []
+    assert held(case(number=2, measures=(PULSE_EVERY_3,))) == []  # not due at session 2

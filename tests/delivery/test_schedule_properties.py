@@ -18,6 +18,7 @@ from alliance.delivery import (
     SchedulePolicy,
     SendState,
     due_sends,
+    held_links,
 )
 
 START = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
@@ -85,6 +86,10 @@ def test_simulated_worker_never_breaks_the_delivery_rules(
         due = due_sends(snapshot, now=now, policy=policy, channels=channels)  # type: ignore[arg-type]
         assert due == due_sends(snapshot, now=now, policy=policy, channels=channels)  # type: ignore[arg-type]
         assert not (due and policy.is_quiet(now)), "a send in quiet hours"
+        holds = held_links(snapshot, now=now, policy=policy, channels=channels)  # type: ignore[arg-type]
+        new = {(d.session_id, d.member_id, d.rater, d.instrument_id) for d in due if d.needs_link}
+        assert not new & {(h.session_id, h.member_id, h.rater, h.instrument_id) for h in holds}
+        assert all(h.explanation for h in holds)
         by_member = {p.member_id: p for p in people}
         for d in due:
             who = by_member[d.member_id]

@@ -31,6 +31,7 @@ from alliance.delivery.messages import (
 from alliance.delivery.schedule import (
     CaseDelivery,
     DueSend,
+    HeldLink,
     LinkState,
     MeasurePlan,
     Recipient,
@@ -38,6 +39,7 @@ from alliance.delivery.schedule import (
     SchedulePolicy,
     SendState,
     due_sends,
+    held_links,
 )
 from alliance.delivery.senders import EmailSender, NullSender, Receipt, Sender, deliver
 from alliance.delivery.settings import (
@@ -63,6 +65,7 @@ __all__ = [
     "DueSend",
     "EmailSender",
     "FileSmsProvider",
+    "HeldLink",
     "LinkState",
     "MeasurePlan",
     "Message",
@@ -82,6 +85,7 @@ __all__ = [
     "deliver",
     "dispatch",
     "due_sends",
+    "held_links",
     "is_email_address",
     "is_phone_number",
     "message_language",

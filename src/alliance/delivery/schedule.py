@@ -205,28 +205,96 @@ def _aware(t: dt.datetime) -> dt.datetime:
     return t if t.tzinfo else t.replace(tzinfo=dt.UTC)
 
 
-def _new_links(case: CaseDelivery, now: dt.datetime, policy: SchedulePolicy,
-               recipients: dict[int | None, Recipient],
-               channels: tuple[Channel, ...]) -> list[DueSend]:
+# Why a link due at the latest session is not going out, in the clinician's words.
+HOLD_REASONS: dict[str, str] = {
+    "no_consent": "consent to measures is withdrawn",
+    "not_held": "the session was not held (cancelled or no-show)",
+    "too_old": "the session is older than the send window; send the link by hand",
+    "future": "the session is dated in the future",
+    "paper_only": "the instrument has no wording installed; enter it from paper",
+    "opted_out": "the client opted out of messages",
+    "not_configured": "no e-mail or SMS is configured for this clinic",
+    "no_contact": "no contact details on file for a configured channel",
+    "quiet_hours": "quiet hours; it goes out when they end",
+}
+
+
+@dataclass(frozen=True)
+class HeldLink:
+    """A link due at the latest session that is not being sent, and why (for the case page)."""
+
+    session_id: int
+    member_id: int | None
+    rater: str
+    instrument_id: str
+    reason: str
+
+    @property
+    def explanation(self) -> str:
+        return HOLD_REASONS[self.reason]
+
+
+_Key = tuple[int, int | None, str, str]
+
+
+def _candidates(case: CaseDelivery, now: dt.datetime, policy: SchedulePolicy,
+                channels: tuple[Channel, ...]
+                ) -> list[tuple[_Key, Recipient, Channel | None, str | None]]:
+    """Each (session, member, rater, instrument) the latest session calls for and has no link
+    yet, with the channel to use and the reason it is held (``None``: due now)."""
     if not case.sessions:
         return []
     latest = max(case.sessions, key=lambda s: s.number)
     age = policy.local(now).date() - latest.held_on
-    if not latest.attended or age < dt.timedelta(0) or age > policy.send_window:
-        return []
+    case_reason = ("no_consent" if not case.consent else "not_held" if not latest.attended
+                   else "future" if age < dt.timedelta(0)
+                   else "too_old" if age > policy.send_window else None)
     existing = {(lk.session_id, lk.member_id, lk.rater, lk.instrument_id) for lk in case.links}
-    due: dict[tuple[int, int | None, str, str], DueSend] = {}
+    found: dict[_Key, tuple[_Key, Recipient, Channel | None, str | None]] = {}
     for measure in case.measures:
-        if not measure.has_form or not measure.due_at(latest.number):
+        if not measure.due_at(latest.number):
             continue
-        for member_id, who in recipients.items():
-            key = (latest.session_id, member_id, measure.rater, measure.instrument_id)
-            channel = _channel(who, channels)
-            if who.rater != measure.rater or who.opted_out or channel is None:
+        for who in case.recipients:
+            key = (latest.session_id, who.member_id, measure.rater, measure.instrument_id)
+            if who.rater != measure.rater or key in existing:
                 continue
-            if key not in existing:
-                due[key] = DueSend("link", channel, *key, language=who.language)
-    return [due[k] for k in sorted(due, key=lambda k: (k[0], k[1] or 0, k[2], k[3]))]
+            channel = _channel(who, channels)
+            reason = (case_reason or ("paper_only" if not measure.has_form else None)
+                      or ("opted_out" if who.opted_out else None)
+                      or ("not_configured" if not channels else None)
+                      or ("no_contact" if channel is None else None)
+                      or ("quiet_hours" if policy.is_quiet(now) else None))
+            found[key] = (key, who, channel, reason)
+    return [found[k] for k in sorted(found, key=lambda k: (k[0], k[1] or 0, k[2], k[3]))]
+
+
+def _new_links(case: CaseDelivery, now: dt.datetime, policy: SchedulePolicy,
+               channels: tuple[Channel, ...]) -> list[DueSend]:
+    return [DueSend("link", channel, *key, language=who.language)
+            for key, who, channel, reason in _candidates(case, now, policy, channels)
+            if reason is None and channel is not None]
+
+
+def held_links(case: CaseDelivery, *, now: dt.datetime, policy: SchedulePolicy | None = None,
+               channels: Iterable[Channel] = CHANNELS) -> list[HeldLink]:
+    """The links the latest session calls for that :func:`due_sends` is not sending, and why.
+
+    For the case page, beside the send rows, so a clinician sees "no contact details on
+    file" instead of silence. Links that exist already are not listed.
+
+    >>> import datetime as dt
+    >>> case = CaseDelivery(measures=(MeasurePlan("alliance-12"),),
+    ...     sessions=(RecordedSession(7, 1, dt.date(2026, 3, 2)),),
+    ...     recipients=(Recipient(member_id=3, channels=("sms",)),))
+    >>> [h.explanation for h in held_links(case, now=dt.datetime(2026, 3, 2, 12, tzinfo=dt.UTC),
+    ...                                    channels=("email",))]
+    ['no contact details on file for a configured channel']
+    """
+    policy = policy or SchedulePolicy()
+    configured = tuple(c for c in CHANNELS if c in set(channels))
+    return [HeldLink(*key, reason=reason)
+            for key, _, _, reason in _candidates(case, _aware(now), policy, configured)
+            if reason is not None]
 
 
 def _follow_ups(case: CaseDelivery, now: dt.datetime, policy: SchedulePolicy,
@@ -281,5 +349,5 @@ def due_sends(case: CaseDelivery, *, now: dt.datetime, policy: SchedulePolicy | 
         return []
     configured = tuple(c for c in CHANNELS if c in set(channels))
     recipients = {r.member_id: r for r in case.recipients}
-    return (_new_links(case, now, policy, recipients, configured)
+    return (_new_links(case, now, policy, configured)
             + _follow_ups(case, now, policy, recipients, configured))
