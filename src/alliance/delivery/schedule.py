@@ -16,20 +16,21 @@ each :class:`DueSend` out and writes one send row per attempt. The rules:
   ``max_attempts`` per message and not sooner than ``retry_after`` after the last try.
   A bounce stops every further send for that link.
 * **Nothing** for a case whose consent to measures is withdrawn, nothing to a recipient who
-  opted out or has no contact details for a configured channel,
-  and nothing at all during the clinic's quiet hours (what falls due then goes out after).
+  opted out or has no contact details for a configured channel, and nothing at all during
+  the clinic's quiet hours (what falls due then goes out after).
 
 Idempotent: the answer depends only on the snapshot, and every due send, once carried out,
-leaves a row (a link, a send) that removes it from the next answer.
+leaves a row (a link, a send) that removes it from the next answer. :func:`held_links`
+says, for the case page, why a link the latest session calls for is not going out.
 
 >>> import datetime as dt
 >>> now = dt.datetime(2026, 3, 2, 12, 0, tzinfo=dt.UTC)
 >>> case = CaseDelivery(
 ...     measures=(MeasurePlan("alliance-12", every=1),),
 ...     sessions=(RecordedSession(session_id=7, number=1, held_on=dt.date(2026, 3, 2)),),
-...     recipients=(Recipient(member_id=None, channels=("email",)),))
->>> [(d.kind, d.session_id, d.instrument_id, d.channel) for d in due_sends(case, now=now)]
-[('link', 7, 'alliance-12', 'email')]
+...     recipients=(Recipient(member_id=3, channels=("email",)),))
+>>> [(d.kind, d.session_id, d.member_id, d.channel) for d in due_sends(case, now=now)]
+[('link', 7, 3, 'email')]
 """
 
 from __future__ import annotations
