@@ -9,7 +9,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["project"]
 HEAVY_OR_TEST_ONLY = {"torch", "sentence-transformers", "playwright", "locust", "pytest",
-                      "hypothesis", "ray", "dask"}
+                      "hypothesis", "ray", "dask", "aiosmtpd"}
 
 
 def _name(requirement: str) -> str:

@@ -24,10 +24,16 @@ else escaping is a bug.
     │   ├── NotFound           the object does not exist *for this actor*
     │   └── PermissionDenied   the actor may see the object but not do this
     ├── AuthError              log-in, session or token problems
-    └── ConfigError            configuration (keys, URLs, paths) is missing or wrong
+    ├── ConfigError            configuration (keys, URLs, paths) is missing or wrong
+    └── DeliveryError          a survey link could not be handed to the mail or SMS system
+        ├── RecipientRefused   the server refused this recipient at submission (a bounce)
+        ├── MessageRejected    the server refused the message itself at submission (a bounce)
+        ├── DeliveryUnreachable  no server answered (down, wrong host or port, timeout, TLS)
+        └── DeliveryAuthError  the server refused the configured login
 
 Each error carries a plain-language message; some carry structured context
-(``path``, ``item``, ``value``, ``line``) that callers may show or log.
+(``path``, ``item``, ``value``, ``line``) that callers may show or log. Delivery errors
+never carry the recipient's address or the message body: they are stored as send rows.
 """
 
 from __future__ import annotations
@@ -118,3 +124,32 @@ class AuthError(AllianceError):
 
 class ConfigError(AllianceError):
     """Configuration (database URL, encryption key, paths) is missing or wrong."""
+
+
+class DeliveryError(AllianceError):
+    """A message could not be handed over for delivery (e-mail or SMS).
+
+    ``permanent`` tells the worker whether trying again later can help.
+    """
+
+    permanent = False
+
+
+class RecipientRefused(DeliveryError):
+    """The server refused the recipient at submission (unknown mailbox, bad number)."""
+
+    permanent = True
+
+
+class MessageRejected(DeliveryError):
+    """The server refused the message itself at submission (policy, size, content)."""
+
+    permanent = True
+
+
+class DeliveryUnreachable(DeliveryError):
+    """No server answered: down, wrong host or port, timeout, or a failed TLS handshake."""
+
+
+class DeliveryAuthError(DeliveryError):
+    """The server refused the configured user name and password."""
