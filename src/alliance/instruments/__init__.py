@@ -23,6 +23,7 @@ from alliance.instruments.spec import (
 )
 
 if TYPE_CHECKING:
+    from alliance.instruments.multilevel import MultilevelReliability, multilevel_reliability
     from alliance.instruments.reliability import (
         Alpha,
         OneFactor,
@@ -45,6 +46,8 @@ _LAZY = {
     "score_response": "alliance.instruments.scoring",
     "score_table": "alliance.instruments.scoring",
     "Alpha": "alliance.instruments.reliability",
+    "MultilevelReliability": "alliance.instruments.multilevel",
+    "multilevel_reliability": "alliance.instruments.multilevel",
     "OneFactor": "alliance.instruments.reliability",
     "ScaleReliability": "alliance.instruments.reliability",
     "cronbach_alpha": "alliance.instruments.reliability",
@@ -60,6 +63,7 @@ __all__ = [
     "Catalog",
     "Instrument",
     "Item",
+    "MultilevelReliability",
     "OneFactor",
     "ResponseScale",
     "ScaleReliability",
@@ -72,6 +76,7 @@ __all__ = [
     "get_instrument",
     "mcdonald_omega",
     "merge_wording",
+    "multilevel_reliability",
     "parse_spec",
     "parse_yaml_spec",
     "scale_reliability",
