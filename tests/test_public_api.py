@@ -7,7 +7,7 @@ import importlib
 import alliance
 
 DOMAIN_PACKAGES = ["alliance.instruments", "alliance.monitoring", "alliance.transcripts",
-                   "alliance.coding"]
+                   "alliance.coding", "alliance.outcome"]
 
 
 def test_all_is_sorted_and_unique() -> None:
