@@ -76,6 +76,7 @@ if TYPE_CHECKING:
         scale_reliability,
         score_response,
         score_table,
+        simulate_repeated_items,
         spec_to_mapping,
     )
     from alliance.monitoring import (
@@ -226,6 +227,7 @@ _LAZY = {
     "scale_reliability": "alliance.instruments",
     "score_response": "alliance.instruments",
     "score_table": "alliance.instruments",
+    "simulate_repeated_items": "alliance.instruments",
     "spec_to_mapping": "alliance.instruments",
     "summarise": "alliance.coding",
     "synthetic": "alliance.monitoring",
@@ -344,6 +346,7 @@ __all__ = [
     "scale_reliability",
     "score_response",
     "score_table",
+    "simulate_repeated_items",
     "spec_to_mapping",
     "summarise",
     "synthetic",

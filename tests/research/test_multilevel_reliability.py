@@ -9,7 +9,11 @@ import pandas as pd
 import pytest
 
 from alliance.errors import ReliabilityError
-from alliance.instruments.multilevel import CROSSED, multilevel_reliability
+from alliance.instruments.multilevel import (
+    CROSSED,
+    multilevel_reliability,
+    simulate_repeated_items,
+)
 
 DATA = Path(__file__).parent / "data" / "shrout-lane-2012.csv"
 ITEMS = ["item1", "item2", "item3"]
@@ -31,19 +35,7 @@ def shrout_lane() -> pd.DataFrame:
 
 
 def simulate(n: int, k: int, m: int, seed: int, drop: float) -> pd.DataFrame:
-    """Wide data from the crossed model with TRUTH; each occasion is missing with ``drop``."""
-    rng = np.random.default_rng(seed)
-    sd = {c: np.sqrt(v) for c, v in TRUTH.items()}
-    y = (5 + rng.normal(0, sd["person"], n)[:, None, None]
-         + rng.normal(0, sd["time"], k)[None, :, None]
-         + rng.normal(0, sd["item"], m)[None, None, :]
-         + rng.normal(0, sd["person:time"], (n, k))[:, :, None]
-         + rng.normal(0, sd["person:item"], (n, m))[:, None, :]
-         + rng.normal(0, sd["time:item"], (k, m))[None, :, :]
-         + rng.normal(0, sd["residual"], (n, k, m)))
-    rows = [{"person": f"p{p}", "time": t, **{f"i{j}": y[p, t, j] for j in range(m)}}
-            for p in range(n) for t in range(k) if rng.random() >= drop]
-    return pd.DataFrame(rows)
+    return simulate_repeated_items(n, k, m, components=TRUTH, missing=drop, seed=seed)
 
 
 def test_published_variance_components_are_reproduced() -> None:
@@ -92,8 +84,8 @@ def test_missing_sessions_switch_to_reml_and_keep_every_answer() -> None:
 def test_reml_agrees_with_statsmodels_on_unbalanced_data() -> None:
     smf = pytest.importorskip("statsmodels.formula.api")
     data = simulate(12, 4, 3, seed=3, drop=0.25)
-    data.loc[data.index[::7], "i1"] = np.nan  # some skipped items as well
-    ours = multilevel_reliability(data, items=["i0", "i1", "i2"])
+    data.loc[data.index[::7], "i2"] = np.nan  # some skipped items as well
+    ours = multilevel_reliability(data, items=["i1", "i2", "i3"])
     long = data.melt(id_vars=["person", "time"], var_name="item", value_name="y").dropna()
     long["one"] = 1
     long["pt"] = long["person"] + ":" + long["time"].astype(str)
@@ -117,7 +109,7 @@ def test_reml_recovers_known_components_from_unbalanced_data() -> None:
     # truth that generated the data.
     estimates = pd.DataFrame([
         multilevel_reliability(simulate(30, 5, 3, seed=s, drop=0.25),
-                               items=["i0", "i1", "i2"]).components
+                               items=["i1", "i2", "i3"]).components
         for s in range(12)])
     mean = estimates.mean()
     se = estimates.std(ddof=1) / np.sqrt(len(estimates))

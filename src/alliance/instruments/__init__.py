@@ -23,7 +23,11 @@ from alliance.instruments.spec import (
 )
 
 if TYPE_CHECKING:
-    from alliance.instruments.multilevel import MultilevelReliability, multilevel_reliability
+    from alliance.instruments.multilevel import (
+        MultilevelReliability,
+        multilevel_reliability,
+        simulate_repeated_items,
+    )
     from alliance.instruments.reliability import (
         Alpha,
         OneFactor,
@@ -48,6 +52,7 @@ _LAZY = {
     "Alpha": "alliance.instruments.reliability",
     "MultilevelReliability": "alliance.instruments.multilevel",
     "multilevel_reliability": "alliance.instruments.multilevel",
+    "simulate_repeated_items": "alliance.instruments.multilevel",
     "OneFactor": "alliance.instruments.reliability",
     "ScaleReliability": "alliance.instruments.reliability",
     "cronbach_alpha": "alliance.instruments.reliability",
@@ -82,5 +87,6 @@ __all__ = [
     "scale_reliability",
     "score_response",
     "score_table",
+    "simulate_repeated_items",
     "spec_to_mapping",
 ]

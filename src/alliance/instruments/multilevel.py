@@ -383,3 +383,42 @@ def multilevel_reliability(data: pd.DataFrame, *, person: str = "person", time: 
         RkRn=_ratio(nst["person"], nst["person"] + nested_err / k),
         Rcn=_ratio(nst["time(person)"], nst["time(person)"] + nst["residual"] / m),
         notes=tuple(notes))
+
+
+def simulate_repeated_items(n_persons: int = 30, n_times: int = 5, n_items: int = 3, *,
+                            components: Mapping[str, float] | None = None,
+                            missing: float = 0.0, mean: float = 5.0,
+                            seed: int = 0) -> pd.DataFrame:
+    """Wide data (``person, time, i1..im``) drawn from the crossed model, for examples,
+    tests and planning: each component in ``components`` (names as in :data:`CROSSED`)
+    is a variance; each occasion after a person's first is missing with ``missing``.
+
+    >>> simulate_repeated_items(2, 3, 2, seed=1).shape
+    (6, 4)
+    """
+    truth = dict(components) if components is not None else {
+        "person": 2.0, "time": 0.5, "item": 0.5, "person:time": 0.8, "person:item": 0.3,
+        "time:item": 0.2, "residual": 1.0}
+    unknown = set(truth) - set(CROSSED)
+    if unknown or set(truth) != set(CROSSED):
+        raise ReliabilityError(f"components must name each of {', '.join(CROSSED)}")
+    if any(v < 0 for v in truth.values()) or min(n_persons, n_times, n_items) < 1:
+        raise ReliabilityError("variances must be >= 0 and every dimension at least 1")
+    if not 0 <= missing < 1:
+        raise ReliabilityError(f"missing must be in [0, 1), got {missing}")
+    rng = np.random.default_rng(seed)
+    n, k, m = n_persons, n_times, n_items
+    sd = {c: float(np.sqrt(v)) for c, v in truth.items()}
+    y = (mean + rng.normal(0, sd["person"], n)[:, None, None]
+         + rng.normal(0, sd["time"], k)[None, :, None]
+         + rng.normal(0, sd["item"], m)[None, None, :]
+         + rng.normal(0, sd["person:time"], (n, k))[:, :, None]
+         + rng.normal(0, sd["person:item"], (n, m))[:, None, :]
+         + rng.normal(0, sd["time:item"], (k, m))[None, :, :]
+         + rng.normal(0, sd["residual"], (n, k, m)))
+    keep = rng.random((n, k)) >= missing
+    keep[:, 0] = True
+    rows = [{"person": f"p{p + 1:03d}", "time": t + 1,
+             **{f"i{j + 1}": float(y[p, t, j]) for j in range(m)}}
+            for p in range(n) for t in range(k) if keep[p, t]]
+    return pd.DataFrame(rows)
