@@ -55,9 +55,9 @@ def main() -> None:
 
 
 def _register_all() -> None:
-    from alliance.cli import instruments, monitoring, transcripts, web
+    from alliance.cli import instruments, monitoring, research, transcripts, web
 
-    for module in (instruments, monitoring, transcripts, web):
+    for module in (instruments, monitoring, transcripts, web, research):
         module.register(main)
 
 
