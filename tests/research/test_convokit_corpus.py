@@ -9,7 +9,13 @@ import pytest
 
 from alliance.coding import find_episodes, load_coder
 from alliance.errors import TranscriptError
-from alliance.interop.convokit import FILES, export_corpus, import_corpus
+from alliance.interop.convokit import (
+    FILES,
+    codes_frame,
+    episodes_frame,
+    export_corpus,
+    import_corpus,
+)
 from alliance.transcripts import read_transcript
 
 EXAMPLES = Path(__file__).parents[2] / "examples" / "transcripts"
@@ -112,3 +118,13 @@ def test_bad_corpora_are_refused(coded, tmp_path: Path) -> None:
         {json.loads(lines[0])["conversation_id"]: {"meta": {"episodes": [{"x": 1}]}}}))
     with pytest.raises(TranscriptError, match="episode is malformed"):
         import_corpus(out)
+
+
+def test_codes_and_episodes_as_tidy_frames(coded, tmp_path: Path) -> None:
+    back = import_corpus(export_corpus(coded, tmp_path / "corpus"))
+    codes = codes_frame(back)
+    assert len(codes) == sum(len(u.codes) for c in coded for u in c.utterances)
+    assert codes_frame(coded)["code"].tolist() == codes["code"].tolist()
+    episodes = episodes_frame(back)
+    assert len(episodes) == sum(len(s.episodes) for s in back)
+    assert set(episodes["resolution"]) <= {"resolved", "partial", "unresolved"}

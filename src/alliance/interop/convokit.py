@@ -31,6 +31,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from alliance.coding.coder import CodeAssignment, CodedTranscript, CodedUtterance
 from alliance.coding.episodes import Episode, Link, find_episodes
 from alliance.errors import TranscriptError
@@ -261,3 +263,33 @@ def import_corpus(directory: str | Path) -> list[CorpusSession]:
             else tuple(find_episodes(coded_utts))
         sessions.append(CorpusSession(coded, found, conv))
     return sessions
+
+
+def codes_frame(sessions: Sequence[CorpusSession | CodedTranscript]) -> pd.DataFrame:
+    """One row per assigned code: ``session, index, speaker, role, code, family,
+    confidence, source, evidence`` (a tidy table for notebooks; uncoded turns are absent)."""
+    rows = []
+    for k, s in enumerate(sessions):
+        coded = s.coded if isinstance(s, CorpusSession) else s
+        name = s.conversation_id if isinstance(s, CorpusSession) else \
+            coded.transcript.meta.get("conversation_id", coded.transcript.source or str(k))
+        for cu in coded.utterances:
+            u = cu.utterance
+            rows.extend({"session": name, "index": u.index, "speaker": u.speaker,
+                         "role": u.role, "code": c.code, "family": c.family,
+                         "confidence": c.confidence, "source": c.source,
+                         "evidence": c.evidence} for c in cu.codes)
+    return pd.DataFrame(rows, columns=["session", "index", "speaker", "role", "code",
+                                       "family", "confidence", "source", "evidence"])
+
+
+def episodes_frame(sessions: Sequence[CorpusSession]) -> pd.DataFrame:
+    """One row per rupture-repair episode: ``session, marker_index, marker_code, speaker,
+    resolution, repair_moves, threats, window_end``."""
+    rows = [{"session": s.conversation_id, "marker_index": e.marker_index,
+             "marker_code": e.marker_code, "speaker": e.speaker, "resolution": e.resolution,
+             "repair_moves": len(e.repair), "threats": len(e.threats),
+             "window_end": e.window_end}
+            for s in sessions for e in s.episodes]
+    return pd.DataFrame(rows, columns=["session", "marker_index", "marker_code", "speaker",
+                                       "resolution", "repair_moves", "threats", "window_end"])
