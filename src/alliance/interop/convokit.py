@@ -268,7 +268,7 @@ def import_corpus(directory: str | Path) -> list[CorpusSession]:
 def codes_frame(sessions: Sequence[CorpusSession | CodedTranscript]) -> pd.DataFrame:
     """One row per assigned code: ``session, index, speaker, role, code, family,
     confidence, source, evidence`` (a tidy table for notebooks; uncoded turns are absent)."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     for k, s in enumerate(sessions):
         coded = s.coded if isinstance(s, CorpusSession) else s
         name = s.conversation_id if isinstance(s, CorpusSession) else \
