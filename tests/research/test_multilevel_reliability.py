@@ -181,3 +181,43 @@ def test_constant_answers_are_refused() -> None:
 def test_not_a_dataframe_is_refused() -> None:
     with pytest.raises(ReliabilityError, match="DataFrame"):
         multilevel_reliability([[1, 2, 3]], items=ITEMS)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("method", ["anova", "reml"])
+def test_coefficients_ignore_row_order_labels_and_linear_rescaling(method: str) -> None:
+    data = shrout_lane()
+    base = multilevel_reliability(data, items=ITEMS, method=method).coefficients
+    changed = data.sample(frac=1, random_state=5).assign(
+        person=lambda d: "client-" + d["person"].astype(str),
+        time=lambda d: d["time"] * 10,
+        **{c: (lambda d, c=c: 2.5 * d[c] - 7) for c in ITEMS})
+    again = multilevel_reliability(changed, items=ITEMS, method=method).coefficients
+    assert again == pytest.approx(base, abs=1e-4)
+
+
+def test_components_scale_with_the_square_of_the_unit() -> None:
+    data = shrout_lane()
+    base = multilevel_reliability(data, items=ITEMS).components
+    doubled = multilevel_reliability(data.assign(**{c: 2 * data[c] for c in ITEMS}),
+                                     items=ITEMS).components
+    for name, value in base.items():
+        assert doubled[name] == pytest.approx(4 * value), name
+
+
+def test_simulated_data_have_the_requested_shape_and_missingness() -> None:
+    full = simulate_repeated_items(10, 4, 2, seed=1)
+    assert len(full) == 40 and list(full.columns) == ["person", "time", "i1", "i2"]
+    sparse = simulate_repeated_items(200, 4, 2, missing=0.5, seed=1)
+    assert sparse.groupby("person")["time"].min().eq(1).all()  # first session always there
+    assert 0.55 < len(sparse) / 800 < 0.70  # 1 + 3 * 0.5 of 4 occasions = 62.5%
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"components": {"person": 1.0}}, "must name each"),
+    ({"components": {**TRUTH, "person": -1.0}}, ">= 0"),
+    ({"missing": 1.0}, "missing must be"),
+    ({"n_persons": 0}, "at least 1"),
+])
+def test_bad_simulation_settings_raise_reliability_error(kwargs: dict, message: str) -> None:
+    with pytest.raises(ReliabilityError, match=message):
+        simulate_repeated_items(**kwargs)
