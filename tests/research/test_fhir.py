@@ -266,3 +266,21 @@ def test_export_errors_are_typed() -> None:
         validate_resource({"resourceType": "Spaceship"})
     with pytest.raises(FhirError, match="no responses"):
         responses_table([])
+
+
+def test_reading_a_file_names_it_in_errors(tmp_path: Path) -> None:
+    from alliance.interop.fhir import read_responses_file
+
+    good = tmp_path / "qr.json"
+    good.write_text(json.dumps(good_response()))
+    assert read_responses_file(good)[0].answers == {"bond": 6.0, "goal": 5.0}
+    with pytest.raises(FhirError, match="no such file"):
+        read_responses_file(tmp_path / "missing.json")
+    latin = tmp_path / "latin.json"
+    latin.write_bytes("{\"x\": \"caf\xe9\"}".encode("latin-1"))
+    with pytest.raises(FhirError, match="not UTF-8"):
+        read_responses_file(latin)
+    broken = tmp_path / "broken.json"
+    broken.write_text("{")
+    with pytest.raises(FhirError, match=r"broken\.json: not JSON"):
+        read_responses_file(broken)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import math
 from pathlib import Path
 from typing import Any
 
@@ -12,18 +10,10 @@ import click
 from alliance.errors import InputFileError
 
 
-def _clean(x: Any) -> Any:
-    if isinstance(x, float) and (math.isnan(x) or math.isinf(x)):
-        return None
-    if isinstance(x, dict):
-        return {k: _clean(v) for k, v in x.items()}
-    if isinstance(x, list | tuple):
-        return [_clean(v) for v in x]
-    return x
-
-
 def _dump(obj: Any) -> str:
-    return json.dumps(_clean(obj), indent=2, ensure_ascii=False)
+    from alliance.cli.instruments import _json
+
+    return str(_json(obj))
 
 
 def _write(text: str, out: str | None) -> None:
@@ -347,21 +337,11 @@ def import_cmd(file: str, out: str | None, fmt: str | None) -> None:
     Example:
       alliance fhir import bundle.json --out responses.csv
     """
-    from alliance.errors import FhirError
-    from alliance.interop.fhir import read_responses, responses_table
+    from alliance.interop.fhir import read_responses_file, responses_table
     from alliance.interop.tables import write_table
 
-    path = Path(file)
-    if not path.is_file():
-        raise InputFileError(f"{file}: no such file")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise FhirError(f"{file}: is not UTF-8 text") from None
-    try:
-        table = responses_table(read_responses(text, _catalog()), _catalog())
-    except FhirError as exc:
-        raise FhirError(f"{file}: {exc}") from None
+    catalog = _catalog()
+    table = responses_table(read_responses_file(file, catalog), catalog)
     kind = fmt or ("json" if out and out.lower().endswith(".json") else "csv")
     written = write_table(table, out, kind)  # type: ignore[arg-type]
     if written is not None:

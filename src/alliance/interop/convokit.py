@@ -26,7 +26,7 @@ episodes are then read from the metadata. A corpus without codes imports with no
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,7 @@ from alliance.coding.episodes import Episode, Link, find_episodes
 from alliance.errors import TranscriptError
 from alliance.transcripts import Transcript, parse_transcript
 from alliance.transcripts.convokit import UTTERANCES, utterance_records
+from alliance.transcripts.convokit import _type_names as _type_index
 
 FILES = (UTTERANCES, "speakers.json", "conversations.json", "corpus.json", "index.json")
 _SEP = ":"
@@ -50,16 +51,6 @@ class CorpusSession:
     coded: CodedTranscript
     episodes: tuple[Episode, ...]
     conversation_id: str
-
-
-def _type_index(metas: Sequence[Mapping[str, Any]]) -> dict[str, list[str]]:
-    index: dict[str, list[str]] = {}
-    for meta in metas:
-        for key, value in meta.items():
-            name = f"<class '{type(value).__name__}'>"
-            if name not in index.setdefault(key, []):
-                index[key].append(name)
-    return index
 
 
 def _codes(utterance: CodedUtterance) -> list[dict[str, Any]]:

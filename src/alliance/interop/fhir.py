@@ -52,6 +52,7 @@ import re
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -202,6 +203,12 @@ def code_system(catalog: Catalog | None = None, *, base: str = DEFAULT_BASE) -> 
     })
 
 
+def _computer_name(instrument_id: str) -> str:
+    """A computer-friendly ``name`` (``[A-Z][A-Za-z0-9_]*``) from an instrument id."""
+    name = re.sub(r"[^A-Za-z0-9]", "", instrument_id.title())
+    return name if name[:1].isalpha() else f"Q{name}"
+
+
 def _item(instrument: Instrument, item_id: str, rater: str, base: str,
           wording: bool) -> dict[str, Any]:
     item = instrument.item(item_id)
@@ -241,7 +248,7 @@ def questionnaire(instrument: Instrument, *, rater: str = "client", base: str = 
     resource: dict[str, Any] = {
         "resourceType": "Questionnaire", "id": fhir_id(instrument.id),
         "url": _canonical(base, instrument), "version": instrument.version,
-        "name": re.sub(r"[^A-Za-z0-9]", "", instrument.id.title()) or "Instrument",
+        "name": _computer_name(instrument.id),
         "title": instrument.title, "status": "active", "subjectType": ["Patient"],
         "code": [{"system": _system(base), "code": instrument.id,
                   "display": instrument.title}],
@@ -538,6 +545,22 @@ def read_responses(data: Any, catalog: Catalog | None = None) -> list[ImportedRe
     if not out:
         raise FhirError("the Bundle holds no QuestionnaireResponse")
     return out
+
+
+def read_responses_file(path: str | Path, catalog: Catalog | None = None
+                        ) -> list[ImportedResponse]:
+    """:func:`read_responses` of a JSON file; errors name the file."""
+    p = Path(path)
+    if not p.is_file():
+        raise FhirError(f"{p}: no such file")
+    try:
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise FhirError(f"{p}: is not UTF-8 text") from None
+    try:
+        return read_responses(text, catalog)
+    except FhirError as exc:
+        raise FhirError(f"{p}: {exc}") from None
 
 
 def responses_table(responses: Iterable[ImportedResponse],
