@@ -37,7 +37,7 @@ from alliance.coding.coder import CodeAssignment, CodedTranscript, CodedUtteranc
 from alliance.coding.episodes import Episode, Link, find_episodes
 from alliance.errors import TranscriptError
 from alliance.transcripts import Transcript, parse_transcript
-from alliance.transcripts.convokit import UTTERANCES, utterance_records
+from alliance.transcripts.convokit import UTTERANCES, _objects, utterance_records
 from alliance.transcripts.convokit import _type_names as _type_index
 
 FILES = (UTTERANCES, "speakers.json", "conversations.json", "corpus.json", "index.json")
@@ -208,17 +208,7 @@ def import_corpus(directory: str | Path) -> list[CorpusSession]:
     except UnicodeDecodeError:
         raise TranscriptError(f"{utt_path}: is not UTF-8 text", path=str(utt_path)) from None
     groups: dict[str, list[tuple[int, dict[str, Any]]]] = {}
-    for number, line in enumerate(text.split("\n"), start=1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise TranscriptError(f"{utt_path}: line {number}: invalid JSON ({exc.msg})",
-                                  path=str(utt_path), line=number) from None
-        if not isinstance(obj, dict):
-            raise TranscriptError(f"{utt_path}: line {number}: each line must be an object",
-                                  path=str(utt_path), line=number)
+    for number, obj in _objects(text, str(utt_path)):
         conv = str(obj.get("conversation_id", obj.get("root", "")))
         groups.setdefault(conv, []).append((number, obj))
     if not groups:
