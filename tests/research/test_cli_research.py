@@ -32,8 +32,11 @@ def test_stats_reliability_reports_the_published_example(tmp_path: Path) -> None
     assert data["method"] == "anova"
     assert round(data["coefficients"]["RkF"], 2) == 0.97
     assert round(data["coefficients"]["Rc"], 2) == 0.74
-    text = run("stats", "reliability", str(plain), "--items", "item1,item2,item3")
+    fig = tmp_path / "rel.json"
+    text = run("stats", "reliability", str(plain), "--items", "item1,item2,item3",
+               "--figure", str(fig))
     assert "person:time" in text.output and "RkRn" in text.output
+    assert json.loads(fig.read_text())["data"][2]["name"] == "coefficient"
 
 
 def test_stats_reliability_with_an_instrument_keys_its_items() -> None:
@@ -82,6 +85,8 @@ def test_fhir_export_import_round_trip(tmp_path: Path) -> None:
     (["stats", "reliability", "{examples}/responses.csv", "--instrument", "alliance-12"],
      "no column 'person'"),
     (["stats", "alliance-outcome", "{examples}/responses.csv"], "no column 'alliance'"),
+    (["stats", "reliability", "{examples}/research/diary.csv", "--items", "i1,i2",
+      "--figure", "out.svg"], "written as .html or .json"),
     (["stats", "alliance-outcome", "{examples}/research/sessions.csv", "--figure", "x.png"],
      "written as .html or .json"),
     (["fhir", "export", "questionnaire", "phq-9"], "unknown instrument"),

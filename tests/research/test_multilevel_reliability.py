@@ -221,3 +221,11 @@ def test_simulated_data_have_the_requested_shape_and_missingness() -> None:
 def test_bad_simulation_settings_raise_reliability_error(kwargs: dict, message: str) -> None:
     with pytest.raises(ReliabilityError, match=message):
         simulate_repeated_items(**kwargs)
+
+
+def test_figure_shows_components_and_coefficients() -> None:
+    result = multilevel_reliability(shrout_lane(), items=ITEMS)
+    fig = result.figure()
+    assert [t.name for t in fig.data] == ["crossed model", "nested model", "coefficient"]
+    assert list(fig.data[2].y)[::-1] == list(result.coefficients)
+    assert sum(fig.data[0].x) == pytest.approx(100)

@@ -27,6 +27,27 @@ def _write(text: str, out: str | None) -> None:
     click.echo(f"wrote {out}", err=True)
 
 
+_FIGURE = click.option("--figure", "figure_path", type=click.Path(),
+                       help="Write the Plotly figure: .html (self-contained, no network) or "
+                            ".json.")
+
+
+def _check_figure_path(path: str | None) -> None:
+    if path and Path(path).suffix.lower() not in (".html", ".json"):
+        raise InputFileError(f"{path}: the figure is written as .html or .json")
+
+
+def _write_figure(fig: Any, path: str) -> None:
+    try:
+        if path.lower().endswith(".html"):
+            fig.write_html(path, include_plotlyjs=True, full_html=True)
+        else:
+            Path(path).write_text(fig.to_json(), encoding="utf-8")
+    except OSError as exc:
+        raise InputFileError(f"{path}: cannot write ({exc.strerror or exc})") from None
+    click.echo(f"wrote {path}", err=True)
+
+
 def _catalog() -> Any:
     from alliance.interop.specfiles import load_catalog
 
@@ -55,12 +76,13 @@ def stats_group() -> None:
 @click.option("--score", help="With --instrument: one subscale's items only.")
 @click.option("--method", type=click.Choice(["auto", "anova", "reml"]), default="auto",
               show_default=True, help="auto: ANOVA when balanced, else REML.")
+@_FIGURE
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text",
               show_default=True)
 @click.option("--input-format", type=click.Choice(["csv", "parquet", "json"]))
 def reliability_cmd(file: str, person: str, time_col: str, items: str | None,
-                    instrument_id: str | None, score: str | None, method: str, fmt: str,
-                    input_format: str | None) -> None:
+                    instrument_id: str | None, score: str | None, method: str,
+                    figure_path: str | None, fmt: str, input_format: str | None) -> None:
     """Multilevel reliability of items repeated over sessions (Shrout & Lane 2012).
 
     Variance components of persons x occasions x items and the coefficients R1F, RkF,
@@ -68,7 +90,8 @@ def reliability_cmd(file: str, person: str, time_col: str, items: str | None,
 
     \b
     Examples:
-      alliance stats reliability examples/research/diary.csv --items i1,i2,i3
+      alliance stats reliability examples/research/diary.csv --items i1,i2,i3 \\
+          --figure reliability.html
       alliance stats reliability responses.csv --person client --time session \\
           --instrument alliance-12 --score bond --format json
     """
@@ -78,6 +101,7 @@ def reliability_cmd(file: str, person: str, time_col: str, items: str | None,
     from alliance.instruments.multilevel import multilevel_reliability
     from alliance.interop.tables import read_table
 
+    _check_figure_path(figure_path)
     if (items is None) == (instrument_id is None):
         raise ReliabilityError("give either --items COL,COL,... or --instrument ID")
     if score and not instrument_id:
@@ -106,6 +130,8 @@ def reliability_cmd(file: str, person: str, time_col: str, items: str | None,
         data = read_table(file, input_format, columns)
     result = multilevel_reliability(data, person=person, time=time_col, items=columns,
                                     method=method)  # type: ignore[arg-type]
+    if figure_path:
+        _write_figure(result.figure(), figure_path)
     comps, coefs = result.components_frame(), result.coefficients_frame()
     if fmt == "json":
         click.echo(_dump({"method": result.method, "n_persons": result.n_persons,
@@ -148,8 +174,7 @@ def reliability_cmd(file: str, person: str, time_col: str, items: str | None,
               help="Also adjust for the current session's outcome (predicts change).")
 @click.option("--confidence", type=click.FloatRange(0.5, 0.999), default=0.95,
               show_default=True)
-@click.option("--figure", "figure_path", type=click.Path(),
-              help="Write the Plotly figure: .html (self-contained, no network) or .json.")
+@_FIGURE
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text",
               show_default=True)
 @click.option("--input-format", type=click.Choice(["csv", "parquet", "json"]))
@@ -168,23 +193,13 @@ def alliance_outcome_cmd(file: str, person: str, session: str, alliance_col: str
     from alliance.interop.tables import read_table
     from alliance.outcome import fit_alliance_outcome
 
-    if figure_path and Path(figure_path).suffix.lower() not in (".html", ".json"):
-        raise InputFileError(f"{figure_path}: the figure is written as .html or .json")
+    _check_figure_path(figure_path)
     table = read_table(file, input_format)
     result = fit_alliance_outcome(table, person=person, session=session,
                                   alliance=alliance_col, outcome=outcome, trend=trend,
                                   adjust_outcome=adjust_outcome, confidence=confidence)
     if figure_path:
-        fig = result.figure()
-        try:
-            if figure_path.lower().endswith(".html"):
-                fig.write_html(figure_path, include_plotlyjs=True, full_html=True)
-            else:
-                Path(figure_path).write_text(fig.to_json(), encoding="utf-8")
-        except OSError as exc:
-            raise InputFileError(f"{figure_path}: cannot write ({exc.strerror or exc})") \
-                from None
-        click.echo(f"wrote {figure_path}", err=True)
+        _write_figure(result.figure(), figure_path)
     if fmt == "csv":
         click.echo(result.table.to_csv(index=False), nl=False)
         return

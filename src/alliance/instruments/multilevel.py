@@ -77,7 +77,7 @@ import contextlib
 import itertools
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -140,6 +140,36 @@ class MultilevelReliability:
         """One row per coefficient: name, value and what it is the reliability of."""
         return pd.DataFrame([{"coefficient": n, "value": v, "meaning": COEFFICIENTS[n]}
                              for n, v in self.coefficients.items()])
+
+    def figure(self) -> Any:
+        """A Plotly figure: the share of each variance component (both models) and the
+        seven coefficients. Plotly is imported only when a figure is asked for."""
+        from plotly.subplots import make_subplots
+
+        comps, coefs = self.components_frame(), self.coefficients_frame()
+        fig = make_subplots(rows=1, cols=2, column_widths=[0.55, 0.45],
+                            horizontal_spacing=0.14,
+                            subplot_titles=("Variance components (% of total)",
+                                            "Reliability"))
+        for model, colour in (("crossed", "#1565c0"), ("nested", "#90a4ae")):
+            part = comps[comps["model"] == model].iloc[::-1]
+            fig.add_bar(x=part["percent"], y=part["component"], orientation="h",
+                        name=f"{model} model", marker_color=colour,
+                        customdata=part[["variance"]].to_numpy(),
+                        hovertemplate="%{y}: %{x:.1f}% (variance %{customdata[0]:.3f})"
+                                      "<extra></extra>", row=1, col=1)
+        rows = coefs.iloc[::-1]
+        fig.add_bar(x=rows["value"], y=rows["coefficient"], orientation="h",
+                    name="coefficient", marker_color="#2e7d32", text=rows["value"].round(2),
+                    textposition="outside", customdata=rows[["meaning"]].to_numpy(),
+                    hovertemplate="%{y} = %{x:.3f}: %{customdata[0]}<extra></extra>",
+                    row=1, col=2)
+        fig.update_xaxes(range=[0, 1.1], row=1, col=2)
+        fig.update_layout(template="plotly_white", height=420, barmode="group",
+                          title=f"Multilevel reliability: {self.n_persons} persons, "
+                                f"{self.n_times} occasions, {self.n_items} items "
+                                f"({self.method})")
+        return fig
 
 
 def _long_table(data: pd.DataFrame, person: str, time: str, items: Sequence[str] | None,
