@@ -132,3 +132,12 @@ def test_bad_synthetic_settings_are_refused() -> None:
         synthetic_alliance_outcome(n_sessions=1)
     with pytest.raises(AnalysisError):
         synthetic_alliance_outcome(missing=1.0)
+
+
+def test_missing_stats_extra_is_a_readable_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    table, _ = synthetic_alliance_outcome(n_clients=10, n_sessions=4, seed=9)
+    monkeypatch.setitem(sys.modules, "statsmodels.formula.api", None)
+    with pytest.raises(AnalysisError, match=r"install alliance\[stats\]"):
+        fit_alliance_outcome(table)

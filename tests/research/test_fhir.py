@@ -284,3 +284,11 @@ def test_reading_a_file_names_it_in_errors(tmp_path: Path) -> None:
     broken.write_text("{")
     with pytest.raises(FhirError, match=r"broken\.json: not JSON"):
         read_responses_file(broken)
+
+
+def test_missing_fhir_extra_is_a_readable_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "fhir.resources", None)
+    with pytest.raises(FhirError, match=r"install alliance\[fhir\]"):
+        questionnaire(get_instrument("pulse-3"))

@@ -88,7 +88,7 @@ class AllianceOutcome:
 def _mixedlm() -> Any:
     try:
         import statsmodels.formula.api as smf
-    except ImportError as exc:  # pragma: no cover - depends on the installed extras
+    except ImportError as exc:
         raise AnalysisError(f"the alliance-outcome model needs statsmodels ({exc}); install "
                             f"alliance[stats]") from None
     return smf.mixedlm
