@@ -141,3 +141,18 @@ def test_missing_stats_extra_is_a_readable_error(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setitem(sys.modules, "statsmodels.formula.api", None)
     with pytest.raises(AnalysisError, match=r"install alliance\[stats\]"):
         fit_alliance_outcome(table)
+
+
+@pytest.mark.slow
+def test_intervals_cover_the_truth_at_about_their_nominal_rate() -> None:
+    # 40 synthetic studies of 40 clients x 6 sessions: 95% intervals should miss the true
+    # effect about twice; fewer than 34 hits in 40 has probability 0.005 if they are right.
+    terms = {"alliance_within": "within", "alliance_between": "between", "session": "trend"}
+    hits = dict.fromkeys(terms, 0)
+    for seed in range(40):
+        table, truth = synthetic_alliance_outcome(n_clients=40, n_sessions=6, seed=500 + seed)
+        result = fit_alliance_outcome(table)
+        for term, key in terms.items():
+            row = result.effect(term)
+            hits[term] += int(row["ci_low"] <= truth[key] <= row["ci_high"])
+    assert all(h >= 34 for h in hits.values()), hits
