@@ -292,3 +292,34 @@ def test_missing_fhir_extra_is_a_readable_error(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setitem(sys.modules, "fhir.resources", None)
     with pytest.raises(FhirError, match=r"install alliance\[fhir\]"):
         questionnaire(get_instrument("pulse-3"))
+
+
+def test_each_rater_wording_has_its_own_canonical_url() -> None:
+    inst = get_instrument("alliance-12")
+    client, therapist = questionnaire(inst), questionnaire(inst, rater="therapist")
+    assert client["url"].endswith("/Questionnaire/alliance-12")
+    assert therapist["url"].endswith("/Questionnaire/alliance-12-therapist")
+    assert therapist["id"] == "alliance-12-therapist"
+    b1 = next(i for i in therapist["item"] if i["linkId"] == "b1")
+    assert b1["text"].startswith("This client")
+    qr = questionnaire_response(inst, {"b1": 4}, response_id="t1", rater_type="therapist")
+    assert qr["questionnaire"] == f"{therapist['url']}|{inst.version}"
+    [back] = read_responses(qr)
+    assert back.instrument == "alliance-12" and back.rater_type == "therapist"
+    [plain] = read_responses(questionnaire_response(inst, {"b1": 4}, response_id="c1"))
+    assert plain.rater_type == "client"
+    with pytest.raises(FhirError, match="no 'observer' version"):
+        questionnaire_response(inst, {"b1": 4}, rater_type="observer")
+
+
+def test_case_bundle_points_therapist_ratings_at_the_therapist_version() -> None:
+    from alliance.interop.casefiles import load_case_file
+
+    cases = load_case_file(EXAMPLES / "cases" / "synthetic-20.json")
+    case = next(c for c in cases if any(r.rater == "therapist" for s in c.sessions
+                                        for r in s.ratings))
+    responses = [e["resource"] for e in case_bundle(case)["entry"]
+                 if e["resource"]["resourceType"] == "QuestionnaireResponse"]
+    by_rater = {r["extension"][0]["valueString"]: r["questionnaire"] for r in responses}
+    assert "-therapist|" in by_rater["therapist"]
+    assert all("-therapist|" not in q for rater, q in by_rater.items() if rater != "therapist")

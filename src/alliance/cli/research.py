@@ -267,13 +267,15 @@ def _base(base: str | None) -> str:
 
 @export_group.command("questionnaire")
 @click.argument("instrument_id")
-@click.option("--rater", default="client", show_default=True, help="Whose wording.")
+@click.option("--rater", default=None,
+              help="Whose wording (a rater type); default the instrument's first, usually client.")
 @click.option("--include-licensed-wording", is_flag=True,
               help="Include wording you added for a licensed instrument (your licence must "
                    "allow it).")
 @_BASE
 @_OUT
-def export_questionnaire_cmd(instrument_id: str, rater: str, include_licensed_wording: bool,
+def export_questionnaire_cmd(instrument_id: str, rater: str | None,
+                             include_licensed_wording: bool,
                              base: str | None, out: str | None) -> None:
     """An instrument as a FHIR Questionnaire.
 
@@ -311,13 +313,16 @@ def export_codesystem_cmd(base: str | None, out: str | None) -> None:
               help="Column with the client's pseudonym (becomes Patient/<id>).")
 @click.option("--date-column", default=None, help="Column with the response date.")
 @click.option("--rater", default=None, help="Rater recorded on every response.")
+@click.option("--rater-type", default=None,
+              help="Which version was answered (client, therapist...); default the first.")
 @click.option("--scores/--no-scores", default=True, show_default=True,
               help="Add an Observation per score.")
 @click.option("--input-format", type=click.Choice(["csv", "parquet", "json"]))
 @_BASE
 @_OUT
 def export_responses_cmd(file: str, instrument_id: str, id_column: str, subject_column: str,
-                         date_column: str | None, rater: str | None, scores: bool,
+                         date_column: str | None, rater: str | None,
+                         rater_type: str | None, scores: bool,
                          input_format: str | None, base: str | None, out: str | None) -> None:
     """A table of responses as a FHIR Bundle of QuestionnaireResponses and Observations.
 
@@ -332,8 +337,8 @@ def export_responses_cmd(file: str, instrument_id: str, id_column: str, subject_
     inst = _catalog()[instrument_id]
     table = read_table(file, input_format, list(inst.item_ids))
     bundle = responses_bundle(inst, table, id_column=id_column, subject_column=subject_column,
-                              date_column=date_column, rater=rater, scores=scores,
-                              base=_base(base))
+                              date_column=date_column, rater=rater, rater_type=rater_type,
+                              scores=scores, base=_base(base))
     _write(_dump(bundle), out)
 
 

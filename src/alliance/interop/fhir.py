@@ -10,7 +10,9 @@ Mapping
 * **CodeSystem** ``{base}/CodeSystem/alliance`` (the project's codes): for each instrument
   a concept ``{id}``, with children ``{id}.item.{item}``, ``{id}.score.{score}`` (each
   subscale and ``total``) and ``{id}.answer.{value}``.
-* **Questionnaire** ``{base}/Questionnaire/{id}`` with the instrument's ``version``; one item
+* **Questionnaire** ``{base}/Questionnaire/{id}`` with the instrument's ``version`` (the
+  first rater type's wording, usually the client's; another rater type's version is
+  ``{id}-{rater-type}``, e.g. ``alliance-12-therapist``); one item
   per question, ``linkId`` = the item id, ``code`` from the CodeSystem. Whole-number scales
   of up to :data:`MAX_OPTIONS` points are ``choice`` items with an ``answerOption`` per
   point (a ``Coding`` ``{id}.answer.{value}`` whose ``ordinalValue`` extension carries the
@@ -60,7 +62,7 @@ import pandas as pd
 from alliance.errors import FhirError, InstrumentError, ScoringError
 from alliance.instruments import Catalog, Instrument, builtin_catalog, score_response
 from alliance.instruments.scoring import Score, check_value
-from alliance.instruments.spec import ResponseScale
+from alliance.instruments.spec import RATER_TYPES, ResponseScale
 
 #: Deployers pass their own base (``--base``); ``.invalid`` is reserved and never resolves.
 DEFAULT_BASE = "https://alliance.invalid/fhir"
@@ -86,6 +88,7 @@ class ImportedResponse:
     subject: str | None = None
     authored: str | None = None
     rater: str | None = None
+    rater_type: str | None = None
     status: str = "completed"
     extra: Mapping[str, Any] = field(default_factory=dict)
 
@@ -109,8 +112,16 @@ def _system(base: str) -> str:
     return f"{base.rstrip('/')}/CodeSystem/alliance"
 
 
-def _canonical(base: str, instrument: Instrument) -> str:
-    return f"{base.rstrip('/')}/Questionnaire/{instrument.id}"
+def _version_id(instrument: Instrument, rater_type: str | None) -> str:
+    """``{id}`` for the first rater type (usually the client), else ``{id}-{rater-type}``:
+    each wording has its own canonical URL."""
+    if rater_type is None or rater_type == instrument.rater_types[0]:
+        return instrument.id
+    return f"{instrument.id}-{rater_type.replace('_', '-')}"
+
+
+def _canonical(base: str, instrument: Instrument, rater_type: str | None = None) -> str:
+    return f"{base.rstrip('/')}/Questionnaire/{_version_id(instrument, rater_type)}"
 
 
 def _models() -> Any:
@@ -238,16 +249,23 @@ def _item(instrument: Instrument, item_id: str, rater: str, base: str,
     return out
 
 
-def questionnaire(instrument: Instrument, *, rater: str = "client", base: str = DEFAULT_BASE,
+def questionnaire(instrument: Instrument, *, rater: str | None = None,
+                  base: str = DEFAULT_BASE,
                   include_licensed_wording: bool = False) -> dict[str, Any]:
-    """The instrument as a validated ``Questionnaire`` (see the module docstring)."""
+    """The instrument as a validated ``Questionnaire`` (see the module docstring).
+
+    ``rater`` picks the wording (a rater type; default the instrument's first, usually
+    ``client``); every other rater type's version has its own id and canonical URL,
+    ``{id}-{rater-type}``.
+    """
+    rater = rater or instrument.rater_types[0]
     if rater not in instrument.rater_types:
         raise FhirError(f"{instrument.id} has no {rater!r} version; raters: "
                         f"{', '.join(instrument.rater_types)}")
     wording = instrument.has_text and (include_licensed_wording or not _proprietary(instrument))
     resource: dict[str, Any] = {
-        "resourceType": "Questionnaire", "id": fhir_id(instrument.id),
-        "url": _canonical(base, instrument), "version": instrument.version,
+        "resourceType": "Questionnaire", "id": fhir_id(_version_id(instrument, rater)),
+        "url": _canonical(base, instrument, rater), "version": instrument.version,
         "name": _computer_name(instrument.id),
         "title": instrument.title, "status": "active", "subjectType": ["Patient"],
         "code": [{"system": _system(base), "code": instrument.id,
@@ -278,13 +296,19 @@ def _answer(instrument: Instrument, item_id: str, value: float, base: str) -> di
 def questionnaire_response(instrument: Instrument, answers: Mapping[str, Any], *,
                            response_id: str | None = None, subject: str | None = None,
                            authored: str | None = None, rater: str | None = None,
+                           rater_type: str | None = None,
                            base: str = DEFAULT_BASE) -> dict[str, Any]:
     """One response as a validated ``QuestionnaireResponse``.
 
     ``answers`` maps item ids to values, checked exactly as for scoring (a bad value raises
     :class:`~alliance.errors.ScoringError`). ``subject`` is a reference such as
-    ``Patient/c001``; ``authored`` an ISO date or date-time.
+    ``Patient/c001``; ``authored`` an ISO date or date-time; ``rater`` who answered (kept
+    in the rater extension); ``rater_type`` which version was answered (``therapist``...),
+    which picks the Questionnaire it references.
     """
+    if rater_type is not None and rater_type not in instrument.rater_types:
+        raise FhirError(f"{instrument.id} has no {rater_type!r} version; raters: "
+                        f"{', '.join(instrument.rater_types)}")
     unknown = [k for k in answers if k not in instrument.item_ids]
     if unknown:
         raise ScoringError(f"{instrument.id}: unknown item {unknown[0]!r}", item=unknown[0])
@@ -299,7 +323,7 @@ def questionnaire_response(instrument: Instrument, answers: Mapping[str, Any], *
             (k, str(v)) for k, v in answers.items())])))
     resource: dict[str, Any] = {
         "resourceType": "QuestionnaireResponse", "id": fhir_id(ident),
-        "questionnaire": f"{_canonical(base, instrument)}|{instrument.version}",
+        "questionnaire": f"{_canonical(base, instrument, rater_type)}|{instrument.version}",
         "status": "completed", "item": items,
     }
     if response_id is not None and fhir_id(response_id) != str(response_id):
@@ -362,8 +386,8 @@ def _cell(value: Any) -> Any:
 def responses_bundle(instrument: Instrument, table: pd.DataFrame, *,
                      id_column: str | None = "response_id",
                      subject_column: str | None = "client", date_column: str | None = None,
-                     rater: str | None = None, scores: bool = True,
-                     base: str = DEFAULT_BASE) -> dict[str, Any]:
+                     rater: str | None = None, rater_type: str | None = None,
+                     scores: bool = True, base: str = DEFAULT_BASE) -> dict[str, Any]:
     """A table of responses (one row each, one column per item) as a FHIR ``Bundle``.
 
     Each row becomes a QuestionnaireResponse and, with ``scores``, its score Observations.
@@ -389,7 +413,8 @@ def responses_bundle(instrument: Instrument, table: pd.DataFrame, *,
             response = questionnaire_response(
                 instrument, answers, response_id=None if rid is None else str(rid),
                 subject=None if subject is None else f"Patient/{fhir_id(str(subject))}",
-                authored=None if date is None else str(date), rater=rater, base=base)
+                authored=None if date is None else str(date), rater=rater,
+                rater_type=rater_type, base=base)
             score = score_response(instrument, answers)
         except ScoringError as exc:
             raise ScoringError(f"row {pos}: {exc}", row=pos) from None
@@ -428,9 +453,11 @@ def case_bundle(case: Any, *, catalog: Catalog | None = None, base: str = DEFAUL
         for k, rating in enumerate(session.ratings):
             inst = catalog[rating.instrument]
             rid = f"{case.id}-s{session.number}-{k + 1}"
-            response = questionnaire_response(inst, dict(rating.items), response_id=rid,
-                                              subject=subject, authored=real_date(session.date),
-                                              rater=rating.rater, base=base)
+            role = case.role_of(rating.rater)
+            response = questionnaire_response(
+                inst, dict(rating.items), response_id=rid, subject=subject,
+                authored=real_date(session.date), rater=rating.rater,
+                rater_type=role if role in inst.rater_types else None, base=base)
             resources.append(response)
             if scores:
                 resources.extend(score_observations(inst, rating.score, response, base=base))
@@ -440,17 +467,26 @@ def case_bundle(case: Any, *, catalog: Catalog | None = None, base: str = DEFAUL
 # --- import ---------------------------------------------------------------------------
 
 
-def _instrument_of(canonical: Any, catalog: Catalog, where: str) -> tuple[Instrument,
-                                                                           str | None]:
+def _instrument_of(canonical: Any, catalog: Catalog, where: str
+                   ) -> tuple[Instrument, str | None, str | None]:
+    """The instrument, version and rater type named by a canonical Questionnaire URL."""
     if not isinstance(canonical, str) or not canonical.strip():
         raise FhirError(f"{where}: no questionnaire; alliance needs the canonical URL of the "
                         f"Questionnaire to know the instrument")
     url, _, version = canonical.partition("|")
-    inst_id = url.rstrip("/").rsplit("/", 1)[-1]
+    last = url.rstrip("/").rsplit("/", 1)[-1]
+    known = set(catalog)  # Catalog lookups raise InstrumentError, so test membership here
+    if last not in known:
+        for rater_type in RATER_TYPES:
+            inst_id = last.removesuffix(f"-{rater_type.replace('_', '-')}")
+            if inst_id != last and inst_id in known \
+                    and rater_type in catalog[inst_id].rater_types:
+                return catalog[inst_id], version or None, rater_type
     try:
-        return catalog[inst_id], version or None
+        inst = catalog[last]
     except InstrumentError as exc:
         raise FhirError(f"{where}: questionnaire {canonical!r}: {exc}") from None
+    return inst, version or None, inst.rater_types[0]
 
 
 def _flatten(items: Any, where: str) -> Iterable[Mapping[str, Any]]:
@@ -489,7 +525,8 @@ def _read_response(resource: Mapping[str, Any], catalog: Catalog,
     parsed = validate_resource(resource)
     if parsed.get("status") == "entered-in-error":
         return None
-    instrument, version = _instrument_of(parsed.get("questionnaire"), catalog, where)
+    instrument, version, rater_type = _instrument_of(parsed.get("questionnaire"), catalog,
+                                                     where)
     answers: dict[str, float | None] = {}
     for node in _flatten(parsed.get("item"), where):
         link = node.get("linkId")
@@ -513,7 +550,8 @@ def _read_response(resource: Mapping[str, Any], catalog: Catalog,
     subject = (parsed.get("subject") or {}).get("reference")
     return ImportedResponse(instrument=instrument.id, version=version, answers=answers,
                             response_id=rid, subject=subject, authored=parsed.get("authored"),
-                            rater=rater, status=str(parsed.get("status")))
+                            rater=rater, rater_type=rater_type,
+                            status=str(parsed.get("status")))
 
 
 def read_responses(data: Any, catalog: Catalog | None = None) -> list[ImportedResponse]:
@@ -565,8 +603,8 @@ def read_responses_file(path: str | Path, catalog: Catalog | None = None
 
 def responses_table(responses: Iterable[ImportedResponse],
                     catalog: Catalog | None = None) -> pd.DataFrame:
-    """Imported responses as a table: ``response_id, instrument, client, rater, authored`` and
-    one column per item (of one instrument; a mixed list raises FhirError)."""
+    """Imported responses as a table: ``response_id, instrument, rater_type, client, rater,
+    authored`` and one column per item (of one instrument; a mixed list raises FhirError)."""
     catalog = catalog if catalog is not None else builtin_catalog()
     responses = list(responses)
     kinds = sorted({r.instrument for r in responses})
@@ -579,7 +617,8 @@ def responses_table(responses: Iterable[ImportedResponse],
     for r in responses:
         client = r.subject.rsplit("/", 1)[-1] if r.subject else None
         rows.append({"response_id": r.response_id, "instrument": r.instrument,
-                     "client": client, "rater": r.rater, "authored": r.authored,
+                     "rater_type": r.rater_type, "client": client, "rater": r.rater,
+                     "authored": r.authored,
                      **{i: r.answers.get(i) for i in items}})
-    return pd.DataFrame(rows, columns=["response_id", "instrument", "client", "rater",
-                                       "authored", *items])
+    return pd.DataFrame(rows, columns=["response_id", "instrument", "rater_type", "client",
+                                       "rater", "authored", *items])
