@@ -229,3 +229,14 @@ def test_figure_shows_components_and_coefficients() -> None:
     assert [t.name for t in fig.data] == ["crossed model", "nested model", "coefficient"]
     assert list(fig.data[2].y)[::-1] == list(result.coefficients)
     assert sum(fig.data[0].x) == pytest.approx(100)
+
+
+def test_too_large_unbalanced_design_is_refused_before_any_work(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import alliance.instruments.multilevel as ml
+
+    monkeypatch.setattr(ml, "MAX_RANDOM_EFFECTS", 50)
+    with pytest.raises(ReliabilityError, match="random effects"):
+        multilevel_reliability(shrout_lane().drop(index=[0]), items=ITEMS)
+    # balanced data of any size use the ANOVA and are not limited
+    assert multilevel_reliability(shrout_lane(), items=ITEMS).method == "anova"
