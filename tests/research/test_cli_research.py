@@ -75,6 +75,22 @@ def test_fhir_export_import_round_trip(tmp_path: Path) -> None:
     assert json.loads(cs.output)["url"] == "https://clinic.example/fhir/CodeSystem/alliance"
 
 
+def test_convokit_export_and_import(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    result = run("convokit", "export", "--rules-only", "--out", str(corpus),
+                 str(EXAMPLES / "transcripts" / "session.txt"),
+                 str(EXAMPLES / "transcripts" / "rupture-repair.txt"))
+    assert result.exit_code == 0, result.output
+    assert (corpus / "utterances.jsonl").is_file()
+    episodes = run("convokit", "import", str(corpus), "--episodes")
+    assert episodes.exit_code == 0, episodes.output
+    table = pd.read_csv(io.StringIO(episodes.stdout))
+    assert len(table) == 3 and set(table["session"]) == {"rupture-repair-0000"}
+    out = tmp_path / "codes.json"
+    assert run("convokit", "import", str(corpus), "--out", str(out)).exit_code == 0
+    assert {"code", "confidence", "evidence"} <= set(json.loads(out.read_text())[0])
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (["stats", "reliability", "nope.csv", "--items", "a,b"], "no such file"),
     (["stats", "reliability", "{examples}/research/diary.csv"], "give either --items"),
@@ -95,6 +111,9 @@ def test_fhir_export_import_round_trip(tmp_path: Path) -> None:
      "no item column"),
     (["fhir", "import", "{examples}/responses.csv"], "not JSON"),
     (["fhir", "import", "missing.json"], "no such file"),
+    (["convokit", "import", "missing-corpus"], "not a ConvoKit corpus"),
+    (["convokit", "export", "--rules-only", "--out", "x", "{examples}/responses.csv"],
+     "responses.csv"),
 ])
 def test_bad_input_is_one_line_error_and_exit_1(args: list[str], message: str) -> None:
     result = run(*[a.replace("{examples}", str(EXAMPLES)) for a in args])

@@ -1,4 +1,5 @@
-"""``alliance stats …`` (multilevel reliability, alliance-outcome) and ``alliance fhir …``."""
+"""``alliance stats …`` (multilevel reliability, alliance-outcome), ``alliance fhir …`` and
+``alliance convokit …``."""
 
 from __future__ import annotations
 
@@ -370,7 +371,87 @@ def import_cmd(file: str, out: str | None, fmt: str | None) -> None:
         click.echo(f"imported {len(table)} responses -> {out}", err=True)
 
 
+@click.group("convokit")
+def convokit_group() -> None:
+    """Coded sessions as a ConvoKit corpus (codes and episodes as metadata), and back.
+
+    \b
+    Examples:
+      alliance convokit export --rules-only --out corpus/ sessions/*.txt
+      alliance convokit import corpus/ --out codes.csv
+    """
+
+
+def _model_options(command: Any) -> Any:
+    from alliance.cli.transcripts import model_options
+
+    return model_options(command)
+
+
+@convokit_group.command("export")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
+              help="The corpus folder to write.")
+@click.option("--name", default="alliance-corpus", show_default=True, help="Corpus name.")
+@click.option("--roles", help="Speaker roles, e.g. SPEAKER_00=therapist,SPEAKER_01=client.")
+@click.option("--input-format", help="Transcript format (default: detected).")
+@click.option("--rules-only", is_flag=True,
+              help="Code with rules and context features only (no embedding model).")
+@_model_options
+def convokit_export_cmd(files: tuple[str, ...], out_dir: str, name: str, roles: str | None,
+                        input_format: str | None, rules_only: bool, model_path: str | None,
+                        no_verify_model: bool, encoder: str | None) -> None:
+    """Code transcripts and write them as one ConvoKit corpus.
+
+    Every FILE is a session (any transcript format alliance reads); the first unreadable
+    file stops the export with its error.
+
+    \b
+    Example:
+      alliance convokit export --rules-only --out corpus/ examples/transcripts/session.txt
+    """
+    from alliance.coding.coder import load_coder
+    from alliance.interop.convokit import export_corpus
+    from alliance.transcripts import parse_roles, read_transcript
+
+    role_map = parse_roles(roles) if roles else None
+    transcripts = [read_transcript(f, input_format=input_format, roles=role_map)
+                   for f in files]
+    coder = load_coder(rules_only=rules_only, model_path=model_path,
+                       verify_model=False if no_verify_model else None, encoder=encoder)
+    out = export_corpus(coder.code_many(transcripts), out_dir, name=name)
+    click.echo(f"wrote {len(transcripts)} sessions -> {out}", err=True)
+
+
+@convokit_group.command("import")
+@click.argument("directory", type=click.Path())
+@click.option("--episodes", is_flag=True, help="List the episodes instead of the codes.")
+@click.option("--out", type=click.Path(), help="Write the table here (.csv or .json).")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default=None,
+              help="Output format (default: from --out, else csv).")
+def convokit_import_cmd(directory: str, episodes: bool, out: str | None,
+                        fmt: str | None) -> None:
+    """Read a ConvoKit corpus back: one row per code (or per episode with --episodes).
+
+    \b
+    Example:
+      alliance convokit import corpus/ --episodes --format json
+    """
+    from alliance.interop.convokit import codes_frame, episodes_frame, import_corpus
+    from alliance.interop.tables import write_table
+
+    sessions = import_corpus(directory)
+    table = episodes_frame(sessions) if episodes else codes_frame(sessions)
+    kind = fmt or ("json" if out and out.lower().endswith(".json") else "csv")
+    written = write_table(table, out, kind)  # type: ignore[arg-type]
+    if written is not None:
+        click.echo(written, nl=False)
+    else:
+        click.echo(f"{len(sessions)} sessions, {len(table)} rows -> {out}", err=True)
+
+
 def register(main: click.Group) -> None:
-    """Add ``stats`` and ``fhir`` to ``main``."""
+    """Add ``stats``, ``fhir`` and ``convokit`` to ``main``."""
     main.add_command(stats_group)
     main.add_command(fhir_group)
+    main.add_command(convokit_group)
