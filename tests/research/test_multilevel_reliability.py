@@ -240,3 +240,16 @@ def test_too_large_unbalanced_design_is_refused_before_any_work(
         multilevel_reliability(shrout_lane().drop(index=[0]), items=ITEMS)
     # balanced data of any size use the ANOVA and are not limited
     assert multilevel_reliability(shrout_lane(), items=ITEMS).method == "anova"
+
+
+def test_column_names_that_clash_with_internal_names_work() -> None:
+    data = shrout_lane().rename(columns={"person": "item", "time": "y", "item1": "person"})
+    result = multilevel_reliability(data, person="item", time="y",
+                                    items=["person", "item2", "item3"])
+    assert result.RkF == pytest.approx(multilevel_reliability(shrout_lane(),
+                                                              items=ITEMS).RkF)
+
+
+def test_empty_table_is_refused() -> None:
+    with pytest.raises(ReliabilityError, match="at least 2 persons"):
+        multilevel_reliability(shrout_lane().iloc[:0], items=ITEMS)

@@ -191,11 +191,17 @@ def _long_table(data: pd.DataFrame, person: str, time: str, items: Sequence[str]
     if items is not None:
         if len(set(items)) != len(items):
             raise ReliabilityError("an item column is named twice")
-        long = data[[person, time, *items]].melt(id_vars=[person, time], var_name="item",
-                                                 value_name="y")
+        # built by position, so any column names work (even "item" or "y")
+        m = len(items)
+        long = pd.DataFrame({
+            "person": np.repeat(data[person].to_numpy(), m),
+            "time": np.repeat(data[time].to_numpy(), m),
+            "item": np.tile(np.array(list(items), dtype=object), len(data)),
+            "y": np.column_stack([data[c].to_numpy(dtype=object) for c in items]).reshape(-1)
+            if len(data) else np.array([], dtype=object)})
     else:
-        long = data[[person, time, item, value]].rename(columns={item: "item", value: "y"})
-    long = long.rename(columns={person: "person", time: "time"})
+        long = pd.DataFrame({"person": data[person].to_numpy(), "time": data[time].to_numpy(),
+                             "item": data[item].to_numpy(), "y": data[value].to_numpy()})
     if long["person"].isna().any() or long["time"].isna().any() or long["item"].isna().any():
         raise ReliabilityError("a row has no person, time or item")
     y = pd.to_numeric(long["y"], errors="coerce")

@@ -53,6 +53,8 @@ EFFECTS: dict[str, str] = {
 }
 TABLE_COLUMNS = ("term", "estimate", "std_error", "z", "p_value", "ci_low", "ci_high",
                  "effect")
+#: A person variance needs several persons; below 3 the random intercept is not estimable
+#: in any useful sense (a project floor, not a power recommendation: real studies need far more).
 MIN_PERSONS = 3
 
 
