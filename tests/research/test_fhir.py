@@ -323,3 +323,11 @@ def test_case_bundle_points_therapist_ratings_at_the_therapist_version() -> None
     by_rater = {r["extension"][0]["valueString"]: r["questionnaire"] for r in responses}
     assert "-therapist|" in by_rater["therapist"]
     assert all("-therapist|" not in q for rater, q in by_rater.items() if rater != "therapist")
+
+
+def test_nullable_integer_columns_export_like_plain_ones() -> None:
+    inst = get_instrument("alliance-12")
+    original = table().head(5)
+    nullable = original.astype({i: "Int64" for i in inst.item_ids})  # pd.NA for missing
+    a, b = responses_bundle(inst, original), responses_bundle(inst, nullable)
+    assert a == b

@@ -378,9 +378,11 @@ def _bundle(resources: Iterable[Mapping[str, Any]], base: str) -> dict[str, Any]
 
 
 def _cell(value: Any) -> Any:
-    if value is None or (isinstance(value, float) and value != value):
-        return None
-    return value
+    """A table cell with every missing marker (None, NaN, pd.NA, NaT) as ``None``."""
+    try:
+        return None if pd.isna(value) else value
+    except (TypeError, ValueError):  # a list or other non-scalar: let validation name it
+        return value
 
 
 def responses_bundle(instrument: Instrument, table: pd.DataFrame, *,
