@@ -331,3 +331,27 @@ def test_nullable_integer_columns_export_like_plain_ones() -> None:
     nullable = original.astype({i: "Int64" for i in inst.item_ids})  # pd.NA for missing
     a, b = responses_bundle(inst, original), responses_bundle(inst, nullable)
     assert a == b
+
+
+@pytest.mark.parametrize("instrument_id", sorted(builtin_catalog()))
+def test_any_valid_response_survives_the_round_trip(instrument_id: str) -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    inst = get_instrument(instrument_id)
+
+    def value(item):  # type: ignore[no-untyped-def]
+        scale = item.scale
+        if scale.integer:
+            return st.integers(int(scale.min), int(scale.max)).map(float)
+        return st.floats(scale.min, scale.max, allow_nan=False).map(lambda v: round(v, 3))
+
+    answers = st.fixed_dictionaries({i.id: st.one_of(st.none(), value(i)) for i in inst.items})
+
+    @settings(max_examples=25, deadline=None)
+    @given(answers)
+    def check(given_answers: dict) -> None:
+        [back] = read_responses(questionnaire_response(inst, given_answers, response_id="h"))
+        assert back.answers == {k: v for k, v in given_answers.items() if v is not None}
+
+    check()
