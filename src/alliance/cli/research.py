@@ -49,6 +49,19 @@ def _write_figure(fig: Any, path: str) -> None:
     click.echo(f"wrote {path}", err=True)
 
 
+def _emit_table(table: Any, out: str | None, fmt: str | None, summary: str) -> None:
+    """Write ``table`` to ``out`` (format from ``fmt``, else the suffix, else csv) or print
+    it; a written file is announced on stderr with ``summary``."""
+    from alliance.interop.tables import write_table
+
+    kind = fmt or ("json" if out and out.lower().endswith(".json") else "csv")
+    written = write_table(table, out, kind)  # type: ignore[arg-type]
+    if written is not None:
+        click.echo(written, nl=False)
+    else:
+        click.echo(f"{summary} -> {out}", err=True)
+
+
 def _catalog() -> Any:
     from alliance.interop.specfiles import load_catalog
 
@@ -359,16 +372,10 @@ def import_cmd(file: str, out: str | None, fmt: str | None) -> None:
       alliance fhir import bundle.json --out responses.csv
     """
     from alliance.interop.fhir import read_responses_file, responses_table
-    from alliance.interop.tables import write_table
 
     catalog = _catalog()
     table = responses_table(read_responses_file(file, catalog), catalog)
-    kind = fmt or ("json" if out and out.lower().endswith(".json") else "csv")
-    written = write_table(table, out, kind)  # type: ignore[arg-type]
-    if written is not None:
-        click.echo(written, nl=False)
-    else:
-        click.echo(f"imported {len(table)} responses -> {out}", err=True)
+    _emit_table(table, out, fmt, f"imported {len(table)} responses")
 
 
 @click.group("convokit")
@@ -438,16 +445,10 @@ def convokit_import_cmd(directory: str, episodes: bool, out: str | None,
       alliance convokit import corpus/ --episodes --format json
     """
     from alliance.interop.convokit import codes_frame, episodes_frame, import_corpus
-    from alliance.interop.tables import write_table
 
     sessions = import_corpus(directory)
     table = episodes_frame(sessions) if episodes else codes_frame(sessions)
-    kind = fmt or ("json" if out and out.lower().endswith(".json") else "csv")
-    written = write_table(table, out, kind)  # type: ignore[arg-type]
-    if written is not None:
-        click.echo(written, nl=False)
-    else:
-        click.echo(f"{len(sessions)} sessions, {len(table)} rows -> {out}", err=True)
+    _emit_table(table, out, fmt, f"{len(sessions)} sessions, {len(table)} rows")
 
 
 def register(main: click.Group) -> None:
