@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 SRC = Path(__file__).parents[1] / "src" / "alliance"
-CORE = ["instruments", "monitoring", "coding", "training", "transcripts"]
+CORE = ["instruments", "monitoring", "coding", "training", "transcripts", "outcome"]
 FORBIDDEN = ("alliance.store", "alliance.web", "alliance.cli", "alliance.batch", "sqlalchemy",
              "alembic", "fastapi", "starlette", "uvicorn", "click", "psycopg")
 

@@ -7,8 +7,7 @@ import importlib
 import alliance
 
 DOMAIN_PACKAGES = ["alliance.instruments", "alliance.monitoring", "alliance.transcripts",
-                   "alliance.training",
-                   "alliance.coding"]
+                   "alliance.training", "alliance.coding", "alliance.outcome"]
 
 
 def test_all_is_sorted_and_unique() -> None:

@@ -10,6 +10,7 @@ else escaping is a bug.
     ├── InstrumentError        an instrument spec is malformed or unknown
     ├── ScoringError           a response cannot be scored (bad item, value, shape)
     ├── ReliabilityError       too little or degenerate data for a reliability estimate
+    ├── AnalysisError          a statistical model cannot be fitted to the data given
     ├── InputFileError         a data file cannot be read (missing, wrong format, corrupt)
     ├── BatchError             a batch run cannot start, resume or finish (output, engine)
     ├── CaseFileError          a monitoring case file fails its schema
@@ -20,6 +21,7 @@ else escaping is a bug.
     │   └── ModelError         the embedding model is missing or fails verification
     ├── DeidentificationError  de-identification input is unusable
     ├── TrainingError          a practice case, response or session is unusable
+    ├── FhirError              a FHIR resource is malformed or not one alliance can read
     ├── StoreError             the database layer refuses an operation
     │   ├── NotFound           the object does not exist *for this actor*
     │   └── PermissionDenied   the actor may see the object but not do this
@@ -65,6 +67,10 @@ class ReliabilityError(AllianceError):
     """A reliability estimate cannot be computed from the data given."""
 
 
+class AnalysisError(AllianceError):
+    """A statistical model (e.g. alliance-outcome) cannot be fitted to the data given."""
+
+
 class InputFileError(AllianceError):
     """A data file cannot be read: missing, unsupported format or corrupt."""
 
@@ -104,6 +110,10 @@ class DeidentificationError(AllianceError):
 
 class TrainingError(AllianceError):
     """A training case file, a trainee response or a practice session is unusable."""
+
+
+class FhirError(AllianceError):
+    """A FHIR resource or Bundle is malformed, invalid, or not one alliance can read."""
 
 
 class StoreError(AllianceError):

@@ -55,9 +55,9 @@ def main() -> None:
 
 
 def _register_all() -> None:
-    from alliance.cli import batch, instruments, monitoring, practice, transcripts, web
+    from alliance.cli import batch, instruments, monitoring, practice, research, transcripts, web
 
-    for module in (instruments, monitoring, practice, transcripts, web, batch):
+    for module in (instruments, monitoring, practice, transcripts, web, research, batch):
         module.register(main)
 
 

@@ -24,6 +24,11 @@ from alliance.instruments.spec import (
 from alliance.instruments.translations import Translation, Wording
 
 if TYPE_CHECKING:
+    from alliance.instruments.multilevel import (
+        MultilevelReliability,
+        multilevel_reliability,
+        simulate_repeated_items,
+    )
     from alliance.instruments.reliability import (
         Alpha,
         OneFactor,
@@ -46,6 +51,9 @@ _LAZY = {
     "score_response": "alliance.instruments.scoring",
     "score_table": "alliance.instruments.scoring",
     "Alpha": "alliance.instruments.reliability",
+    "MultilevelReliability": "alliance.instruments.multilevel",
+    "multilevel_reliability": "alliance.instruments.multilevel",
+    "simulate_repeated_items": "alliance.instruments.multilevel",
     "OneFactor": "alliance.instruments.reliability",
     "ScaleReliability": "alliance.instruments.reliability",
     "cronbach_alpha": "alliance.instruments.reliability",
@@ -61,6 +69,7 @@ __all__ = [
     "Catalog",
     "Instrument",
     "Item",
+    "MultilevelReliability",
     "OneFactor",
     "ResponseScale",
     "ScaleReliability",
@@ -75,10 +84,12 @@ __all__ = [
     "get_instrument",
     "mcdonald_omega",
     "merge_wording",
+    "multilevel_reliability",
     "parse_spec",
     "parse_yaml_spec",
     "scale_reliability",
     "score_response",
     "score_table",
+    "simulate_repeated_items",
     "spec_to_mapping",
 ]
