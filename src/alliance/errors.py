@@ -21,7 +21,9 @@ else escaping is a bug.
     ├── StoreError             the database layer refuses an operation
     │   ├── NotFound           the object does not exist *for this actor*
     │   └── PermissionDenied   the actor may see the object but not do this
+    ├── InputError             a form field or request value is missing or malformed
     ├── AuthError              log-in, session or token problems
+    │   └── CsrfError          a form without this site's CSRF token
     └── ConfigError            configuration (keys, URLs, paths) is missing or wrong
 
 Each error carries a plain-language message; some carry structured context
@@ -101,8 +103,16 @@ class PermissionDenied(StoreError):
     """The actor may see the object but may not perform this action."""
 
 
+class InputError(AllianceError):
+    """A form field or request value is missing or malformed (not a store refusal)."""
+
+
 class AuthError(AllianceError):
     """Log-in, session, CSRF or survey-token problems."""
+
+
+class CsrfError(AuthError):
+    """A state-changing form did not carry this site's CSRF token."""
 
 
 class ConfigError(AllianceError):

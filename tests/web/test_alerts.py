@@ -8,28 +8,29 @@ from tests.web.conftest import Web, make_case, plant_drop
 from alliance.errors import AlertStateError, PermissionDenied
 from alliance.store import alerts
 from alliance.store.actors import get_case
-from alliance.web.monitoring_view import case_file_entry, monitor_cases
+from alliance.store.monitoring import case_monitors, load_cases
 
 
 def _monitor(web: Web, case_id: int):  # type: ignore[no-untyped-def]
+    while web.worker.monitor_once():
+        pass
     with web.db.read() as s:
         case = get_case(s, web.people["dana"], case_id)
-        return monitor_cases(s, [case])[case_id]
+        return case_monitors(s, [case])[case_id]
 
 
-def test_case_file_built_from_rows_follows_the_monitoring_format(web: Web) -> None:
-    from alliance import monitoring
-    from alliance.store import cases, surveys
+def test_rows_become_a_typed_monitoring_case(web: Web) -> None:
+    from alliance.store import cases
 
     case_id, _ = make_case(web, web.people["dana"], modality="couple", members=("A", "B"))
     plant_drop(web.db, web.people["dana"], case_id)
     with web.db.read() as s:
-        case = get_case(s, web.people["dana"], case_id)
-        entry = case_file_entry(case, cases.members(s, case_id), cases.sessions(s, case_id),
-                                surveys.responses(s, case_id))
-    (parsed,) = monitoring.parse_cases({"cases": [entry]})
+        loaded = load_cases(s, [case_id], web.clinic.catalog)[case_id]
+        first = cases.members(s, case_id)[0]
+    parsed = loaded.case
     assert parsed.modality == "couple" and len(parsed.sessions) == 6
-    assert entry["sessions"][1]["ratings"][0]["rater"] == entry["members"][0]["id"]
+    assert parsed.sessions[1].ratings[0].rater == parsed.members[0].id == f"m{first.id}"
+    assert loaded.labels[f"m{first.id}"] == "A"
 
 
 def test_planted_drop_opens_an_alert_at_the_top_of_the_caseload(web: Web) -> None:

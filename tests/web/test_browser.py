@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pytest
 
+from alliance.clinic import Clinic, Settings
 from alliance.store import Box, Database, generate_key, upgrade
 from alliance.web.app import create_app
 from alliance.web.demo import seed_demo
-from alliance.web.settings import Settings
 
 pytestmark = pytest.mark.browser
 CHROMIUM = Path("/usr/bin/chromium")
@@ -41,8 +41,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     db = Database(f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'demo.db'}")
     upgrade(db.engine)
     box = Box.from_text(generate_key())
-    seed_demo(db, box, password=PASSWORD, today=dt.date(2026, 11, 20))
-    app = create_app(Settings(database_url=db.url, box=box, worker_interval=0.2), db)
+    clinic = Clinic(Settings(database_url=db.url, box=box, worker_interval=0.2,
+                             transcript_coder="rules", instruments_dir=None), db)
+    seed_demo(clinic, password=PASSWORD, today=dt.date(2026, 11, 20))
+    app = create_app(clinic=clinic)
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]

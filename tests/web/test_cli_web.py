@@ -51,7 +51,8 @@ def test_demo_seeds_quickly_and_prints_the_logins(tmp_path: Path,
     result = CliRunner().invoke(main, ["demo", "--no-serve", "--database-url",
                                        f"sqlite:///{tmp_path / 'd.db'}"])
     assert result.exit_code == 0, result.output
-    assert "40 cases" in result.output and "http://127.0.0.1:8000/" in result.output
+    assert "40 cases" in result.output
+    assert "http://" not in result.output, "--no-serve serves nothing, so prints no address"
     for email in ("admin@example.org", "dana@example.org", "sam@example.org", "lee@example.org"):
         assert email in result.output
     assert time.perf_counter() - start < 30

@@ -20,7 +20,7 @@ from typing import Any
 
 from fastapi import Request
 
-from alliance.errors import AuthError
+from alliance.errors import CsrfError
 from alliance.store import accounts
 from alliance.store.actors import Actor, load_actor
 from alliance.store.database import Database
@@ -136,8 +136,8 @@ def authenticate(request: Request) -> Visit:
 
 def check_csrf(visit: Visit, submitted: str | None) -> None:
     if not submitted or not same(submitted, visit.csrf):
-        raise AuthError("the form has expired or did not come from this site; reload the page "
-                        "and try again", csrf=True)
+        raise CsrfError("the form has expired or did not come from this site; reload the page "
+                        "and try again")
 
 
 def survey_csrf(form_token: str) -> str:

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from alliance.errors import AuthError
 from alliance.store import accounts
 from alliance.store.tokens import new_token, same
-from alliance.web.app import render
+from alliance.web.rendering import render
 from alliance.web.security import (
     LOGIN_COOKIE,
     SESSION_COOKIE,

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from alliance.store import audit, exports
 from alliance.store.actors import require_role
-from alliance.web.app import render
+from alliance.web.rendering import render
 from alliance.web.security import Visit, authenticate, client_ip
 
 router = APIRouter()

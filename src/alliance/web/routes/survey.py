@@ -9,7 +9,6 @@ the same transaction, and redirects to a receipt.
 from __future__ import annotations
 
 import datetime as dt
-from functools import lru_cache
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -17,14 +16,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 
-from alliance.errors import AuthError, ScoringError, StoreError
-from alliance.instruments import Instrument, get_instrument
+from alliance.errors import AuthError, InputError, InstrumentError, ScoringError
+from alliance.instruments import Instrument
 from alliance.store import cases, surveys
 from alliance.store.actors import get_case
 from alliance.store.models import utcnow
 from alliance.web import forms
-from alliance.web.app import render, templates
-from alliance.web.routes.cases import read_form
+from alliance.web.rendering import render, templates
+from alliance.web.routes.cases import clinic_of
 from alliance.web.security import (
     SURVEY_COOKIE,
     Visit,
@@ -32,7 +31,6 @@ from alliance.web.security import (
     cookie_options,
     survey_csrf,
 )
-from alliance.web.settings import Settings
 
 router = APIRouter()
 Auth = Annotated[Visit, Depends(authenticate)]
@@ -45,34 +43,41 @@ def _qr_svg(url: str) -> str:
 
 
 def _base_url(request: Request) -> str:
-    settings: Settings = request.app.state.settings
-    return settings.public_url or str(request.base_url).rstrip("/")
+    return clinic_of(request).settings.public_url or str(request.base_url).rstrip("/")
+
+
+def _instrument(request: Request, instrument_id: str) -> Instrument:
+    try:
+        return clinic_of(request).catalog[instrument_id]
+    except InstrumentError as exc:
+        raise InputError(str(exc)) from None
 
 
 @router.post("/cases/{case_id}/links")
 async def create_link(request: Request, visit: Auth, case_id: int) -> HTMLResponse:
-    form = await read_form(request, visit)
-    instrument_id, _, rater = str(form.get("measure") or "").partition(":")
-    settings: Settings = request.app.state.settings
+    form = await forms.read(request, visit)
+    instrument_id, rater = forms.measure(form.get("measure"))
+    session_id = forms.integer(form, "session_id")
+    member_id = forms.optional_integer(form, "member_id")
+    clinic = clinic_of(request)
 
     def work() -> tuple[Any, str, str]:
-        with request.app.state.db.write() as s:
+        with clinic.db.write() as s:
             issued = surveys.create_link(
-                s, visit.actor, case_id, forms.integer(form, "session_id"),
-                instrument_id=instrument_id, rater=rater or "client",
-                member_id=forms.optional_integer(form, "member_id"), ttl=settings.link_ttl)
+                s, visit.actor, case_id, session_id, instrument_id=instrument_id, rater=rater,
+                member_id=member_id, ttl=clinic.settings.link_ttl, catalog=clinic.catalog)
             case = get_case(s, visit.actor, case_id)
             return issued.link, issued.token, case.label
 
     link, token, label = await run_in_threadpool(work)
     url = f"{_base_url(request)}/s/{token}"
     return render(request, "link.html", link=link, url=url, qr=_qr_svg(url), case_id=case_id,
-                  case_label=label, instrument=get_instrument(link.instrument_id))
+                  case_label=label, instrument=_instrument(request, link.instrument_id))
 
 
 @router.post("/cases/{case_id}/links/{link_id}/revoke")
 async def revoke_link(request: Request, visit: Auth, case_id: int, link_id: int) -> Response:
-    await read_form(request, visit)
+    await forms.read(request, visit)
 
     def work() -> None:
         with request.app.state.db.write() as s:
@@ -82,14 +87,16 @@ async def revoke_link(request: Request, visit: Auth, case_id: int, link_id: int)
     return RedirectResponse(f"/cases/{case_id}#links", status_code=303)
 
 
-@lru_cache(maxsize=64)
-def blank_form(instrument_id: str, version: str, rater: str) -> Markup:
-    """The items of an unanswered form, rendered once per instrument version and rater:
-    every client gets the same markup, and rendering it is most of the form page's cost."""
-    inst = get_instrument(instrument_id)
-    html = templates.env.get_template("_items.html").render(items=_items(inst, rater),
-                                                            answers={})
-    return Markup(html)
+def blank_form(request: Request, inst: Instrument, rater: str) -> Markup:
+    """The items of an unanswered form, rendered once per instrument and rater for the life
+    of the app (whose catalogue is fixed at start-up): every client gets the same markup, and
+    rendering it is most of the form page's cost."""
+    cache: dict[tuple[str, str, str], Markup] = request.app.state.blank_forms
+    key = (inst.id, inst.version, rater)
+    if key not in cache:
+        cache[key] = Markup(templates.env.get_template("_items.html").render(
+            items=_items(inst, rater), answers={}))
+    return cache[key]
 
 
 def _items(inst: Instrument, rater: str) -> list[dict[str, Any]]:
@@ -108,33 +115,38 @@ def _items(inst: Instrument, rater: str) -> list[dict[str, Any]]:
 
 
 @router.get("/cases/{case_id}/paper")
-def paper_form(request: Request, visit: Auth, case_id: int, session_id: int,
-               measure: str, member_id: int | None = None) -> HTMLResponse:
-    instrument_id, _, rater = measure.partition(":")
-    with request.app.state.db.read() as s:
+def paper_form(request: Request, visit: Auth, case_id: int) -> HTMLResponse:
+    # Query fields are read like form fields: "(therapist)" sends an empty member_id.
+    query = dict(request.query_params)
+    instrument_id, rater = forms.measure(query.get("measure"))
+    session_id = forms.integer(query, "session_id")
+    member_id = forms.optional_integer(query, "member_id")
+    inst = _instrument(request, instrument_id)
+    if rater == "therapist":
+        member_id = None
+    with clinic_of(request).db.read() as s:
         case = get_case(s, visit.actor, case_id, write=True)
         session = cases.get_session(s, case_id, session_id)
         members = cases.members(s, case_id)
-    try:
-        inst = get_instrument(instrument_id)
-    except Exception as exc:
-        raise StoreError(str(exc)) from None
     return render(request, "paper.html", case=case, session=session, inst=inst, rater=rater,
-                  member_id=member_id, members=members, items=_items(inst, rater or "client"))
+                  member_id=member_id, members=members, items=_items(inst, rater))
 
 
 @router.post("/cases/{case_id}/paper")
 async def paper_entry(request: Request, visit: Auth, case_id: int) -> Response:
-    form = await read_form(request, visit)
-    instrument_id = str(form.get("instrument_id") or "")
+    form = await forms.read(request, visit)
+    instrument_id = forms.text(form, "instrument_id", 60)
+    rater = forms.text(form, "rater", 20) or "client"
+    session_id = forms.integer(form, "session_id")
+    member_id = forms.optional_integer(form, "member_id")
     answers = {k[5:]: v for k, v in form.items() if k.startswith("item_")}
+    clinic = clinic_of(request)
 
     def work() -> None:
-        with request.app.state.db.write() as s:
-            surveys.enter_paper(s, visit.actor, case_id, forms.integer(form, "session_id"),
-                                instrument_id=instrument_id, rater=str(form.get("rater")),
-                                member_id=forms.optional_integer(form, "member_id"),
-                                answers=answers)
+        with clinic.db.write() as s:
+            surveys.enter_paper(s, visit.actor, case_id, session_id, instrument_id=instrument_id,
+                                rater=rater, member_id=member_id, answers=answers,
+                                catalog=clinic.catalog)
 
     await run_in_threadpool(work)
     return RedirectResponse(f"/cases/{case_id}#sessions", status_code=303)
@@ -173,9 +185,9 @@ def survey_form(request: Request) -> HTMLResponse:
             link = surveys.form_link(s, form_token)
     except AuthError as exc:
         return _message(request, "Link not usable", str(exc), 410)
-    inst = get_instrument(link.instrument_id)
+    inst = _instrument(request, link.instrument_id)
     return render(request, "survey.html", inst=inst,
-                  items_html=blank_form(inst.id, inst.version, link.rater),
+                  items_html=blank_form(request, inst, link.rater),
                   instructions=inst.instructions.get(link.rater)
                   or inst.instructions.get("client", ""),
                   csrf=survey_csrf(form_token), error="", answers={})
@@ -190,9 +202,11 @@ async def survey_submit(request: Request) -> Response:
                         "This form has expired. Please open the link you were sent again.", 403)
     answers = {k[5:]: str(v) for k, v in data.items() if k.startswith("item_")}
 
+    clinic = clinic_of(request)
+
     def work() -> None:
-        with request.app.state.db.write() as s:
-            surveys.submit(s, form_token, answers)
+        with clinic.db.write() as s:
+            surveys.submit(s, form_token, answers, catalog=clinic.catalog)
 
     try:
         await run_in_threadpool(work)
@@ -201,7 +215,7 @@ async def survey_submit(request: Request) -> Response:
     except ScoringError as exc:
         with request.app.state.db.read() as s:
             link = surveys.form_link(s, form_token)
-        inst = get_instrument(link.instrument_id)
+        inst = _instrument(request, link.instrument_id)
         return render(request, "survey.html", status_code=400, inst=inst,
                       items=_items(inst, link.rater),
                       instructions=inst.instructions.get(link.rater, ""),
