@@ -145,6 +145,21 @@ class Settings:
         return cls(**values)  # type: ignore[arg-type]
 
 
+def pass_on(settings: Settings) -> None:
+    """Put ``settings`` into this process's environment, so that child processes (the web
+    processes of ``alliance serve --workers N``) read the same settings."""
+    env = {"ALLIANCE_DATABASE_URL": settings.database_url,
+           "ALLIANCE_RUN_WORKER": "1" if settings.run_worker else "0",
+           "ALLIANCE_TRANSCRIPT_CODER": settings.transcript_coder}
+    if settings.key_origin and settings.key_origin not in (KEY_ENV, KEY_FILE_ENV):
+        env[KEY_FILE_ENV] = settings.key_origin
+    if settings.instruments_dir is not None:
+        env["ALLIANCE_INSTRUMENTS_DIR"] = str(settings.instruments_dir)
+    if settings.policy_file is not None:
+        env["ALLIANCE_POLICY_FILE"] = str(settings.policy_file)
+    os.environ.update(env)
+
+
 def environment_flag(name: str) -> bool:
     """A yes/no switch read from the environment at the CLI's edge (``ALLIANCE_DEBUG``)."""
     return bool(os.environ.get(name))

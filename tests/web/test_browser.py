@@ -21,8 +21,8 @@ import pytest
 
 from alliance.clinic import Clinic, Settings
 from alliance.store import Box, Database, generate_key, upgrade
+from alliance.store.demo import seed_demo
 from alliance.web.app import create_app
-from alliance.web.demo import seed_demo
 
 pytestmark = pytest.mark.browser
 CHROMIUM = Path("/usr/bin/chromium")

@@ -35,13 +35,11 @@ def _serve(clinic, host: str, port: int, workers: int = 1) -> None:  # type: ign
         uvicorn.run(create_app(clinic=clinic), host=host, port=port, log_level="warning",
                     proxy_headers=False, server_header=False)
         return
-    # Several processes: each builds its own clinic from the same settings (the environment
-    # this process passes on; see alliance.web.asgi).
-    import os
+    # Several processes: each builds its own clinic from the same settings, passed on
+    # through the environment (see alliance.web.asgi).
+    from alliance.clinic import pass_on
 
-    from alliance.web.asgi import export_settings
-
-    os.environ.update(export_settings(clinic.settings))
+    pass_on(clinic.settings)
     uvicorn.run("alliance.web.asgi:app", factory=True, host=host, port=port, workers=workers,
                 log_level="warning", proxy_headers=False, server_header=False)
 
@@ -242,9 +240,9 @@ def demo(database_url: str | None, password: str | None, host: str, port: int,
 
     from alliance.clinic import Clinic, Settings
     from alliance.store.crypto import Box, write_key_file
+    from alliance.store.demo import ACCOUNTS, DEMO_PASSWORD, seed_demo
     from alliance.store.models import User
     from alliance.store.schema import upgrade as run_upgrade
-    from alliance.web.demo import ACCOUNTS, DEMO_PASSWORD, seed_demo
 
     if database_url is None:
         folder = Path(tempfile.mkdtemp(prefix="alliance-demo-"))

@@ -25,16 +25,12 @@ from alliance.vocabulary import (
     NORMATIVE_CUES,
 )
 from alliance.web import forms
+from alliance.web.deps import clinic_of
 from alliance.web.rendering import render
 from alliance.web.security import Visit, authenticate, client_ip
 
 router = APIRouter()
 Auth = Annotated[Visit, Depends(authenticate)]
-
-
-def clinic_of(request: Request) -> Clinic:
-    clinic: Clinic = request.app.state.clinic
-    return clinic
 
 
 def _to_case(case_id: int, anchor: str = "") -> RedirectResponse:

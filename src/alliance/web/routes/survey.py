@@ -22,8 +22,8 @@ from alliance.store import cases, surveys
 from alliance.store.actors import get_case
 from alliance.store.models import utcnow
 from alliance.web import forms
+from alliance.web.deps import clinic_of
 from alliance.web.rendering import render, templates
-from alliance.web.routes.cases import clinic_of
 from alliance.web.security import (
     SURVEY_COOKIE,
     Visit,

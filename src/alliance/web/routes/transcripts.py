@@ -13,8 +13,8 @@ from alliance.errors import InputError
 from alliance.store import audit, cases, transcripts
 from alliance.store.actors import get_case
 from alliance.web import forms
+from alliance.web.deps import clinic_of
 from alliance.web.rendering import render
-from alliance.web.routes.cases import clinic_of
 from alliance.web.security import Visit, authenticate, check_csrf, client_ip
 
 router = APIRouter()
