@@ -221,6 +221,13 @@ class Clinic:
         except PolicyError as exc:
             raise ConfigError(str(exc)) from None
 
+    @cached_property
+    def basis(self) -> str:
+        """What stored alert reports depend on besides the rows (policy and catalogue)."""
+        from alliance.store.monitoring import basis_of
+
+        return basis_of(self.policy, self.catalog)
+
     def coder(self) -> Any:
         """The transcript coder, built once (loading a model takes seconds)."""
         with self._coder_lock:
@@ -235,6 +242,12 @@ class Clinic:
         from alliance.store.transcripts import check_key
 
         check_key(self.db, self.box, self.settings.key_origin)
+
+    def check(self) -> None:
+        """Everything a process needs, checked at start-up rather than at the first request:
+        the key opens the stored transcripts, the catalogue and the policy file load."""
+        self.check_key()
+        _ = self.catalog, self.policy
 
     def dispose(self) -> None:
         self.db.dispose()

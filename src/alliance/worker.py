@@ -36,7 +36,8 @@ class Worker:
         """Re-assess up to ``limit`` changed cases; returns how many."""
         c = self.clinic
         return monitoring.assess_due(c.db, catalog=c.catalog, policy=c.policy, now=c.clock(),
-                                     lease=c.settings.job_lease, owner=self.name, limit=limit)
+                                     lease=c.settings.job_lease, owner=self.name, limit=limit,
+                                     basis=c.basis)
 
     def analyse_once(self) -> bool:
         """Analyse one queued transcript; ``False`` when none was waiting (or no key)."""

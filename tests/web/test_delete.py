@@ -54,7 +54,7 @@ def test_delete_removes_every_row_that_refers_to_the_case(db: Database,
                              actor_id=dana.id))
             s.add(Transcript(case_id=case_id, session_id=session_id, filename="t.txt",
                              content=b"sealed", uploaded_by=dana.id))
-            s.add_all([AlertFlip(case_id=case_id, alert_id="a", change="opened", version=1),
+            s.add_all([AlertFlip(case_id=case_id, alert_id="a", change="opened", assessment=1),
                        JobFailure(case_id=case_id, job="transcript", error="x"),
                        Void(case_id=case_id, session_id=session_id, reason="wrong day",
                             actor_id=dana.id)])

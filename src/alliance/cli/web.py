@@ -73,7 +73,7 @@ def serve(host: str, port: int, database_url: str | None, workers: int,
 
     clinic = _clinic(database_url, run_worker=run_worker)
     _require_current(clinic.db)
-    clinic.check_key()
+    clinic.check()
     if clinic.db.is_sqlite:
         if workers > 1:
             raise ConfigError("SQLite allows one web process; use PostgreSQL for --workers N")
@@ -109,7 +109,7 @@ def worker(database_url: str | None, once: bool) -> None:
 
     clinic = _clinic(database_url)
     _require_current(clinic.db)
-    clinic.check_key()
+    clinic.check()
     runner = Worker(clinic)
     if once:
         runner.drain()
@@ -261,7 +261,7 @@ def demo(database_url: str | None, password: str | None, host: str, port: int,
             key_origin=str(key_path))
     clinic = Clinic(settings)
     run_upgrade(clinic.db.engine)
-    clinic.check_key()  # an existing database with another key is refused, never re-keyed
+    clinic.check()  # an existing database with another key is refused, never re-keyed
     with clinic.db.read() as s:
         empty = not s.scalar(select(func.count()).select_from(User))
     password = password or DEMO_PASSWORD

@@ -21,5 +21,5 @@ def touch(db: DbSession, case_id: int) -> None:
                         .execution_options(synchronize_session=False))
     if bumped.rowcount == 0:  # type: ignore[attr-defined]
         db.add(CaseMonitor(case_id=case_id, version=1, assessed_version=0, lease_owner="",
-                           error=""))
+                           error="", assessments=0, basis=""))
         db.flush()

@@ -311,9 +311,10 @@ class CaseMonitor(Base):
     """The alert worker's state of one case.
 
     Every change to what monitoring reads bumps ``version``; the worker claims a case whose
-    ``assessed_version`` is behind (with a lease, so a killed worker's claim expires),
-    stores the report and appends :class:`AlertFlip` rows. Pages read this row; they never
-    run monitoring themselves."""
+    ``assessed_version`` is behind, or whose report rests on another ``basis`` (a digest
+    of the policy and catalogue it was computed with), with a lease so that a killed
+    worker's claim expires; it stores the report and appends :class:`AlertFlip` rows.
+    Pages read this row; they never run monitoring themselves."""
 
     __tablename__ = "case_monitor"
 
@@ -321,6 +322,8 @@ class CaseMonitor(Base):
                                          primary_key=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
     assessed_version: Mapped[int] = mapped_column(Integer, default=0)
+    assessments: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    basis: Mapped[str] = mapped_column(String(64), default="", server_default="")
     lease_until: Mapped[dt.datetime | None] = mapped_column(default=None)
     lease_owner: Mapped[str] = mapped_column(String(80), default="")
     report: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
@@ -332,11 +335,11 @@ class AlertFlip(Base):
     """What the alert worker saw change: an alert ``opened``, ``escalated`` or ``cleared``.
 
     Appended by the worker (healthchecks' ``Flip``), so an alert that fires and clears
-    before anybody looks still leaves its two rows. ``version`` is the case data version
-    assessed; the unique constraint makes a second worker's copy of a flip impossible."""
+    before anybody looks still leaves its two rows. ``assessment`` numbers the case's
+    assessments; the unique constraint makes a second worker's copy of a flip impossible."""
 
     __tablename__ = "alert_flips"
-    __table_args__ = (UniqueConstraint("case_id", "version", "alert_id", "change"),
+    __table_args__ = (UniqueConstraint("case_id", "assessment", "alert_id", "change"),
                       AUTOINCREMENT)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -345,7 +348,7 @@ class AlertFlip(Base):
     change: Mapped[str] = mapped_column(String(20))
     severity: Mapped[str] = mapped_column(String(10), default="")
     headline: Mapped[str] = mapped_column(Text, default="")
-    version: Mapped[int] = mapped_column(Integer)
+    assessment: Mapped[int] = mapped_column(Integer)
     at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 

@@ -6,7 +6,8 @@
   one rater to one instrument for one session, the latest counts; transcript summaries
   handed over as typed :class:`~alliance.monitoring.TranscriptSummary`).
 * :func:`assess_due`: the alert worker's step (healthchecks' ``sendalerts`` is the model).
-  It claims cases whose data changed since they were last assessed (``case_monitor``,
+  It claims cases whose data (or the clinic's policy or catalogue) changed since they were
+  last assessed (``case_monitor``,
   with a lease and ``FOR UPDATE SKIP LOCKED`` on PostgreSQL), runs monitoring with the
   clinic's policy and catalogue, stores the report and appends
   :class:`~alliance.store.models.AlertFlip` rows (opened, escalated, cleared).
@@ -183,12 +184,24 @@ def flips(before: dict[str, Any] | None, after: dict[str, Any] | None) -> list[F
     return out
 
 
+def basis_of(policy: Policy, catalog: Catalog) -> str:
+    """A digest of what a report depends on besides the case's rows: the policy and the
+    instruments (a clinic that changes either gets every case re-assessed)."""
+    import hashlib
+
+    parts = [repr(policy)] + [f"{i.id}:{i.version}:{i.has_text}" for i in catalog.values()]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
 def assess_due(db: Any, *, catalog: Catalog, policy: Policy, now: dt.datetime,
-               lease: dt.timedelta, owner: str, limit: int = 50) -> int:
+               lease: dt.timedelta, owner: str, limit: int = 50,
+               basis: str | None = None) -> int:
     """Re-assess up to ``limit`` changed cases; returns how many were assessed."""
+    basis = basis if basis is not None else basis_of(policy, catalog)
     with db.write() as s:
         query = (select(CaseMonitor).where(
-            CaseMonitor.version > CaseMonitor.assessed_version,
+            (CaseMonitor.version > CaseMonitor.assessed_version)
+            | (CaseMonitor.basis != basis),
             (CaseMonitor.lease_until.is_(None)) | (CaseMonitor.lease_until < now))
             .order_by(CaseMonitor.case_id).limit(limit))
         if not db.is_sqlite:
@@ -213,14 +226,16 @@ def assess_due(db: Any, *, catalog: Catalog, policy: Policy, now: dt.datetime,
             data = report_dict(report) if report is not None else None
             before = (row.report or {}).get("alert")
             after = (data or {}).get("alert") if data is not None or not error else before
+            row.assessments = (row.assessments or 0) + 1
             for change, alert in flips(before, after):
                 s.add(AlertFlip(case_id=row.case_id, alert_id=str(alert.get("id")),
                                 change=change, severity=str(alert.get("severity") or ""),
                                 headline=str(alert.get("headline") or ""),
-                                version=claimed[row.case_id], at=now))
+                                assessment=row.assessments, at=now))
             row.report = data if data is not None else row.report
             row.error = error
             row.assessed_version = claimed[row.case_id]
+            row.basis = basis
             row.assessed_at = now
             row.lease_until, row.lease_owner = None, ""
     return len(claimed)

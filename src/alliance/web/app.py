@@ -8,7 +8,8 @@ cases included), :class:`~alliance.errors.PermissionDenied` and
 → 400 with its message.
 
 At start-up the factory checks that the clinic's key decrypts the transcripts already stored
-(:meth:`Clinic.check_key`) and refuses to build the app otherwise.
+and that its catalogue and policy load (:meth:`Clinic.check`), and refuses to build the app
+otherwise.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None, *,
     The schema must be current (``alliance db upgrade``)."""
     if clinic is None:
         clinic = Clinic(settings or Settings(), db)
-    clinic.check_key()
+    clinic.check()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -7,9 +7,10 @@
 * ``transcripts.roles`` (speaker → role of a diarised transcript), ``lease_until`` and
   ``attempts`` (a claimed job expires and is taken again, defect 7);
   ``job_failures``: every failed attempt of a background job, shown on the page.
-* ``case_monitor``: per case, a data version bumped by every change and the version the
-  alert worker last assessed, with its lease and stored report; ``alert_flips``: the
-  alert worker's rows (opened, escalated, cleared).
+* ``case_monitor``: per case, a data version bumped by every change, the version and the
+  basis (policy and catalogue) the alert worker last assessed, its lease and the stored
+  report; ``alert_flips``: the alert worker's rows (opened, escalated, cleared), numbered
+  by the case's assessment.
 
 Revision ID: 0003
 Revises: 0002
@@ -84,6 +85,8 @@ def upgrade() -> None:
         sa.Column("case_id", sa.Integer(), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("assessed_version", sa.Integer(), nullable=False),
+        sa.Column("assessments", sa.Integer(), nullable=False, server_default="0"),
+        sa.Column("basis", sa.String(length=64), nullable=False, server_default=""),
         sa.Column("lease_until", sa.DateTime(timezone=True), nullable=True),
         sa.Column("lease_owner", sa.String(length=80), nullable=False),
         sa.Column("report", sa.JSON(), nullable=True),
@@ -101,19 +104,19 @@ def upgrade() -> None:
         sa.Column("change", sa.String(length=20), nullable=False),
         sa.Column("severity", sa.String(length=10), nullable=False),
         sa.Column("headline", sa.Text(), nullable=False),
-        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("assessment", sa.Integer(), nullable=False),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["case_id"], ["cases.id"],
                                 name=op.f("fk_alert_flips_case_id_cases"), ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_alert_flips")),
-        sa.UniqueConstraint("case_id", "version", "alert_id", "change",
+        sa.UniqueConstraint("case_id", "assessment", "alert_id", "change",
                             name=op.f("uq_alert_flips_case_id")),
         sqlite_autoincrement=True,
     )
     op.create_index(op.f("ix_alert_flips_case_id"), "alert_flips", ["case_id"], unique=False)
     # Every existing case is due for its first assessment by the alert worker.
     op.execute("INSERT INTO case_monitor (case_id, version, assessed_version, lease_owner, "
-               "error) SELECT id, 1, 0, '', '' FROM cases")
+               "error, assessments, basis) SELECT id, 1, 0, '', '', 0, '' FROM cases")
 
 
 def downgrade() -> None:
