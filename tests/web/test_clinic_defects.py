@@ -167,15 +167,6 @@ def test_a_couples_rupture_is_marked_on_the_line_of_the_member_it_belongs_to(web
 
 # -- defect 5 -------------------------------------------------------------------------------
 
-def _analyse_one(web: Web) -> bool:
-    worker = getattr(web, "worker", None)
-    if worker is None:  # 638c714's worker, for the fails-before check of these tests
-        from alliance.web.worker import TranscriptWorker  # type: ignore[import-not-found]
-
-        return bool(TranscriptWorker(web.db, web.box).run_once())
-    return bool(worker.analyse_once())
-
-
 @pytest.mark.parametrize("example", ["whisperx.vtt", "whisperx.json", "session.srt"])
 def test_a_diarised_transcript_is_analysed_after_the_clinician_names_the_speakers(
         web: Web, example: str) -> None:
@@ -186,7 +177,7 @@ def test_a_diarised_transcript_is_analysed_after_the_clinician_names_the_speaker
                                                           "session_id": session_id},
                    files={"file": (example, data, "application/octet-stream")})
     assert up.status_code == 303
-    assert _analyse_one(web)
+    assert web.worker.analyse_once()
     with web.db.read() as s:
         row = s.scalars(select(Transcript)).one()
     assert row.status == "failed", "unnamed speakers cannot be analysed yet"
@@ -197,7 +188,7 @@ def test_a_diarised_transcript_is_analysed_after_the_clinician_names_the_speaker
              **{f"role_{sp}": "client" for sp in speakers[1:]}}
     assert _post(dana, f"/cases/{case_id}/transcripts/{row.id}/roles",
                  **roles).status_code == 303
-    assert _analyse_one(web)
+    assert web.worker.analyse_once()
     with web.db.read() as s:
         again = s.get(Transcript, row.id)
         assert again is not None and again.status == "done", again.error
@@ -206,7 +197,7 @@ def test_a_diarised_transcript_is_analysed_after_the_clinician_names_the_speaker
         speakers[0]) or k.endswith(speakers[1]) else v for k, v in roles.items()}
     assert _post(dana, f"/cases/{case_id}/transcripts/{row.id}/roles",
                  **swapped).status_code == 303
-    assert _analyse_one(web)
+    assert web.worker.analyse_once()
     with web.db.read() as s:
         third = s.get(Transcript, row.id)
         assert third is not None and third.status == "done" and third.attempts == 3
