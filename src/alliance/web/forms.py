@@ -26,6 +26,26 @@ async def read(request: Request, visit: Visit) -> dict[str, Any]:
     return fields
 
 
+async def read_upload(request: Request, visit: Visit, name: str, limit: int
+                      ) -> tuple[dict[str, str], str, bytes]:
+    """A multipart form with one file: its text fields, the file's name and at most
+    ``limit + 1`` bytes of it (so the caller can tell an oversized file), after CSRF."""
+    data = await request.form()
+    check_csrf(visit, str(data.get("csrf") or ""))
+    upload = data.get(name)
+    if upload is None or isinstance(upload, str) or not upload.filename:
+        raise InputError("choose a file to upload")
+    content = await upload.read(limit + 1)
+    return ({k: v for k, v in data.items() if isinstance(v, str)}, upload.filename, content)
+
+
+async def read_public(request: Request) -> dict[str, str]:
+    """The text fields of a form sent without a log-in (the client's questionnaire; its
+    CSRF token is checked by the caller against the survey cookie)."""
+    data = await request.form()
+    return {k: str(v) for k, v in data.items() if isinstance(v, str)}
+
+
 def _label(name: str) -> str:
     return name.replace("_", " ")
 

@@ -21,6 +21,7 @@ from alliance.instruments import Instrument
 from alliance.store import cases, surveys
 from alliance.store.actors import get_case
 from alliance.store.models import utcnow
+from alliance.store.tokens import same
 from alliance.web import forms
 from alliance.web.deps import clinic_of
 from alliance.web.rendering import render, templates
@@ -196,11 +197,11 @@ def survey_form(request: Request) -> HTMLResponse:
 @router.post("/survey")
 async def survey_submit(request: Request) -> Response:
     form_token = request.cookies.get(SURVEY_COOKIE, "")
-    data = await request.form()
-    if not form_token or str(data.get("csrf") or "") != survey_csrf(form_token):
+    data = await forms.read_public(request)
+    if not form_token or not same(data.get("csrf") or "", survey_csrf(form_token)):
         return _message(request, "Cannot accept this form",
                         "This form has expired. Please open the link you were sent again.", 403)
-    answers = {k[5:]: str(v) for k, v in data.items() if k.startswith("item_")}
+    answers = {k[5:]: v for k, v in data.items() if k.startswith("item_")}
 
     clinic = clinic_of(request)
 

@@ -9,13 +9,12 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from alliance.errors import InputError
 from alliance.store import audit, cases, transcripts
 from alliance.store.actors import get_case
 from alliance.web import forms
 from alliance.web.deps import clinic_of
 from alliance.web.rendering import render
-from alliance.web.security import Visit, authenticate, check_csrf, client_ip
+from alliance.web.security import Visit, authenticate, client_ip
 
 router = APIRouter()
 Auth = Annotated[Visit, Depends(authenticate)]
@@ -27,15 +26,9 @@ FAMILY_CLASS = {"withdrawal": "code-withdrawal", "confrontation": "code-confront
 
 @router.post("/cases/{case_id}/transcripts")
 async def upload(request: Request, visit: Auth, case_id: int) -> Response:
-    data = await request.form()
-    check_csrf(visit, str(data.get("csrf") or ""))
-    file = data.get("file")
-    if file is None or isinstance(file, str) or not file.filename:
-        raise InputError("choose a transcript file to upload")
-    content = await file.read(transcripts.MAX_BYTES + 1)
-    filename = file.filename
-    session_id = forms.integer({k: v for k, v in data.items() if isinstance(v, str)},
-                               "session_id")
+    fields, filename, content = await forms.read_upload(request, visit, "file",
+                                                        transcripts.MAX_BYTES)
+    session_id = forms.integer(fields, "session_id")
     clinic = clinic_of(request)
 
     def work() -> None:
