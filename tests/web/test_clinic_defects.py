@@ -71,9 +71,10 @@ def test_a_second_answer_supersedes_the_first_and_monitoring_stays_on(web: Web) 
     with web.db.read() as s:
         latest = cases.sessions(s, case_id)[-1].id
         member = cases.members(s, case_id)[0].id
-    path = _link_url(_post(dana, f"/cases/{case_id}/links", session_id=latest,
-                           measure="alliance-12:client", member_id=member))
-    phone, token = _open_link(web, path)
+    page = _post(dana, f"/cases/{case_id}/links", session_id=latest,
+                 measure="alliance-12:client", member_id=member)
+    assert "will count instead of it" in page.text, "the link form says what will happen"
+    phone, token = _open_link(web, _link_url(page))
     done = phone.post("/survey", data={"csrf": token, **{f"item_{k}": str(v)
                                                           for k, v in _answers(1).items()}})
     assert done.status_code == 303

@@ -78,6 +78,7 @@ def _rater_matches(inst: Instrument, rater: str, member_id: int | None,
 class IssuedLink:
     link: SurveyLink
     token: str
+    supersedes: bool = False  # the session already has an answer from this rater
 
 
 def create_link(db: DbSession, actor: Actor, case_id: int, session_id: int, *,
@@ -105,7 +106,12 @@ def create_link(db: DbSession, actor: Actor, case_id: int, session_id: int, *,
     db.flush()
     audit.record(db, actor, "link.create", case_id=case_id,
                  detail={"link": link.id, "instrument": instrument_id, "rater": rater})
-    return IssuedLink(link, token)
+    answered = db.scalars(select(Response.id).where(
+        Response.session_id == session_id, Response.rater == rater,
+        Response.instrument_id == instrument_id,
+        Response.member_id.is_(None) if member_id is None else Response.member_id == member_id
+    ).limit(1)).first()
+    return IssuedLink(link, token, supersedes=answered is not None)
 
 
 def links(db: DbSession, case_id: int) -> Sequence[SurveyLink]:

@@ -62,18 +62,18 @@ async def create_link(request: Request, visit: Auth, case_id: int) -> HTMLRespon
     member_id = forms.optional_integer(form, "member_id")
     clinic = clinic_of(request)
 
-    def work() -> tuple[Any, str, str]:
+    def work() -> tuple[Any, str]:
         with clinic.db.write() as s:
             issued = surveys.create_link(
                 s, visit.actor, case_id, session_id, instrument_id=instrument_id, rater=rater,
                 member_id=member_id, ttl=clinic.settings.link_ttl, catalog=clinic.catalog)
-            case = get_case(s, visit.actor, case_id)
-            return issued.link, issued.token, case.label
+            return issued, get_case(s, visit.actor, case_id).label
 
-    link, token, label = await run_in_threadpool(work)
-    url = f"{_base_url(request)}/s/{token}"
-    return render(request, "link.html", link=link, url=url, qr=_qr_svg(url), case_id=case_id,
-                  case_label=label, instrument=_instrument(request, link.instrument_id))
+    issued, label = await run_in_threadpool(work)
+    url = f"{_base_url(request)}/s/{issued.token}"
+    return render(request, "link.html", link=issued.link, url=url, qr=_qr_svg(url),
+                  case_id=case_id, case_label=label, supersedes=issued.supersedes,
+                  instrument=_instrument(request, issued.link.instrument_id))
 
 
 @router.post("/cases/{case_id}/links/{link_id}/revoke")
