@@ -54,3 +54,20 @@ def test_an_unreadable_policy_file_is_a_config_error(web: Web, tmp_path: Path) -
                     web.db)
     with pytest.raises(ConfigError):
         _ = clinic.policy
+
+
+def test_the_clinics_clock_decides_when_a_link_has_expired(web: Web) -> None:
+    import datetime as dt
+
+    from alliance.store import cases, surveys
+
+    case_id, (session_id,) = make_case(web, web.people["dana"])
+    with web.db.write() as s:
+        member = cases.members(s, case_id)[0].id
+        token = surveys.create_link(s, web.people["dana"], case_id, session_id,
+                                    instrument_id="alliance-12", member_id=member).token
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=8)
+    web.clinic = Clinic(web.clinic.settings, web.db, clock=lambda: later)
+    web.app = create_app(clinic=web.clinic)
+    opened = web.anonymous().get(f"/s/{token}")
+    assert opened.status_code == 410 and "expired" in opened.text

@@ -24,7 +24,7 @@ from alliance.errors import CsrfError
 from alliance.store import accounts
 from alliance.store.actors import Actor, load_actor
 from alliance.store.database import Database
-from alliance.store.models import UserSession, utcnow
+from alliance.store.models import UserSession
 from alliance.store.tokens import same, token_hash
 
 SESSION_COOKIE = "__Host-alliance-session"
@@ -106,9 +106,10 @@ def authenticate(request: Request) -> Visit:
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         raise LoginRequired()
-    db: Database = request.app.state.db
-    settings = request.app.state.settings
-    now = utcnow()
+    clinic = request.app.state.clinic
+    db: Database = clinic.db
+    settings = clinic.settings
+    now = clinic.clock()
     with db.read() as s:
         found = accounts.resume_session(s, token, now=now, idle=settings.idle_timeout,
                                         absolute=settings.absolute_timeout, touch=False)

@@ -20,7 +20,6 @@ from alliance.errors import AuthError, InputError, InstrumentError, ScoringError
 from alliance.instruments import Instrument
 from alliance.store import cases, surveys
 from alliance.store.actors import get_case
-from alliance.store.models import utcnow
 from alliance.store.tokens import same
 from alliance.web import forms
 from alliance.web.deps import clinic_of
@@ -160,9 +159,10 @@ def _message(request: Request, title: str, message: str, status: int) -> HTMLRes
 
 @router.get("/s/{token}")
 def open_link(request: Request, token: str) -> Response:
-    now = utcnow()
+    clinic = clinic_of(request)
+    now = clinic.clock()
     try:
-        with request.app.state.db.read() as s:
+        with clinic.db.read() as s:
             link = surveys.open_link(s, token, now=now)
     except AuthError as exc:
         return _message(request, "Link not usable", str(exc),
@@ -181,9 +181,10 @@ def survey_form(request: Request) -> HTMLResponse:
     if not form_token:
         return _message(request, "No questionnaire open",
                         "Please open the link you were sent.", 400)
+    clinic = clinic_of(request)
     try:
-        with request.app.state.db.read() as s:
-            link = surveys.form_link(s, form_token)
+        with clinic.db.read() as s:
+            link = surveys.form_link(s, form_token, now=clinic.clock())
     except AuthError as exc:
         return _message(request, "Link not usable", str(exc), 410)
     inst = _instrument(request, link.instrument_id)
@@ -207,7 +208,7 @@ async def survey_submit(request: Request) -> Response:
 
     def work() -> None:
         with clinic.db.write() as s:
-            surveys.submit(s, form_token, answers, catalog=clinic.catalog)
+            surveys.submit(s, form_token, answers, catalog=clinic.catalog, now=clinic.clock())
 
     try:
         await run_in_threadpool(work)
