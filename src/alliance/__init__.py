@@ -22,6 +22,7 @@ from alliance.errors import (
     InputError,
     InputFileError,
     InstrumentError,
+    LinkGone,
     ModelError,
     NotFound,
     PermissionDenied,
@@ -29,6 +30,7 @@ from alliance.errors import (
     ReliabilityError,
     ScoringError,
     StoreError,
+    Throttled,
     TranscriptError,
 )
 
@@ -253,6 +255,7 @@ __all__ = [
     "InstrumentError",
     "InstrumentParams",
     "Item",
+    "LinkGone",
     "Member",
     "ModelError",
     "NotFound",
@@ -275,6 +278,7 @@ __all__ = [
     "StoreError",
     "Subscale",
     "Summary",
+    "Throttled",
     "Transcript",
     "TranscriptError",
     "TranscriptSummary",

@@ -23,7 +23,9 @@ else escaping is a bug.
     │   └── PermissionDenied   the actor may see the object but not do this
     ├── InputError             a form field or request value is missing or malformed
     ├── AuthError              log-in, session or token problems
-    │   └── CsrfError          a form without this site's CSRF token
+    │   ├── CsrfError          a form without this site's CSRF token
+    │   ├── LinkGone           a survey link that was used, revoked or has expired
+    │   └── Throttled          too many failed log-ins from one account or address
     └── ConfigError            configuration (keys, URLs, paths) is missing or wrong
 
 Each error carries a plain-language message; some carry structured context
@@ -113,6 +115,14 @@ class AuthError(AllianceError):
 
 class CsrfError(AuthError):
     """A state-changing form did not carry this site's CSRF token."""
+
+
+class LinkGone(AuthError):
+    """A survey link that was used, revoked or has expired (``context["state"]`` says which)."""
+
+
+class Throttled(AuthError):
+    """Too many failed log-ins; the next attempt must wait."""
 
 
 class ConfigError(AllianceError):

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from alliance.errors import AuthError, NotFound, StoreError
+from alliance.errors import AuthError, NotFound, StoreError, Throttled
 from alliance.store import audit
 from alliance.store.actors import Actor
 from alliance.store.models import ROLES, Supervision, User, UserSession, utcnow
@@ -90,7 +90,7 @@ def authenticate(session: Session, email: str, password: str, *, ip: str = "",
         raise AuthError("wrong e-mail or password") from None
     if audit.failures_since(session, email, now - FAILURE_WINDOW) >= MAX_FAILURES:
         audit.record(session, None, "login.throttled", subject=email, ip=ip, at=now)
-        raise AuthError("too many failed log-ins; try again in 15 minutes", throttled=True)
+        raise Throttled("too many failed log-ins; try again in 15 minutes")
     user = session.scalars(select(User).where(User.email == email)).first()
     if user is None:
         dummy_verify(password)

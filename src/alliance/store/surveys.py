@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session as DbSession
 
-from alliance.errors import AuthError, InstrumentError, ScoringError, StoreError
+from alliance.errors import AuthError, InstrumentError, LinkGone, ScoringError, StoreError
 from alliance.instruments import Catalog, Instrument, builtin_catalog, score_response
 from alliance.instruments.scoring import check_value
 from alliance.store import audit, changes
@@ -144,7 +144,7 @@ def _live(link: SurveyLink | None, now: dt.datetime) -> SurveyLink:
                         "new one.")
     state = link_state(link, now)
     if state != "open":
-        raise AuthError(_REFUSALS[state], state=state)
+        raise LinkGone(_REFUSALS[state], state=state)
     return link
 
 
@@ -185,7 +185,7 @@ def submit(db: DbSession, token: str, answers: Mapping[str, Any], *,
     now = now or utcnow()
     link = open_link(db, token, now=now)
     if not consents(db, link.case_id)["measures"]:
-        raise AuthError(_REFUSALS["revoked"], state="revoked")
+        raise LinkGone(_REFUSALS["revoked"], state="revoked")
     clean, scores, total = _scored(_instrument(link.instrument_id, catalog), answers)
     consumed = db.execute(
         update(SurveyLink)
@@ -194,7 +194,7 @@ def submit(db: DbSession, token: str, answers: Mapping[str, Any], *,
         .values(used_at=now)
         .execution_options(synchronize_session=False))
     if consumed.rowcount != 1:  # type: ignore[attr-defined]
-        raise AuthError(_REFUSALS["used"], state="used")
+        raise LinkGone(_REFUSALS["used"], state="used")
     response = Response(case_id=link.case_id, session_id=link.session_id,
                         member_id=link.member_id, rater=link.rater,
                         instrument_id=link.instrument_id, answers=clean, scores=scores,

@@ -28,8 +28,10 @@ from alliance.errors import (
     AuthError,
     CsrfError,
     InputError,
+    LinkGone,
     NotFound,
     PermissionDenied,
+    Throttled,
 )
 from alliance.store.database import Database
 from alliance.web.rendering import error_page
@@ -41,6 +43,8 @@ STATUS: tuple[tuple[type[AllianceError], int, str], ...] = (
     (NotFound, 404, "Not found"),
     (PermissionDenied, 403, "Not allowed"),
     (CsrfError, 403, "Cannot continue"),
+    (LinkGone, 410, "Link not usable"),
+    (Throttled, 429, "Please wait"),
     (AuthError, 400, "Cannot continue"),
     (InputError, 400, "Please check your input"),
     (AllianceError, 400, "Please check your input"),

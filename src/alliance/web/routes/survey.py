@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 
-from alliance.errors import AuthError, InputError, InstrumentError, ScoringError
+from alliance.errors import AuthError, InputError, InstrumentError, LinkGone, ScoringError
 from alliance.instruments import Instrument
 from alliance.store import cases, surveys
 from alliance.store.actors import get_case
@@ -164,9 +164,10 @@ def open_link(request: Request, token: str) -> Response:
     try:
         with clinic.db.read() as s:
             link = surveys.open_link(s, token, now=now)
+    except LinkGone as exc:
+        return _message(request, "Link not usable", str(exc), 410)
     except AuthError as exc:
-        return _message(request, "Link not usable", str(exc),
-                        410 if exc.context.get("state") else 404)
+        return _message(request, "Link not usable", str(exc), 404)
     remaining = min(surveys.FORM_TTL, link.expires_at.replace(tzinfo=dt.UTC) - now
                     if link.expires_at.tzinfo is None else link.expires_at - now)
     response = RedirectResponse("/survey", status_code=303)
