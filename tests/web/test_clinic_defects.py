@@ -409,3 +409,26 @@ def _other_key() -> str:
     from alliance.store import generate_key
 
     return generate_key()
+
+
+def test_exports_carry_corrections_and_research_leaves_voided_answers_out(web: Web) -> None:
+    from alliance.store import surveys
+
+    dana_actor = web.people["dana"]
+    for i in range(5):
+        make_case(web, dana_actor, label=f"Case {i}")
+    case_id, (session_id,) = make_case(web, dana_actor, label="Corrected")
+    with web.db.write() as s:
+        member = cases.members(s, case_id)[0].id
+        for _ in range(2):  # the second answer supersedes the first
+            surveys.enter_paper(s, dana_actor, case_id, session_id, instrument_id="alliance-12",
+                                rater="client", member_id=member, answers=ALL_FOUR)
+        wrong = surveys.enter_paper(s, dana_actor, case_id, session_id,
+                                    instrument_id="alliance-12", rater="therapist",
+                                    member_id=None, answers=ALL_FOUR)
+        surveys.void_response(s, dana_actor, case_id, wrong.id, "wrong case")
+    record = json.loads(web.session_for("dana").get(f"/cases/{case_id}/export.json").text)
+    assert [r["state"] for r in record["responses"]] == ["superseded", "current", "voided"]
+    assert record["voids"][0]["reason"] == "wrong case"
+    research = web.session_for("rowan").get("/research/export.csv").text
+    assert len(research.strip().splitlines()) == 1 + 1, "only the answer that counts"
