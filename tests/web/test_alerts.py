@@ -88,3 +88,67 @@ def test_illegal_transition_and_supervisor_action_are_refused(web: Web) -> None:
         alerts.transition(s, web.people["dana"], case_id, alert_id, "reopen")
     with web.db.write() as s, pytest.raises(PermissionDenied):
         alerts.transition(s, web.people["lee"], case_id, alert_id, "acknowledge")
+
+
+def test_an_alert_that_fires_and_clears_unseen_leaves_its_rows(web: Web) -> None:
+    from sqlalchemy import select
+
+    from alliance.store import surveys
+    from alliance.store.models import AlertFlip, Response
+
+    case_id, _ = make_case(web, web.people["dana"])
+    plant_drop(web.db, web.people["dana"], case_id)
+    opened = _monitor(web, case_id)
+    assert opened.alert is not None
+    with web.db.write() as s:
+        last = s.scalars(select(Response).where(Response.case_id == case_id)
+                         .order_by(Response.id.desc())).first()
+        assert last is not None
+        surveys.void_response(s, web.people["dana"], case_id, last.id, "wrong client")
+    assert _monitor(web, case_id).alert is None
+    with web.db.read() as s:
+        rows = s.scalars(select(AlertFlip).where(AlertFlip.case_id == case_id)
+                         .order_by(AlertFlip.id)).all()
+    assert [(f.change, f.alert_id) for f in rows] == [("opened", opened.alert_id),
+                                                      ("cleared", opened.alert_id)]
+    page = web.session_for("dana").get(f"/cases/{case_id}").text
+    assert "What monitoring saw change (2)" in page
+
+
+def test_flips_between_two_assessments() -> None:
+    from alliance.store.monitoring import flips
+
+    watch = {"id": "a1", "severity": "watch"}
+    act = {"id": "a1", "severity": "act"}
+    other = {"id": "a2", "severity": "info"}
+    assert flips(None, watch) == [("opened", watch)]
+    assert flips(watch, act) == [("escalated", act)]
+    assert flips(act, watch) == []  # a softer reading of the same alert is not a flip
+    assert flips(act, other) == [("cleared", act), ("opened", other)]
+    assert flips(other, None) == [("cleared", other)]
+    assert flips(None, None) == []
+
+
+def test_a_worker_that_lost_its_lease_writes_nothing(web: Web) -> None:
+    import datetime as dt
+
+    from sqlalchemy import select
+
+    from alliance.store.models import AlertFlip, CaseMonitor
+    from alliance.store.monitoring import assess_due
+
+    case_id, _ = make_case(web, web.people["dana"])
+    plant_drop(web.db, web.people["dana"], case_id)
+    c = web.clinic
+    t0 = dt.datetime(2026, 5, 1, tzinfo=dt.UTC)
+    lease = dt.timedelta(minutes=5)
+    with web.db.write() as s:  # a worker claimed the case, then was killed
+        row = s.get(CaseMonitor, case_id)
+        assert row is not None
+        row.lease_until, row.lease_owner = t0 + lease, "dead-worker"
+    assert assess_due(web.db, catalog=c.catalog, policy=c.policy, now=t0, lease=lease,
+                      owner="w2") == 0, "a live lease is respected"
+    assert assess_due(web.db, catalog=c.catalog, policy=c.policy, now=t0 + 2 * lease,
+                      lease=lease, owner="w2") == 1, "an expired lease is taken over"
+    with web.db.read() as s:
+        assert len(s.scalars(select(AlertFlip).where(AlertFlip.case_id == case_id)).all()) == 1
