@@ -15,8 +15,8 @@ from starlette.concurrency import run_in_threadpool
 
 from alliance.clinic import Clinic
 from alliance.errors import InputError
-from alliance.store import alerts, audit, casebook, cases, monitoring, surveys
-from alliance.store.actors import Actor, require_role
+from alliance.store import alerts, casebook, cases, monitoring, surveys
+from alliance.store.actors import require_role
 from alliance.vocabulary import (
     ATTENDANCE,
     HOMEWORK,
@@ -25,9 +25,9 @@ from alliance.vocabulary import (
     NORMATIVE_CUES,
 )
 from alliance.web import forms
-from alliance.web.deps import clinic_of
+from alliance.web.deps import clinic_of, record
 from alliance.web.rendering import render
-from alliance.web.security import Visit, authenticate, client_ip
+from alliance.web.security import Visit, authenticate
 
 router = APIRouter()
 Auth = Annotated[Visit, Depends(authenticate)]
@@ -35,11 +35,6 @@ Auth = Annotated[Visit, Depends(authenticate)]
 
 def _to_case(case_id: int, anchor: str = "") -> RedirectResponse:
     return RedirectResponse(f"/cases/{case_id}{anchor}", status_code=303)
-
-
-def _audit(request: Request, actor: Actor, action: str, **kw: Any) -> None:
-    with clinic_of(request).db.write() as s:
-        audit.record(s, actor, action, ip=client_ip(request), **kw)
 
 
 def instrument_choices(clinic: Clinic) -> list[tuple[str, str, str]]:
@@ -58,7 +53,7 @@ def dashboard(request: Request, visit: Auth, archived: int = 0) -> HTMLResponse:
     require_role(visit.actor, "clinician", "supervisor")
     with clinic_of(request).db.read() as s:
         caseload, monitors = casebook.caseload(s, visit.actor, archived=bool(archived))
-    _audit(request, visit.actor, "case.list", detail={"cases": len(caseload)})
+    record(request, visit.actor, "case.list", detail={"cases": len(caseload)})
     return render(request, "dashboard.html", caseload=caseload, monitors=monitors,
                   archived=bool(archived))
 
@@ -99,7 +94,7 @@ def case_page(request: Request, visit: Auth, case_id: int) -> HTMLResponse:
     clinic = clinic_of(request)
     with clinic.db.read() as s:
         view = casebook.case_view(s, visit.actor, case_id)
-    _audit(request, visit.actor, "case.read", case_id=case_id)
+    record(request, visit.actor, "case.read", case_id=case_id)
     return render(request, "case.html", v=view, case=view.case, monitor=view.monitor,
                   members=view.members, sessions=view.sessions, responses=view.responses,
                   links=view.links, transcripts=view.transcripts, consents=view.consents,
