@@ -30,7 +30,7 @@ from alliance.store import audit, changes
 from alliance.store.actors import Actor, get_case
 from alliance.store.cases import get_session, require_consent
 from alliance.store.crypto import Box
-from alliance.store.models import JobFailure, Transcript, utcnow
+from alliance.store.models import Case, JobFailure, Session, Transcript, utcnow
 
 REPORT_SCHEMA = "alliance.transcript-report/1"
 MAX_BYTES = 5 * 1024 * 1024
@@ -159,9 +159,12 @@ class TranscriptView:
     """What the transcript page shows."""
 
     row: Transcript
+    case: Case
+    session: Session
     report: dict[str, Any] | None
     speakers: list[str]
     failures: Sequence[JobFailure]
+    can_edit: bool
 
 
 def speakers_of(data: bytes, filename: str) -> list[str]:
@@ -187,6 +190,7 @@ def speakers_of(data: bytes, filename: str) -> list[str]:
 def view(db: DbSession, box: Box | None, actor: Actor, case_id: int,
          transcript_id: int) -> TranscriptView:
     row = _own(db, actor, case_id, transcript_id)
+    case = get_case(db, actor, case_id)
     box = _need(box)
     report = None
     if row.report is not None:
@@ -194,7 +198,8 @@ def view(db: DbSession, box: Box | None, actor: Actor, case_id: int,
     speakers = speakers_of(box.decrypt(row.content, content_aad(row.id)), row.filename)
     failures = db.scalars(select(JobFailure).where(JobFailure.transcript_id == row.id)
                           .order_by(JobFailure.id)).all()
-    return TranscriptView(row, report, speakers, failures)
+    return TranscriptView(row, case, get_session(db, case_id, row.session_id), report, speakers,
+                          failures, actor.writes_cases and case.clinician_id == actor.id)
 
 
 # -- the job ----------------------------------------------------------------------------

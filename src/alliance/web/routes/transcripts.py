@@ -9,12 +9,11 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from alliance.store import audit, cases, transcripts
-from alliance.store.actors import get_case
+from alliance.store import transcripts
 from alliance.web import forms
-from alliance.web.deps import clinic_of
+from alliance.web.deps import clinic_of, record
 from alliance.web.rendering import render
-from alliance.web.security import Visit, authenticate, client_ip
+from alliance.web.security import Visit, authenticate
 
 router = APIRouter()
 Auth = Annotated[Visit, Depends(authenticate)]
@@ -45,18 +44,15 @@ def report(request: Request, visit: Auth, case_id: int, transcript_id: int) -> H
     clinic = clinic_of(request)
     with clinic.db.read() as s:
         view = transcripts.view(s, clinic.box, visit.actor, case_id, transcript_id)
-        session = cases.get_session(s, case_id, view.row.session_id)
-        case = get_case(s, visit.actor, case_id)
-        can_edit = visit.actor.writes_cases and case.clinician_id == visit.actor.id
-    with clinic.db.write() as s:
-        audit.record(s, visit.actor, "transcript.read", case_id=case_id,
-                     detail={"transcript": transcript_id}, ip=client_ip(request))
+    record(request, visit.actor, "transcript.read", case_id=case_id,
+           detail={"transcript": transcript_id})
     row = view.row
-    return render(request, "transcript.html", case=case, session=session, status=row.status,
-                  error=row.error, report=view.report, filename=row.filename,
-                  families=FAMILY_CLASS, transcript=row, speakers=view.speakers,
-                  roles=row.roles or {}, role_choices=transcripts.ROLE_CHOICES,
-                  failures=view.failures, can_edit=can_edit)
+    return render(request, "transcript.html", case=view.case, session=view.session,
+                  status=row.status, error=row.error, report=view.report,
+                  filename=row.filename, families=FAMILY_CLASS, transcript=row,
+                  speakers=view.speakers, roles=row.roles or {},
+                  role_choices=transcripts.ROLE_CHOICES, failures=view.failures,
+                  can_edit=view.can_edit)
 
 
 @router.post("/cases/{case_id}/transcripts/{transcript_id}/roles")
