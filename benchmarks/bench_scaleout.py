@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import secrets
 import socket
@@ -29,7 +30,7 @@ import httpx
 from sqlalchemy import create_engine, select, text
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_web import client_run, seed
+from bench_web import client_run, cpu_seconds, seed
 
 from alliance.store import Database, upgrade
 from alliance.store.models import Response, SurveyLink
@@ -38,8 +39,26 @@ from alliance.store.tokens import token_hash
 SRC = Path(__file__).resolve().parents[1] / "src"
 
 
-def run(url: str, processes: int, links: int, clients: int) -> tuple[float, int, int]:
-    """(submissions/s, acknowledged, acknowledged but not stored) for one process count."""
+def tree(pid: int) -> list[int]:
+    """``pid`` and its descendants (Linux ``/proc``)."""
+    out = [pid]
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        for child in task.read_text().split():
+            out.extend(tree(int(child)))
+    return out
+
+
+def tree_cpu(pid: int) -> float:
+    total = 0.0
+    for p in tree(pid):
+        with contextlib.suppress(OSError):  # a process that just exited
+            total += cpu_seconds(p)
+    return total
+
+
+def run(url: str, processes: int, links: int, clients: int) -> tuple[float, int, int, float]:
+    """(submissions/s, acknowledged, acknowledged but not stored, server CPU seconds per
+    submission) for one process count."""
     db = Database(url)
     upgrade(db.engine)
     tokens, _ = seed(db, links)
@@ -69,16 +88,18 @@ def run(url: str, processes: int, links: int, clients: int) -> tuple[float, int,
                                               lat, acked, errors, start=start, interval=0.0)
                                    for i in range(clients)))
 
+        cpu0 = tree_cpu(server.pid)
         t0 = time.perf_counter()
         asyncio.run(load())
         wall = time.perf_counter() - t0
+        cpu = tree_cpu(server.pid) - cpu0
         with db.read() as s:
             stored = set(s.scalars(select(SurveyLink.token_hash).join(
                 Response, Response.link_id == SurveyLink.id)))
         missing = sum(1 for t in acked if token_hash(t) not in stored)
         if errors:
             print(f"  errors: {len(errors)} (first: {errors[:3]})")
-        return len(acked) / wall, len(acked), missing
+        return len(acked) / wall, len(acked), missing, cpu / max(1, len(acked))
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -101,13 +122,14 @@ def main() -> int:
                 conn.execute(text(f'CREATE DATABASE "{name}"'))
             url = args.admin_url.rsplit("/", 1)[0] + f"/{name}"
             try:
-                rate, acked, missing = run(url, processes, args.links, args.clients)
+                rate, acked, missing, cpu = run(url, processes, args.links, args.clients)
             finally:
                 with admin.connect() as conn:
                     conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             rates[processes] = rate
             print(f"{processes} web process(es): {acked} submissions acknowledged, "
-                  f"{rate:.1f}/s; acknowledged but not stored: {missing}")
+                  f"{rate:.1f}/s; acknowledged but not stored: {missing}; server CPU "
+                  f"{cpu * 1000:.1f} ms per submission (open, form, submit)")
     finally:
         admin.dispose()
     ratio = rates[2] / rates[1]
