@@ -432,3 +432,18 @@ def test_exports_carry_corrections_and_research_leaves_voided_answers_out(web: W
     assert record["voids"][0]["reason"] == "wrong case"
     research = web.session_for("rowan").get("/research/export.csv").text
     assert len(research.strip().splitlines()) == 1 + 1, "only the answer that counts"
+
+
+def test_demo_never_writes_a_new_key_for_a_database_that_holds_transcripts(
+        web: Web, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from alliance.cli import main
+
+    monkeypatch.delenv("ALLIANCE_ENCRYPTION_KEY", raising=False)
+    monkeypatch.delenv("ALLIANCE_ENCRYPTION_KEY_FILE", raising=False)
+    _upload(web, web.session_for("dana"))  # stored with a key the demo does not have
+    key = Path(f"{web.db.engine.url.database}.key")
+    run = CliRunner().invoke(main, ["demo", "--no-serve", "--database-url", web.db.url])
+    assert run.exit_code == 1 and "no encryption key" in run.output
+    assert not key.exists(), "no new key was written"

@@ -240,6 +240,7 @@ def demo(database_url: str | None, password: str | None, host: str, port: int,
 
     from alliance.clinic import Clinic, Settings
     from alliance.store.crypto import Box, write_key_file
+    from alliance.store.database import Database
     from alliance.store.demo import ACCOUNTS, DEMO_PASSWORD, seed_demo
     from alliance.store.models import User
     from alliance.store.schema import upgrade as run_upgrade
@@ -248,19 +249,23 @@ def demo(database_url: str | None, password: str | None, host: str, port: int,
         folder = Path(tempfile.mkdtemp(prefix="alliance-demo-"))
         database_url = f"sqlite:///{folder / 'demo.db'}"
     settings = Settings.from_environment(database_url=database_url)
+    database = Database(settings.database_url)
+    run_upgrade(database.engine)
     if settings.box is None:
+        # Never a new key for a database that already holds transcripts: refused here,
+        # before anything is written.
         url = make_url(database_url)
-        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-            key_path = Path(f"{url.database}.key")
-        else:
-            key_path = Path(tempfile.mkdtemp(prefix="alliance-demo-")) / "transcripts.key"
-        if not key_path.exists():
+        beside = url.get_backend_name() == "sqlite" and url.database not in (None, "",
+                                                                            ":memory:")
+        key_path = Path(f"{url.database}.key") if beside else None
+        if key_path is None or not key_path.exists():
+            Clinic(settings, database).check_key()
+            key_path = key_path or Path(tempfile.mkdtemp(prefix="alliance-demo-")) / "key"
             write_key_file(key_path)
         settings = Settings.from_environment(
             database_url=database_url, box=Box.from_text(key_path.read_text(), str(key_path)),
             key_origin=str(key_path))
-    clinic = Clinic(settings)
-    run_upgrade(clinic.db.engine)
+    clinic = Clinic(settings, database)
     clinic.check()  # an existing database with another key is refused, never re-keyed
     with clinic.db.read() as s:
         empty = not s.scalar(select(func.count()).select_from(User))
