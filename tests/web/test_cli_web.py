@@ -68,3 +68,11 @@ def test_sqlite_runs_one_process_and_says_so(tmp_path: Path) -> None:
     assert worker.exit_code == 1 and "needs PostgreSQL" in worker.output
     once = runner.invoke(main, ["worker", "--once", "--database-url", url])
     assert once.exit_code == 0, once.output
+
+
+@pytest.mark.postgres
+def test_an_unreachable_database_is_a_readable_error(pg_server_url: str) -> None:
+    url = pg_server_url.rsplit("/", 1)[0] + "/alliance_no_such_database"
+    for command in (["worker"], ["serve"]):
+        result = CliRunner().invoke(main, [*command, "--database-url", url])
+        assert result.exit_code == 1 and "cannot reach the database" in result.output

@@ -18,10 +18,16 @@ def _clinic(url: str | None, run_worker: bool | None = None):  # type: ignore[no
 
 
 def _require_current(db) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy.exc import OperationalError
+
     from alliance.errors import ConfigError
     from alliance.store.schema import current_revision, head_revision
 
-    if current_revision(db.engine) != head_revision():
+    try:
+        current = current_revision(db.engine)
+    except OperationalError as exc:
+        raise ConfigError(f"cannot reach the database: {exc.orig}") from None
+    if current != head_revision():
         raise ConfigError("the database schema is not current; run `alliance db upgrade "
                           "--database-url ...` first")
 
