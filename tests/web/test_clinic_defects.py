@@ -447,3 +447,23 @@ def test_demo_never_writes_a_new_key_for_a_database_that_holds_transcripts(
     run = CliRunner().invoke(main, ["demo", "--no-serve", "--database-url", web.db.url])
     assert run.exit_code == 1 and "no encryption key" in run.output
     assert not key.exists(), "no new key was written"
+
+
+
+def test_corrections_and_roles_refuse_bad_input_readably(web: Web) -> None:
+    dana = web.session_for("dana")
+    case_id, (session_id,) = make_case(web, web.people["dana"])
+    assert _post(dana, f"/cases/{case_id}/responses/999999/void",
+                 reason="typo").status_code == 404
+    assert _post(dana, f"/cases/{case_id}/sessions/999999/void",
+                 reason="typo").status_code == 404
+    twice = _post(dana, f"/cases/{case_id}/sessions/{session_id}/void", reason="duplicate")
+    assert twice.status_code == 303
+    again = _post(dana, f"/cases/{case_id}/sessions/{session_id}/void", reason="duplicate")
+    assert again.status_code == 400 and "already voided" in again.text
+    case_id, tid = _upload(web, dana)
+    bad = _post(dana, f"/cases/{case_id}/transcripts/{tid}/roles", role_T="boss")
+    assert bad.status_code == 400 and "not one of" in bad.text
+    lonely = _post(dana, f"/cases/{case_id}/transcripts/{tid}/roles", role_T="therapist")
+    assert lonely.status_code == 400 and "one therapist and one client" in lonely.text
+    assert _post(dana, f"/cases/{case_id}/transcripts/999999/retry").status_code == 404

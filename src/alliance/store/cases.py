@@ -208,7 +208,7 @@ def remove_measure(db: DbSession, actor: Actor, case_id: int, measure_id: int) -
     gone = db.execute(delete(Measure).where(Measure.id == measure_id,
                                             Measure.case_id == case_id)).rowcount  # type: ignore[attr-defined]
     if not gone:
-        raise StoreError(f"measure {measure_id} is not part of this case")
+        raise NotFound(f"measure {measure_id} is not part of this case")
     audit.record(db, actor, "measure.change", case_id=case_id, detail={"removed": measure_id})
 
 

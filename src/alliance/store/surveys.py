@@ -22,7 +22,14 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session as DbSession
 
-from alliance.errors import AuthError, InstrumentError, LinkGone, ScoringError, StoreError
+from alliance.errors import (
+    AuthError,
+    InstrumentError,
+    LinkGone,
+    NotFound,
+    ScoringError,
+    StoreError,
+)
 from alliance.instruments import Catalog, Instrument, builtin_catalog, score_response
 from alliance.instruments.scoring import check_value
 from alliance.store import audit, changes
@@ -210,7 +217,7 @@ def revoke_link(db: DbSession, actor: Actor, case_id: int, link_id: int) -> None
     get_case(db, actor, case_id, write=True)
     link = db.get(SurveyLink, link_id)
     if link is None or link.case_id != case_id:
-        raise StoreError(f"link {link_id} is not part of this case")
+        raise NotFound(f"link {link_id} is not part of this case")
     if link.used_at is not None:
         raise StoreError("this link has already been used")
     link.revoked_at = link.revoked_at or utcnow()
@@ -315,7 +322,7 @@ def void_response(db: DbSession, actor: Actor, case_id: int, response_id: int,
     get_case(db, actor, case_id, write=True)
     row = db.get(Response, response_id)
     if row is None or row.case_id != case_id:
-        raise StoreError(f"response {response_id} is not part of this case")
+        raise NotFound(f"response {response_id} is not part of this case")
     if response_id in _voided_responses(db, [case_id]):
         raise StoreError("this response is already voided")
     void = Void(case_id=case_id, response_id=response_id, reason=_reason(reason),
@@ -334,7 +341,7 @@ def void_session(db: DbSession, actor: Actor, case_id: int, session_id: int,
     get_case(db, actor, case_id, write=True)
     session = db.get(Session, session_id)
     if session is None or session.case_id != case_id:
-        raise StoreError(f"session {session_id} is not part of this case")
+        raise NotFound(f"session {session_id} is not part of this case")
     if session_id in voided_sessions(db, [case_id]):
         raise StoreError("this session is already voided")
     void = Void(case_id=case_id, session_id=session_id, reason=_reason(reason),
