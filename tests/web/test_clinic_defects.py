@@ -133,6 +133,9 @@ def test_paper_form_for_the_therapist_opens_and_stores(web: Web) -> None:
     with web.db.read() as s:
         row = s.scalars(select(Response).where(Response.case_id == case_id)).one()
     assert row.rater == "therapist" and row.member_id is None
+    again = dana.get(f"/cases/{case_id}/paper", params={
+        "session_id": session_id, "measure": "alliance-12:therapist", "member_id": ""})
+    assert "will count instead of it" in again.text, "the form says a new answer supersedes"
 
 
 # -- defect 4 -------------------------------------------------------------------------------

@@ -113,12 +113,20 @@ def create_link(db: DbSession, actor: Actor, case_id: int, session_id: int, *,
     db.flush()
     audit.record(db, actor, "link.create", case_id=case_id,
                  detail={"link": link.id, "instrument": instrument_id, "rater": rater})
-    answered = db.scalars(select(Response.id).where(
+    return IssuedLink(link, token, supersedes=answered(db, session_id, instrument_id, rater,
+                                                      member_id))
+
+
+def answered(db: DbSession, session_id: int, instrument_id: str, rater: str,
+             member_id: int | None) -> bool:
+    """Whether this rater already answered this questionnaire for this session (a new
+    answer would then supersede it)."""
+    found = db.scalars(select(Response.id).where(
         Response.session_id == session_id, Response.rater == rater,
         Response.instrument_id == instrument_id,
         Response.member_id.is_(None) if member_id is None else Response.member_id == member_id
     ).limit(1)).first()
-    return IssuedLink(link, token, supersedes=answered is not None)
+    return found is not None
 
 
 def links(db: DbSession, case_id: int) -> Sequence[SurveyLink]:

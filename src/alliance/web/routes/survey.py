@@ -128,8 +128,10 @@ def paper_form(request: Request, visit: Auth, case_id: int) -> HTMLResponse:
         case = get_case(s, visit.actor, case_id, write=True)
         session = cases.get_session(s, case_id, session_id)
         members = cases.members(s, case_id)
+        supersedes = surveys.answered(s, session_id, inst.id, rater, member_id)
     return render(request, "paper.html", case=case, session=session, inst=inst, rater=rater,
-                  member_id=member_id, members=members, items=_items(inst, rater))
+                  member_id=member_id, members=members, items=_items(inst, rater),
+                  supersedes=supersedes)
 
 
 @router.post("/cases/{case_id}/paper")
