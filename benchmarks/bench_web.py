@@ -262,7 +262,7 @@ def main() -> int:
     env = {**os.environ, "ALLIANCE_DATABASE_URL": url,
            "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
     env.pop("ALLIANCE_ENCRYPTION_KEY", None)
-    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "alliance.web.app:create_app",
+    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "alliance.web.asgi:app",
                                "--factory", "--host", "127.0.0.1", "--port", str(port),
                                "--log-level", "warning"], env=env)
     base = f"http://127.0.0.1:{port}"

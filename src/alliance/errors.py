@@ -25,7 +25,11 @@ else escaping is a bug.
     ├── StoreError             the database layer refuses an operation
     │   ├── NotFound           the object does not exist *for this actor*
     │   └── PermissionDenied   the actor may see the object but not do this
+    ├── InputError             a form field or request value is missing or malformed
     ├── AuthError              log-in, session or token problems
+    │   ├── CsrfError          a form without this site's CSRF token
+    │   ├── LinkGone           a survey link that was used, revoked or has expired
+    │   └── Throttled          too many failed log-ins from one account or address
     ├── ConfigError            configuration (keys, URLs, paths) is missing or wrong
     └── DeliveryError          a survey link could not be handed to the mail or SMS system
         ├── RecipientRefused   the server refused this recipient at submission (a bounce)
@@ -128,8 +132,24 @@ class PermissionDenied(StoreError):
     """The actor may see the object but may not perform this action."""
 
 
+class InputError(AllianceError):
+    """A form field or request value is missing or malformed (not a store refusal)."""
+
+
 class AuthError(AllianceError):
     """Log-in, session, CSRF or survey-token problems."""
+
+
+class CsrfError(AuthError):
+    """A state-changing form did not carry this site's CSRF token."""
+
+
+class LinkGone(AuthError):
+    """A survey link that was used, revoked or has expired (``context["state"]`` says which)."""
+
+
+class Throttled(AuthError):
+    """Too many failed log-ins; the next attempt must wait."""
 
 
 class ConfigError(AllianceError):

@@ -20,16 +20,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
+from alliance.clinic import Clinic, Settings
 from alliance.store import Box, Database, generate_key, upgrade
 from alliance.store.actors import Actor, load_actor
 from alliance.store.models import Base, Supervision, User
 from alliance.store.passwords import hash_password
 from alliance.web.app import create_app
-from alliance.web.settings import Settings
-
-# The web tests exercise the transcript worker, not the coder: keep torch out of them (the
-# hybrid coder has its own quality tests in tests/coding). Set before any fixture runs.
-os.environ.setdefault("ALLIANCE_TRANSCRIPT_CODER", "rules")
+from alliance.worker import Worker
 
 PG_ADMIN_URL = os.environ.get("ALLIANCE_TEST_PG",
                               "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -119,6 +116,34 @@ def box() -> Box:
     return Box.from_text(generate_key())
 
 
+def rules_coder() -> Any:
+    """The web tests exercise the transcript worker, not the coder: no torch here (the hybrid
+    coder has its own quality tests in tests/coding)."""
+    from alliance.coding.coder import load_coder
+
+    return load_coder(rules_only=True)
+
+
+def make_clinic(db: Database, box: Box | None, **settings: Any) -> Clinic:
+    values: dict[str, Any] = {"run_worker": False, "transcript_coder": "rules",
+                              "instruments_dir": None, **settings}
+    return Clinic(Settings(database_url=db.url, box=box, **values), db,
+                  coder_factory=rules_coder)
+
+
+class AlertWorkerClient(TestClient):
+    """A test client that lets the alert worker catch up before each request, as the
+    server's worker thread would between a clinician's clicks (transcripts are left to the
+    tests, which drive them step by step)."""
+
+    worker: Worker
+
+    def request(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        while self.worker.monitor_once():
+            pass
+        return super().request(*args, **kwargs)
+
+
 class Web:
     """An app on a database with the test clinic, and clients logged in as anyone."""
 
@@ -126,10 +151,15 @@ class Web:
         self.db = db
         self.people = people
         self.box = box
-        self.app = create_app(Settings(database_url=db.url, box=box, run_worker=False), db)
+        self.clinic = make_clinic(db, box)
+        self.worker = Worker(self.clinic)
+        self.app = create_app(clinic=self.clinic)
 
     def anonymous(self) -> TestClient:
-        return TestClient(self.app, base_url="https://testserver", follow_redirects=False)
+        client = AlertWorkerClient(self.app, base_url="https://testserver",
+                                   follow_redirects=False)
+        client.worker = self.worker
+        return client
 
     def session_for(self, who: str) -> TestClient:
         """A client with a fresh server-side session (no password check: fast)."""

@@ -8,28 +8,29 @@ from tests.web.conftest import Web, make_case, plant_drop
 from alliance.errors import AlertStateError, PermissionDenied
 from alliance.store import alerts
 from alliance.store.actors import get_case
-from alliance.web.monitoring_view import case_file_entry, monitor_cases
+from alliance.store.monitoring import case_monitors, load_cases
 
 
 def _monitor(web: Web, case_id: int):  # type: ignore[no-untyped-def]
+    while web.worker.monitor_once():
+        pass
     with web.db.read() as s:
         case = get_case(s, web.people["dana"], case_id)
-        return monitor_cases(s, [case])[case_id]
+        return case_monitors(s, [case])[case_id]
 
 
-def test_case_file_built_from_rows_follows_the_monitoring_format(web: Web) -> None:
-    from alliance import monitoring
-    from alliance.store import cases, surveys
+def test_rows_become_a_typed_monitoring_case(web: Web) -> None:
+    from alliance.store import cases
 
     case_id, _ = make_case(web, web.people["dana"], modality="couple", members=("A", "B"))
     plant_drop(web.db, web.people["dana"], case_id)
     with web.db.read() as s:
-        case = get_case(s, web.people["dana"], case_id)
-        entry = case_file_entry(case, cases.members(s, case_id), cases.sessions(s, case_id),
-                                surveys.responses(s, case_id))
-    (parsed,) = monitoring.parse_cases({"cases": [entry]})
+        loaded = load_cases(s, [case_id], web.clinic.catalog)[case_id]
+        first = cases.members(s, case_id)[0]
+    parsed = loaded.case
     assert parsed.modality == "couple" and len(parsed.sessions) == 6
-    assert entry["sessions"][1]["ratings"][0]["rater"] == entry["members"][0]["id"]
+    assert parsed.sessions[1].ratings[0].rater == parsed.members[0].id == f"m{first.id}"
+    assert loaded.labels[f"m{first.id}"] == "A"
 
 
 def test_planted_drop_opens_an_alert_at_the_top_of_the_caseload(web: Web) -> None:
@@ -87,3 +88,67 @@ def test_illegal_transition_and_supervisor_action_are_refused(web: Web) -> None:
         alerts.transition(s, web.people["dana"], case_id, alert_id, "reopen")
     with web.db.write() as s, pytest.raises(PermissionDenied):
         alerts.transition(s, web.people["lee"], case_id, alert_id, "acknowledge")
+
+
+def test_an_alert_that_fires_and_clears_unseen_leaves_its_rows(web: Web) -> None:
+    from sqlalchemy import select
+
+    from alliance.store import surveys
+    from alliance.store.models import AlertFlip, Response
+
+    case_id, _ = make_case(web, web.people["dana"])
+    plant_drop(web.db, web.people["dana"], case_id)
+    opened = _monitor(web, case_id)
+    assert opened.alert is not None
+    with web.db.write() as s:
+        last = s.scalars(select(Response).where(Response.case_id == case_id)
+                         .order_by(Response.id.desc())).first()
+        assert last is not None
+        surveys.void_response(s, web.people["dana"], case_id, last.id, "wrong client")
+    assert _monitor(web, case_id).alert is None
+    with web.db.read() as s:
+        rows = s.scalars(select(AlertFlip).where(AlertFlip.case_id == case_id)
+                         .order_by(AlertFlip.id)).all()
+    assert [(f.change, f.alert_id) for f in rows] == [("opened", opened.alert_id),
+                                                      ("cleared", opened.alert_id)]
+    page = web.session_for("dana").get(f"/cases/{case_id}").text
+    assert "What monitoring saw change (2)" in page
+
+
+def test_flips_between_two_assessments() -> None:
+    from alliance.store.monitoring import flips
+
+    watch = {"id": "a1", "severity": "watch"}
+    act = {"id": "a1", "severity": "act"}
+    other = {"id": "a2", "severity": "info"}
+    assert flips(None, watch) == [("opened", watch)]
+    assert flips(watch, act) == [("escalated", act)]
+    assert flips(act, watch) == []  # a softer reading of the same alert is not a flip
+    assert flips(act, other) == [("cleared", act), ("opened", other)]
+    assert flips(other, None) == [("cleared", other)]
+    assert flips(None, None) == []
+
+
+def test_a_worker_that_lost_its_lease_writes_nothing(web: Web) -> None:
+    import datetime as dt
+
+    from sqlalchemy import select
+
+    from alliance.store.models import AlertFlip, CaseMonitor
+    from alliance.store.monitoring import assess_due
+
+    case_id, _ = make_case(web, web.people["dana"])
+    plant_drop(web.db, web.people["dana"], case_id)
+    c = web.clinic
+    t0 = dt.datetime(2026, 5, 1, tzinfo=dt.UTC)
+    lease = dt.timedelta(minutes=5)
+    with web.db.write() as s:  # a worker claimed the case, then was killed
+        row = s.get(CaseMonitor, case_id)
+        assert row is not None
+        row.lease_until, row.lease_owner = t0 + lease, "dead-worker"
+    assert assess_due(web.db, catalog=c.catalog, policy=c.policy, now=t0, lease=lease,
+                      owner="w2") == 0, "a live lease is respected"
+    assert assess_due(web.db, catalog=c.catalog, policy=c.policy, now=t0 + 2 * lease,
+                      lease=lease, owner="w2") == 1, "an expired lease is taken over"
+    with web.db.read() as s:
+        assert len(s.scalars(select(AlertFlip).where(AlertFlip.case_id == case_id)).all()) == 1

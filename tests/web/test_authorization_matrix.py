@@ -20,7 +20,7 @@ from alliance.store import cases, surveys
 from alliance.store.database import Database
 from alliance.store.models import Transcript
 from alliance.store.schema import upgrade
-from alliance.web.worker import content_aad
+from alliance.store.transcripts import content_aad
 
 ROLES = ("anon", "sam", "lee", "admin", "rowan", "dana")  # the owner last: writes change state
 OWNER_WRITE = {"anon": 303, "sam": 404, "lee": 403, "admin": 404, "rowan": 404}
@@ -66,6 +66,11 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "/cases/{case_id}/paper"): _w(303),
     ("POST", "/cases/{case_id}/transcripts"): _w(303),
     ("GET", "/cases/{case_id}/transcripts/{transcript_id}"): CASE_READ,
+    ("POST", "/cases/{case_id}/transcripts/{transcript_id}/roles"): _w(303),
+    ("POST", "/cases/{case_id}/transcripts/{transcript_id}/retry"): _w(303),
+    ("POST", "/cases/{case_id}/transcripts/{transcript_id}/delete"): _w(303),
+    ("POST", "/cases/{case_id}/responses/{response_id}/void"): _w(303),
+    ("POST", "/cases/{case_id}/sessions/{session_id}/void"): _w(303),
     ("GET", "/cases/{case_id}/export.json"): _w(200),
     ("GET", "/cases/{case_id}/export.csv"): _w(200),
     ("GET", "/research"): {**ADMIN_ONLY, "admin": 404, "rowan": 200},
@@ -140,6 +145,9 @@ class World:
             s.flush()
             row.content = web.box.encrypt(b"T: hello\nC: hi\n", content_aad(row.id))
             self.transcript_id = row.id
+            self.response_id = surveys.enter_paper(
+                s, dana, self.case_id, self.session_id, instrument_id="alliance-12",
+                rater="client", member_id=member.id, answers=ALL_FOUR).id
         self.alert_id = "none"
         self.label = "A.B."
 
@@ -147,6 +155,7 @@ class World:
         path = template.format(case_id=self.case_id, measure_id=self.measure_id,
                                alert_id=self.alert_id, link_id=self.link_id,
                                transcript_id=self.transcript_id, fmt="csv",
+                               response_id=self.response_id, session_id=self.session_id,
                                user_id=self.web.people["lee"].id, token=self.token,
                                name="app.css")
         csrf = getattr(client, "csrf", "")
@@ -158,6 +167,10 @@ class World:
         elif template == "/cases":
             data.update(label="New", modality="individual", members="Client",
                         consent_measures="yes")
+        elif template.endswith("/void"):
+            data.update(reason="entered for the wrong client")
+        elif template.endswith("/roles"):
+            data.update(role_T="therapist", role_C="client")
         elif template.endswith("/sessions"):
             data.update(date="2026-03-01", attendance="attended", homework="none")
         elif template.endswith("/consent"):
@@ -202,7 +215,7 @@ def test_route_answers_each_role_as_expected(method: str, template: str, templat
                                              box: Any) -> None:
     import shutil
 
-    from alliance.web import monitoring_view
+    from alliance.store.monitoring import case_monitors
 
     shutil.copy(template_db, tmp_path / "w.db")
     db = Database(f"sqlite:///{tmp_path / 'w.db'}")
@@ -210,9 +223,10 @@ def test_route_answers_each_role_as_expected(method: str, template: str, templat
     world = World(web)
     if template.endswith("/alerts/{alert_id}"):  # a planted drop gives the case an alert
         plant_drop(db, web.people["dana"], world.case_id)
+        web.worker.monitor_once()
         with db.read() as s:
             case = cases.get_case(s, web.people["dana"], world.case_id)
-            world.alert_id = monitoring_view.monitor_cases(s, [case])[case.id].alert_id or ""
+            world.alert_id = case_monitors(s, [case])[case.id].alert_id or ""
     got = {}
     for role in ROLES:
         client = web.anonymous() if role == "anon" else web.session_for(role)

@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pytest
 
+from alliance.clinic import Clinic, Settings
 from alliance.store import Box, Database, generate_key, upgrade
+from alliance.store.demo import seed_demo
 from alliance.web.app import create_app
-from alliance.web.demo import seed_demo
-from alliance.web.settings import Settings
 
 pytestmark = pytest.mark.browser
 CHROMIUM = Path("/usr/bin/chromium")
@@ -30,6 +30,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 # README's copies in docs/screenshots/ only on request: ALLIANCE_UPDATE_SCREENSHOTS=1.
 DOCS_SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 PASSWORD = "browser-test-pw"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "transcripts"
 
 
 @pytest.fixture(scope="module")
@@ -41,8 +42,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     db = Database(f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'demo.db'}")
     upgrade(db.engine)
     box = Box.from_text(generate_key())
-    seed_demo(db, box, password=PASSWORD, today=dt.date(2026, 11, 20))
-    app = create_app(Settings(database_url=db.url, box=box, worker_interval=0.2), db)
+    clinic = Clinic(Settings(database_url=db.url, box=box, worker_interval=0.2,
+                             transcript_coder="rules", instruments_dir=None), db)
+    seed_demo(clinic, password=PASSWORD, today=dt.date(2026, 11, 20))
+    app = create_app(clinic=clinic)
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -180,3 +183,67 @@ def test_clinic_scenario_end_to_end(server: str, browser: object, tmp_path: Path
     login_page = browser.new_page()  # type: ignore[attr-defined]
     login_page.goto(f"{base}/login")
     login_page.screenshot(path=str(SHOTS / "login.png"))
+
+
+def _until(page: object, url: str, text: str, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        page.goto(url)  # type: ignore[attr-defined]
+        if text in page.text_content("main"):  # type: ignore[attr-defined]
+            return
+        time.sleep(0.3)
+    raise AssertionError(f"{text!r} never appeared on {url}")
+
+
+def test_corrections_and_diarised_transcripts_in_the_browser(server: str, browser: object
+                                                             ) -> None:
+    base = server
+    dana = _login(browser, base, "dana@example.org", viewport={"width": 1280, "height": 900})
+    dana.goto(f"{base}/cases/new")
+    dana.fill("#label", "Corrections case")
+    dana.check("input[name=consent_transcripts]")
+    dana.check("input[name='measures[]'][value='alliance-12:therapist']")
+    dana.click("text=Open case")
+    dana.wait_for_url("**/cases/*")
+    case_url = dana.url.split("#")[0]
+    dana.fill("input[name=date]", "2026-11-16")
+    dana.click("text=Record session")
+    dana.wait_for_load_state()
+    # the therapist's own paper form opens (it once failed on the empty member field)
+    form = dana.locator("form[action$='/paper']")
+    form.locator("select[name=measure]").select_option("alliance-12:therapist")
+    form.locator("select[name=member_id]").select_option(label="(therapist)")
+    form.locator("button").click()
+    dana.wait_for_load_state()
+    for item in ("b1", "b2", "b4", "g1", "g2", "g4", "t1", "t2", "t4"):
+        dana.check(f"input[name=item_{item}][value='4']")
+    for item in ("b3", "g3", "t3"):
+        dana.check(f"input[name=item_{item}][value='2']")
+    dana.click("text=Save paper form")
+    dana.wait_for_load_state()
+    # a correction: the answer is voided with a reason, and stays in the history
+    dana.goto(case_url)  # with three sessions or fewer the table is open
+    row = dana.locator("table.scores tbody tr").first
+    row.locator("input[name=reason]").fill("entered twice by mistake")
+    row.locator("text=Void").click()
+    dana.wait_for_load_state()
+    assert "entered twice by mistake" in dana.text_content("#sessions")
+    # a diarised transcript: the clinician names the speakers, the worker analyses it
+    dana.set_input_files("input[type=file]", str(EXAMPLES / "whisperx.vtt"))
+    dana.click("text=Upload transcript")
+    dana.wait_for_load_state()
+    link = dana.locator("#transcripts a", has_text="whisperx.vtt")
+    report_url = base + link.get_attribute("href")
+    _until(dana, report_url, "Status: failed")
+    selects = dana.locator("#roles select")
+    assert selects.count() >= 2
+    selects.nth(0).select_option("therapist")
+    for i in range(1, selects.count()):
+        selects.nth(i).select_option("client")
+    dana.click("text=Save roles and analyse again")
+    _until(dana, report_url, "Status: done")
+    assert "Utterances" in dana.text_content("main")
+    dana.click("text=Delete this transcript")
+    dana.wait_for_load_state()
+    assert "whisperx.vtt" not in dana.text_content("#transcripts")
+    assert dana.errors == [], dana.errors

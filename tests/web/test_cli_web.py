@@ -12,8 +12,8 @@ from alliance.cli import main
 from alliance.store import head_revision
 
 
-@pytest.mark.parametrize("args", [["serve"], ["db"], ["db", "upgrade"], ["db", "keygen"],
-                                  ["users"], ["users", "create"], ["demo"]])
+@pytest.mark.parametrize("args", [["serve"], ["worker"], ["db"], ["db", "upgrade"],
+                                  ["db", "keygen"], ["users"], ["users", "create"], ["demo"]])
 def test_every_web_command_has_help_with_an_example(args: list[str]) -> None:
     result = CliRunner().invoke(main, [*args, "--help"])
     assert result.exit_code == 0 and "Example" in result.output
@@ -51,7 +51,28 @@ def test_demo_seeds_quickly_and_prints_the_logins(tmp_path: Path,
     result = CliRunner().invoke(main, ["demo", "--no-serve", "--database-url",
                                        f"sqlite:///{tmp_path / 'd.db'}"])
     assert result.exit_code == 0, result.output
-    assert "40 cases" in result.output and "http://127.0.0.1:8000/" in result.output
+    assert "40 cases" in result.output
+    assert "http://" not in result.output, "--no-serve serves nothing, so prints no address"
     for email in ("admin@example.org", "dana@example.org", "sam@example.org", "lee@example.org"):
         assert email in result.output
     assert time.perf_counter() - start < 30
+
+
+def test_sqlite_runs_one_process_and_says_so(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'one.db'}"
+    runner = CliRunner()
+    assert runner.invoke(main, ["db", "upgrade", "--database-url", url]).exit_code == 0
+    many = runner.invoke(main, ["serve", "--workers", "2", "--database-url", url])
+    assert many.exit_code == 1 and "SQLite allows one web process" in many.output
+    worker = runner.invoke(main, ["worker", "--database-url", url])
+    assert worker.exit_code == 1 and "needs PostgreSQL" in worker.output
+    once = runner.invoke(main, ["worker", "--once", "--database-url", url])
+    assert once.exit_code == 0, once.output
+
+
+@pytest.mark.postgres
+def test_an_unreachable_database_is_a_readable_error(pg_server_url: str) -> None:
+    url = pg_server_url.rsplit("/", 1)[0] + "/alliance_no_such_database"
+    for command in (["worker"], ["serve"]):
+        result = CliRunner().invoke(main, [*command, "--database-url", url])
+        assert result.exit_code == 1 and "cannot reach the database" in result.output

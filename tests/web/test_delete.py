@@ -8,7 +8,15 @@ from tests.web.conftest import ALL_FOUR, make_case
 from alliance.store import cases, surveys
 from alliance.store.actors import Actor
 from alliance.store.database import Database
-from alliance.store.models import AlertEvent, AuditEvent, Base, Transcript
+from alliance.store.models import (
+    AlertEvent,
+    AlertFlip,
+    AuditEvent,
+    Base,
+    JobFailure,
+    Transcript,
+    Void,
+)
 
 
 def _tables_about_cases(db: Database) -> dict[str, list[str]]:
@@ -46,9 +54,14 @@ def test_delete_removes_every_row_that_refers_to_the_case(db: Database,
                              actor_id=dana.id))
             s.add(Transcript(case_id=case_id, session_id=session_id, filename="t.txt",
                              content=b"sealed", uploaded_by=dana.id))
+            s.add_all([AlertFlip(case_id=case_id, alert_id="a", change="opened", assessment=1),
+                       JobFailure(case_id=case_id, job="transcript", error="x"),
+                       Void(case_id=case_id, session_id=session_id, reason="wrong day",
+                            actor_id=dana.id)])
     reach = _tables_about_cases(db)
     assert {"members", "sessions", "responses", "survey_links", "consents", "measures",
-            "alert_events", "transcripts"} <= set(reach)
+            "alert_events", "transcripts", "voids", "job_failures", "alert_flips",
+            "case_monitor"} <= set(reach)
     with db.write() as s:
         cases.delete_case(s, dana, doomed)
     with db.engine.connect() as conn:

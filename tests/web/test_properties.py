@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
+from alliance.store.monitoring import humanise
 from alliance.store.tokens import new_token, token_hash
-from alliance.web.monitoring_view import humanise
 
 labels = st.text(alphabet=st.characters(whitelist_categories=("L",)), min_size=1, max_size=12)
 
@@ -17,7 +17,8 @@ def test_every_known_member_reference_becomes_its_label(names: dict[int, str],
                                                         words: list[str]) -> None:
     text = " ".join(f"{w} m{i}" for i, w in zip(names, words or ["for"] * len(names),
                                                   strict=False))
-    out = humanise({"alert": {"headline": text, "evidence": [{"explanation": text}]}}, names)
+    out = humanise({"alert": {"headline": text, "evidence": [{"explanation": text}]}},
+                   {f"m{i}": label for i, label in names.items()})
     for i in names:
         assert f"m{i} " not in out["alert"]["headline"] + " "
     assert out["alert"]["headline"] == out["alert"]["evidence"][0]["explanation"]

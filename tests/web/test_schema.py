@@ -54,3 +54,37 @@ def test_unsupported_database_url_is_a_config_error() -> None:
         Database("mysql://localhost/x")
     with pytest.raises(ConfigError, match="not a valid SQLAlchemy URL"):
         Database("not a url")
+
+
+def test_upgrading_a_populated_database_keeps_its_rows_and_stops_id_reuse(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """0002 -> 0003 rebuilds the SQLite tables as AUTOINCREMENT without losing a row or a
+    child row (foreign keys are off during the rebuild), and queues every case for the
+    alert worker."""
+    db = Database(f"sqlite:///{tmp_path / 'old.db'}")
+    upgrade(db.engine, "0002")
+    with db.engine.begin() as conn:
+        conn.execute(text("INSERT INTO users (id, email, name, role, password_hash, active, "
+                          "created_at) VALUES (1, 'd@example.org', 'D', 'clinician', 'x', 1, "
+                          "CURRENT_TIMESTAMP)"))
+        for case_id in (1, 2):
+            conn.execute(text("INSERT INTO cases (id, label, clinician_id, modality, "
+                              "cultural_notes, normative_cues, created_at) VALUES (:i, 'c', 1, "
+                              "'individual', '', '[]', CURRENT_TIMESTAMP)"), {"i": case_id})
+            conn.execute(text("INSERT INTO sessions (case_id, number, date, attendance, "
+                              "minutes_late, homework) VALUES (:i, 1, '2026-01-05', "
+                              "'attended', 0, 'none')"), {"i": case_id})
+    upgrade(db.engine)
+    with db.engine.begin() as conn:
+        assert conn.execute(text("SELECT count(*) FROM sessions")).scalar_one() == 2
+        assert conn.execute(text("SELECT case_id FROM case_monitor ORDER BY case_id")
+                            ).scalars().all() == [1, 2]
+        assert "AUTOINCREMENT" in conn.execute(text(
+            "SELECT sql FROM sqlite_master WHERE name = 'cases'")).scalar_one()
+        conn.execute(text("DELETE FROM cases WHERE id = 2"))
+        assert conn.execute(text("SELECT count(*) FROM sessions")).scalar_one() == 1
+        conn.execute(text("INSERT INTO cases (label, clinician_id, modality, cultural_notes, "
+                          "normative_cues, created_at) VALUES ('new', 1, 'individual', '', "
+                          "'[]', CURRENT_TIMESTAMP)"))
+        assert conn.execute(text("SELECT max(id) FROM cases")).scalar_one() == 3
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar_one() == 1
+    db.dispose()

@@ -1,21 +1,22 @@
-"""Which transcript coder the web worker uses."""
+"""Which transcript coder the worker uses: read once, from the settings."""
 
 from __future__ import annotations
 
 import pytest
 
+from alliance.clinic import Settings
 from alliance.errors import ConfigError
-from alliance.web.transcript_analysis import coder_mode
 
 
 def test_hybrid_coder_is_the_default() -> None:
-    assert coder_mode({}) == "hybrid"
+    assert Settings.from_environment({}).transcript_coder == "hybrid"
 
 
 def test_rules_only_can_be_chosen() -> None:
-    assert coder_mode({"ALLIANCE_TRANSCRIPT_CODER": " Rules "}) == "rules"
+    assert Settings.from_environment(
+        {"ALLIANCE_TRANSCRIPT_CODER": " Rules "}).transcript_coder == "rules"
 
 
 def test_unknown_coder_is_a_configuration_error() -> None:
     with pytest.raises(ConfigError, match="ALLIANCE_TRANSCRIPT_CODER='fast'"):
-        coder_mode({"ALLIANCE_TRANSCRIPT_CODER": "fast"})
+        Settings.from_environment({"ALLIANCE_TRANSCRIPT_CODER": "fast"})

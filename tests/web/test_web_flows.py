@@ -13,7 +13,7 @@ from tests.web.conftest import ALL_FOUR, Web, csrf_of, make_case
 from alliance.store import cases
 from alliance.store.models import AuditEvent, Transcript
 from alliance.web.security import SESSION_COOKIE, SURVEY_COOKIE
-from alliance.web.worker import TranscriptWorker
+from alliance.worker import Worker
 
 
 def test_every_response_carries_the_security_headers(web: Web) -> None:
@@ -159,12 +159,12 @@ def test_transcript_is_encrypted_at_rest_and_analysed_by_the_worker(web: Web) ->
               "coder": {"mode": "hybrid", "rules_only": False}}
     seen: list[bytes] = []
 
-    def analyser(data: bytes, name: str) -> dict[str, object]:
+    def analyser(data: bytes, name: str, roles: object) -> dict[str, object]:
         seen.append(data)
         return report
 
-    worker = TranscriptWorker(web.db, web.box, analyser=analyser)
-    assert worker.run_once() is True and worker.run_once() is False
+    worker = Worker(web.clinic, analyser=analyser)
+    assert worker.analyse_once() is True and worker.analyse_once() is False
     assert seen == [secret]
     with web.db.read() as s:
         row = s.scalars(select(Transcript)).one()
@@ -206,7 +206,7 @@ def test_worker_codes_an_upload_with_the_rules_only_coder(web: Web) -> None:
     client.post(f"/cases/{case_id}/transcripts", data={"csrf": client.csrf,  # type: ignore[attr-defined]
                                                        "session_id": session_id},
                 files={"file": ("s1.txt", text_, "text/plain")})
-    assert TranscriptWorker(web.db, web.box).run_once() is True
+    assert web.worker.analyse_once() is True
     with web.db.read() as s:
         row = s.scalars(select(Transcript)).one()
     assert row.status == "done", row.error

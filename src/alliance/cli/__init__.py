@@ -8,7 +8,6 @@ happen inside the commands that need them, so ``alliance --help`` stays fast.
 
 from __future__ import annotations
 
-import os
 import sys
 from typing import Any
 
@@ -35,7 +34,9 @@ class AllianceGroup(click.Group):
             click.echo("interrupted", err=True)
             ctx.exit(130)
         except Exception as exc:  # a bug: say so plainly; show the traceback only on request
-            if os.environ.get("ALLIANCE_DEBUG"):
+            from alliance.clinic import environment_flag
+
+            if environment_flag("ALLIANCE_DEBUG"):
                 raise
             click.secho(f"internal error: {type(exc).__name__}: {exc}\n"
                         "This is a bug in alliance; run again with ALLIANCE_DEBUG=1 for "

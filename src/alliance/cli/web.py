@@ -1,4 +1,8 @@
-"""CLI commands of the clinic web application: serve, db, users, demo."""
+"""CLI commands of the clinic web application: serve, worker, db, users, demo.
+
+Each command reads the settings once (:meth:`alliance.clinic.Settings.from_environment`,
+with its options on top) and builds one :class:`~alliance.clinic.Clinic` from them.
+"""
 
 from __future__ import annotations
 
@@ -7,52 +11,127 @@ import click
 _URL_HELP = "SQLAlchemy database URL (default: $ALLIANCE_DATABASE_URL or sqlite:///alliance.db)"
 
 
-def _database(url: str | None):  # type: ignore[no-untyped-def]
-    from alliance.store.database import Database
-    from alliance.web.settings import Settings
+def _clinic(url: str | None, run_worker: bool | None = None):  # type: ignore[no-untyped-def]
+    from alliance.clinic import Clinic, Settings
 
-    settings = Settings.from_environment(database_url=url)
-    return settings, Database(settings.database_url)
+    return Clinic(Settings.from_environment(database_url=url, run_worker=run_worker))
 
 
 def _require_current(db) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy.exc import OperationalError
+
     from alliance.errors import ConfigError
     from alliance.store.schema import current_revision, head_revision
 
-    if current_revision(db.engine) != head_revision():
+    try:
+        current = current_revision(db.engine)
+    except OperationalError as exc:
+        raise ConfigError(f"cannot reach the database: {exc.orig}") from None
+    if current != head_revision():
         raise ConfigError("the database schema is not current; run `alliance db upgrade "
                           "--database-url ...` first")
 
 
-def _serve(settings, db, host: str, port: int) -> None:  # type: ignore[no-untyped-def]
+def _serve(clinic, host: str, port: int, workers: int = 1) -> None:  # type: ignore[no-untyped-def]
     import uvicorn
 
     from alliance.web.app import create_app
 
-    uvicorn.run(create_app(settings, db), host=host, port=port, log_level="warning",
-                proxy_headers=False, server_header=False)
+    if workers == 1:
+        uvicorn.run(create_app(clinic=clinic), host=host, port=port, log_level="warning",
+                    proxy_headers=False, server_header=False)
+        return
+    # Several processes: each builds its own clinic from the same settings, passed on
+    # through the environment (see alliance.web.asgi).
+    from alliance.clinic import pass_on
+
+    pass_on(clinic.settings)
+    uvicorn.run("alliance.web.asgi:app", factory=True, host=host, port=port, workers=workers,
+                log_level="warning", proxy_headers=False, server_header=False)
 
 
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--database-url", default=None, help=_URL_HELP)
-def serve(host: str, port: int, database_url: str | None) -> None:
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Web processes (PostgreSQL only; SQLite runs one process).")
+@click.option("--worker/--no-worker", "run_worker", default=True, show_default=True,
+              help="Run background jobs (alerts, transcripts) in each web process too. With "
+                   "PostgreSQL, `alliance worker` runs them in processes of their own.")
+def serve(host: str, port: int, database_url: str | None, workers: int,
+          run_worker: bool) -> None:
     """Serve the clinic web application.
 
-    The schema must be current (see `alliance db upgrade`). Put it behind a TLS-terminating
-    reverse proxy: its cookies are Secure, so browsers only send them over HTTPS (or to
-    127.0.0.1 and localhost).
+    The schema must be current (see `alliance db upgrade`), and the encryption key must
+    open the transcripts already stored. Put it behind a TLS-terminating reverse proxy: its
+    cookies are Secure, so browsers only send them over HTTPS (or to 127.0.0.1 and
+    localhost).
 
     \b
     Example:
       ALLIANCE_ENCRYPTION_KEY_FILE=/etc/alliance/key \\
-        alliance serve --database-url postgresql+psycopg://alliance@db/alliance
+        alliance serve --workers 4 --no-worker \\
+        --database-url postgresql+psycopg://alliance@db/alliance
+      alliance worker --database-url postgresql+psycopg://alliance@db/alliance
     """
-    settings, db = _database(database_url)
-    _require_current(db)
+    from alliance.errors import ConfigError
+
+    clinic = _clinic(database_url, run_worker=run_worker)
+    _require_current(clinic.db)
+    clinic.check()
+    if clinic.db.is_sqlite:
+        if workers > 1:
+            raise ConfigError("SQLite allows one web process; use PostgreSQL for --workers N")
+        click.echo("alliance: SQLite database: one process, background jobs in a thread "
+                   "of it" if run_worker else "alliance: SQLite database: one process")
+    else:
+        jobs = "with background jobs in each" if run_worker else "no background jobs " \
+            "(run `alliance worker`)"
+        click.echo(f"alliance: PostgreSQL database: {workers} web process(es), {jobs}")
     click.echo(f"alliance: serving on http://{host}:{port}/")
-    _serve(settings, db, host, port)
+    _serve(clinic, host, port, workers)
+
+
+@click.command()
+@click.option("--database-url", default=None, help=_URL_HELP)
+@click.option("--once", is_flag=True, help="Run the jobs waiting now, then exit.")
+def worker(database_url: str | None, once: bool) -> None:
+    """Run background jobs: alert monitoring and transcript analysis.
+
+    Any number of workers may run against one PostgreSQL database, on any hosts: each job is
+    claimed by one worker (FOR UPDATE SKIP LOCKED, with a lease that a killed worker's claim
+    outlives only until it expires). With SQLite, `alliance serve` runs the jobs itself;
+    `alliance worker --once` still works there for scripts.
+
+    \b
+    Example:
+      alliance worker --database-url postgresql+psycopg://alliance@db/alliance
+    """
+    import signal
+
+    from alliance.errors import ConfigError
+    from alliance.worker import Worker
+
+    clinic = _clinic(database_url)
+    _require_current(clinic.db)
+    clinic.check()
+    runner = Worker(clinic)
+    if once:
+        runner.drain()
+        return
+    if clinic.db.is_sqlite:
+        raise ConfigError("with SQLite, `alliance serve` runs the background jobs in its one "
+                          "process; `alliance worker` needs PostgreSQL (or use --once)")
+    click.echo(f"alliance worker {runner.name}: waiting for jobs (Ctrl-C to stop)")
+    stopping = {"now": False}
+
+    def stop(_sig: int, _frame: object) -> None:
+        stopping["now"] = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    runner.run_forever(lambda: stopping["now"])
 
 
 @click.group()
@@ -80,7 +159,7 @@ def upgrade(database_url: str | None) -> None:
     from alliance.store.schema import current_revision, head_revision
     from alliance.store.schema import upgrade as run_upgrade
 
-    _, database = _database(database_url)
+    database = _clinic(database_url).db
     try:
         before = current_revision(database.engine)
         run_upgrade(database.engine)
@@ -130,7 +209,7 @@ def create_user(email: str, name: str, role: str, password: str,
     """
     from alliance.store import accounts
 
-    _, database = _database(database_url)
+    database = _clinic(database_url).db
     _require_current(database)
     with database.write() as s:
         user = accounts.create_user(s, email, name, role, password)
@@ -150,56 +229,73 @@ def demo(database_url: str | None, password: str | None, host: str, port: int,
          no_serve: bool) -> None:
     """Seed a demo clinic (about 40 cases, a couple, a family, transcripts) and serve it.
 
+    The transcript key comes from ALLIANCE_ENCRYPTION_KEY(_FILE) when set; otherwise the
+    demo keeps it in a file beside a SQLite database (``demo.db`` -> ``demo.db.key``),
+    written once and reused on the next run, so earlier transcripts still decrypt.
+
     \b
     Example:
       alliance demo
-      alliance demo --port 8080 --password 'another-secret'
+      alliance demo --database-url sqlite:///clinic.db --no-serve
     """
-    import os
     import tempfile
     from pathlib import Path
 
     from sqlalchemy import func, select
+    from sqlalchemy.engine import make_url
 
-    from alliance.store.crypto import KEY_FILE_ENV, Box, write_key_file
+    from alliance.clinic import Clinic, Settings
+    from alliance.store.crypto import Box, write_key_file
     from alliance.store.database import Database
+    from alliance.store.demo import ACCOUNTS, DEMO_PASSWORD, seed_demo
     from alliance.store.models import User
     from alliance.store.schema import upgrade as run_upgrade
-    from alliance.web.demo import ACCOUNTS, DEMO_PASSWORD, seed_demo
-    from alliance.web.settings import Settings
 
-    folder = Path(tempfile.mkdtemp(prefix="alliance-demo-"))
-    url = database_url or f"sqlite:///{folder / 'demo.db'}"
-    box = Box.from_environment()
-    if box is None:
-        key_path = folder / "transcripts.key"
-        write_key_file(key_path)
-        os.environ[KEY_FILE_ENV] = str(key_path)
-        box = Box.from_environment()
-    database = Database(url)
+    if database_url is None:
+        folder = Path(tempfile.mkdtemp(prefix="alliance-demo-"))
+        database_url = f"sqlite:///{folder / 'demo.db'}"
+    settings = Settings.from_environment(database_url=database_url)
+    database = Database(settings.database_url)
     run_upgrade(database.engine)
-    with database.read() as s:
+    if settings.box is None:
+        # Never a new key for a database that already holds transcripts: refused here,
+        # before anything is written.
+        url = make_url(database_url)
+        beside = url.get_backend_name() == "sqlite" and url.database not in (None, "",
+                                                                            ":memory:")
+        key_path = Path(f"{url.database}.key") if beside else None
+        if key_path is None or not key_path.exists():
+            Clinic(settings, database).check_key()
+            key_path = key_path or Path(tempfile.mkdtemp(prefix="alliance-demo-")) / "key"
+            write_key_file(key_path)
+        settings = Settings.from_environment(
+            database_url=database_url, box=Box.from_text(key_path.read_text(), str(key_path)),
+            key_origin=str(key_path))
+    clinic = Clinic(settings, database)
+    clinic.check()  # an existing database with another key is refused, never re-keyed
+    with clinic.db.read() as s:
         empty = not s.scalar(select(func.count()).select_from(User))
     password = password or DEMO_PASSWORD
     if empty:
-        summary = seed_demo(database, box, password=password, analyse_now=no_serve)
+        summary = seed_demo(clinic, password=password, analyse_now=no_serve)
         click.echo(f"demo clinic: {summary.cases} cases, {summary.sessions} sessions, "
                    f"{summary.responses} responses, {summary.transcripts} transcripts")
     else:
-        click.echo("the database already holds accounts; serving it unchanged")
-    click.echo(f"database: {url}")
-    if os.environ.get(KEY_FILE_ENV):
-        click.echo(f"transcript key file: {os.environ[KEY_FILE_ENV]}")
-    click.echo(f"address:  http://{host}:{port}/")
+        click.echo("the database already holds accounts; " +
+                   ("left unchanged" if no_serve else "serving it unchanged"))
+    click.echo(f"database: {database_url}")
+    if settings.key_origin:
+        click.echo(f"transcript key: {settings.key_origin}")
+    if not no_serve:
+        click.echo(f"address:  http://{host}:{port}/")
     click.echo(f"logins (password {password!r}):")
     for email, _, role in ACCOUNTS:
         click.echo(f"  {email:<22} {role}")
     if not no_serve:
-        settings = Settings.from_environment(database_url=url, box=box)
-        _serve(settings, database, host, port)
+        _serve(clinic, host, port)
 
 
 def register(main: click.Group) -> None:
     """Add this module's commands to ``main``."""
-    for command in (serve, db, users, demo):
+    for command in (serve, worker, db, users, demo):
         main.add_command(command)

@@ -20,18 +20,20 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
-from typing import Any, Literal
+from typing import Any
 
 import jsonschema
 
 from alliance.errors import AllianceError, CaseFileError
 from alliance.instruments import Catalog, Instrument, Score, builtin_catalog, score_response
-
-Modality = Literal["individual", "couple", "family", "group"]
-ATTENDANCE: tuple[str, ...] = ("attended", "late", "cancelled", "late_cancelled", "no_show")
-HELD: frozenset[str] = frozenset({"attended", "late"})
-HOMEWORK: tuple[str, ...] = ("none", "completed", "partial", "not_done")
-PROFESSIONAL_RATERS: tuple[str, ...] = ("therapist", "observer")
+from alliance.vocabulary import (
+    ATTENDANCE,
+    HELD,
+    HOMEWORK,
+    MAX_MINUTES_LATE,
+    PROFESSIONAL_RATERS,
+    Modality,
+)
 
 
 @lru_cache(maxsize=1)
@@ -192,7 +194,7 @@ def quick_valid(data: Any) -> bool:
                 return False
             if "date" in s and not (isinstance(s["date"], str) and _DATE.fullmatch(s["date"])):
                 return False
-            if "minutes_late" in s and not _is_count(s["minutes_late"], 600):
+            if "minutes_late" in s and not _is_count(s["minutes_late"], MAX_MINUTES_LATE):
                 return False
             if "homework" in s and s["homework"] not in HOMEWORK:
                 return False

@@ -4,12 +4,15 @@ One line per member and instrument (total, as percent of maximum so instruments 
 for a one-member case also the bond / goal / task subscales, dotted. The band below the
 instrument's cutoff is shaded; rupture episodes (strict 2 SD criterion) are marked at their
 lowest point, red when unrepaired, green when repaired, with the repair session ringed.
-A strip underneath shows attendance and homework for every session. Plotly is imported only
-here, when a chart is asked for.
+A strip underneath shows attendance and homework for every session, with a legend for its
+colours and for the rupture markers. ``labels`` names the raters (``m17`` -> "Alice"), so a
+couple's or family's rupture says whose it is. The web app and ``alliance monitor plot`` both
+draw with :func:`trajectory_figure`. Plotly is imported only here, when a chart is asked for.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from alliance.instruments import Catalog, builtin_catalog
@@ -25,9 +28,15 @@ HOMEWORK_COLOURS = {"none": "#eceff1", "completed": "#2e7d32", "partial": "#f9a8
 
 
 def trajectory_figure(case: Case, report: CaseReport, policy: Policy | None = None,
-                      catalog: Catalog | None = None) -> Any:
+                      catalog: Catalog | None = None,
+                      labels: Mapping[str, str] | None = None) -> Any:
     """A Plotly figure of the case's trajectory (see the module docstring)."""
     from plotly.subplots import make_subplots
+
+    names = dict(labels or {})
+
+    def who(rater: str) -> str:
+        return names.get(rater, rater)
 
     policy = policy if policy is not None else default_policy()
     catalog = catalog if catalog is not None else builtin_catalog()
@@ -47,14 +56,14 @@ def trajectory_figure(case: Case, report: CaseReport, policy: Policy | None = No
     for (rater, inst), points in sorted(series.items()):
         dash = "dash" if rater in ("therapist", "observer") else "solid"
         fig.add_scatter(x=[p[0] for p in points], y=[p[1] for p in points],
-                        mode="lines+markers", name=f"{rater} · {inst} total",
+                        mode="lines+markers", name=f"{who(rater)} · {inst} total",
                         line={"dash": dash, "width": 3}, row=1, col=1)
         if one_member and rater not in ("therapist", "observer"):
             for comp in COMPONENTS:
                 pts = [(p[0], p[2][comp]) for p in points if comp in p[2]]
                 if pts:
                     fig.add_scatter(x=[p[0] for p in pts], y=[p[1] for p in pts],
-                                    mode="lines", name=f"{rater} · {comp}",
+                                    mode="lines", name=f"{who(rater)} · {comp}",
                                     line={"dash": "dot", "width": 1.5}, row=1, col=1)
     instruments = sorted({inst for _, inst in series})
     for inst in instruments:
@@ -64,29 +73,33 @@ def trajectory_figure(case: Case, report: CaseReport, policy: Policy | None = No
             fig.add_hrect(y0=0, y1=cut, fillcolor="#ffcdd2", opacity=0.25, line_width=0,
                           annotation_text=f"below {inst} cutoff", annotation_position="bottom left",
                           row=1, col=1)
-    pom_at = {(rater, n): pom for (rater, _), pts in series.items() for n, pom, _ in pts}
+    pom_at = {(rater, inst, n): pom for (rater, inst), pts in series.items() for n, pom, _ in pts}
     for ep in report.episodes:
         if ep.criterion != "2sd":
             continue
-        low = pom_at.get((ep.member, ep.low_session))
+        low = pom_at.get((ep.member, ep.instrument, ep.low_session))
         if low is None:
             continue
         repaired = ep.status == "repaired"
         fig.add_scatter(x=[ep.low_session], y=[low], mode="markers",
                         marker={"symbol": "triangle-down", "size": 16,
                                 "color": "#2e7d32" if repaired else "#c62828"},
-                        name=f"{ep.member}: rupture ({ep.status})", showlegend=True,
-                        hovertext=f"drop after session {ep.start_session}; lowest at "
-                                  f"{ep.low_session}; " + (f"repaired by {ep.end_session}"
-                                                           if repaired else "not repaired"),
+                        name=f"{who(ep.member)}: rupture ({ep.status})", showlegend=True,
+                        hovertext=f"{who(ep.member)}: rupture on {ep.instrument}; drop after "
+                                  f"session {ep.start_session}; lowest at {ep.low_session}; "
+                                  + (f"repaired by {ep.end_session}" if repaired
+                                     else "not repaired"),
+                        hoverinfo="text",
                         row=1, col=1)
         if repaired and ep.end_session is not None:
-            end = pom_at.get((ep.member, ep.end_session))
+            end = pom_at.get((ep.member, ep.instrument, ep.end_session))
             if end is not None:
                 fig.add_scatter(x=[ep.end_session], y=[end], mode="markers",
                                 marker={"symbol": "circle-open", "size": 18,
                                         "color": "#2e7d32", "line": {"width": 3}},
-                                name=f"{ep.member}: repaired", showlegend=False, row=1, col=1)
+                                name=f"{who(ep.member)}: repaired", showlegend=False,
+                                hovertext=f"{who(ep.member)}: repaired at session "
+                                          f"{ep.end_session}", hoverinfo="text", row=1, col=1)
     numbers = [s.number for s in case.sessions]
     fig.add_scatter(x=numbers, y=["attendance"] * len(numbers), mode="markers",
                     marker={"symbol": "square", "size": 14,
@@ -98,7 +111,14 @@ def trajectory_figure(case: Case, report: CaseReport, policy: Policy | None = No
                             "color": [HOMEWORK_COLOURS[s.homework] for s in case.sessions]},
                     text=[s.homework.replace("_", " ") for s in case.sessions],
                     hoverinfo="text+x", name="homework", showlegend=False, row=2, col=1)
+    for group, colours in (("attendance", ATTENDANCE_COLOURS), ("homework", HOMEWORK_COLOURS)):
+        for value, colour in colours.items():  # legend entries for the strip's colours
+            fig.add_scatter(x=[None], y=[None], mode="markers", legendgroup=group,
+                            legendgrouptitle_text=group, name=value.replace("_", " "),
+                            marker={"symbol": "square", "size": 12, "color": colour},
+                            showlegend=True, hoverinfo="skip", row=2, col=1)
     headline = report.alert.headline if report.alert else "no alert"
+    headline = " ".join(who(w) if w in names else w for w in headline.split(" "))
     fig.update_layout(title=f"Case {case.id} ({case.modality}): {headline}",
                       template="plotly_white", height=640, legend={"orientation": "v"})
     fig.update_yaxes(title_text="percent of maximum", range=[0, 102], row=1, col=1)

@@ -15,9 +15,10 @@ from typing import Any, Literal
 
 import numpy as np
 
+from alliance.vocabulary import SEVERITIES as SEVERITIES  # defined once
+from alliance.vocabulary import SEVERITY_RANK as SEVERITY_RANK
+
 Severity = Literal["info", "watch", "act"]
-SEVERITIES: tuple[str, ...] = ("info", "watch", "act")
-SEVERITY_RANK: dict[str, int] = {s: i for i, s in enumerate(SEVERITIES)}
 
 #: Signal kinds, in the order a report lists signals of the same session.
 KINDS: tuple[str, ...] = (

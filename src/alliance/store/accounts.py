@@ -13,12 +13,13 @@ user, the CSRF token, the creation time (absolute timeout) and the last use (idl
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from alliance.errors import AuthError, StoreError
+from alliance.errors import AuthError, NotFound, StoreError, Throttled
 from alliance.store import audit
 from alliance.store.actors import Actor
 from alliance.store.models import ROLES, Supervision, User, UserSession, utcnow
@@ -89,7 +90,7 @@ def authenticate(session: Session, email: str, password: str, *, ip: str = "",
         raise AuthError("wrong e-mail or password") from None
     if audit.failures_since(session, email, now - FAILURE_WINDOW) >= MAX_FAILURES:
         audit.record(session, None, "login.throttled", subject=email, ip=ip, at=now)
-        raise AuthError("too many failed log-ins; try again in 15 minutes", throttled=True)
+        raise Throttled("too many failed log-ins; try again in 15 minutes")
     user = session.scalars(select(User).where(User.email == email)).first()
     if user is None:
         dummy_verify(password)
@@ -138,3 +139,24 @@ def resume_session(session: Session, token: str, *, now: dt.datetime | None = No
 
 def end_session(session: Session, token: str) -> None:
     session.execute(delete(UserSession).where(UserSession.token_hash == token_hash(token)))
+
+
+def roster(db: Session) -> tuple[Sequence[User], dict[int, set[int]]]:
+    """Every account (by role, e-mail) and who supervises whom (supervisor → clinicians)."""
+    rows = db.scalars(select(User).order_by(User.role, User.email)).all()
+    supervised: dict[int, set[int]] = {}
+    for sup, clin in db.execute(select(Supervision.supervisor_id, Supervision.clinician_id)):
+        supervised.setdefault(sup, set()).add(clin)
+    return rows, supervised
+
+
+def set_active(db: Session, actor: Actor, user_id: int, active: bool) -> User:
+    """Activate or deactivate an account (never one's own), audited."""
+    user = db.get(User, user_id)
+    if user is None:
+        raise NotFound(f"no user {user_id}")
+    if user.id == actor.id and not active:
+        raise StoreError("you cannot deactivate your own account")
+    user.active = active
+    audit.record(db, actor, "user.update", subject=user.email, detail={"active": active})
+    return user

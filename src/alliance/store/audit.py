@@ -22,9 +22,10 @@ ACTIONS: tuple[str, ...] = (
     "login", "login.failed", "login.throttled", "logout",
     "user.create", "user.update", "supervision.change",
     "case.list", "case.read", "case.create", "case.update", "case.archive", "case.delete",
-    "consent.record", "measure.change", "session.create",
+    "consent.record", "measure.change", "session.create", "session.void",
     "link.create", "link.revoke", "link.open", "response.submit", "response.paper",
-    "alert.transition", "transcript.upload", "transcript.read", "transcript.analyse",
+    "response.void", "alert.transition", "transcript.upload", "transcript.read",
+    "transcript.analyse", "transcript.roles", "transcript.retry", "transcript.delete",
     "export.case", "export.research", "audit.read",
 )
 

@@ -1,7 +1,7 @@
 """Loading a case file (the monitoring input format, ``docs/case-file.md``) into the database.
 
 Used by ``alliance demo`` to seed the demo clinic and by the benchmarks; the reverse
-direction (rows → case file) is :mod:`alliance.web.monitoring_view`. Member ids of the file
+direction (rows → typed cases) is :mod:`alliance.store.monitoring`. Member ids of the file
 (``m1``…) become member rows labelled by ``member_labels`` or the id; ratings are scored
 with the instrument's own rules before they are stored.
 """
@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session as DbSession
 
 from alliance.errors import CaseFileError
 from alliance.instruments import get_instrument, score_response
-from alliance.store import audit
+from alliance.store import audit, changes
 from alliance.store.actors import Actor
 from alliance.store.models import Case, Consent, Measure, Member, Response, Session
 
@@ -71,5 +71,5 @@ def import_case(db: DbSession, actor: Actor, entry: Mapping[str, Any], *, label:
     for instrument_id, rater in sorted(measures):
         db.add(Measure(case_id=case.id, instrument_id=instrument_id, rater=rater, every=1))
     audit.record(db, actor, "case.create", case_id=case.id, detail={"import": True})
-    db.flush()
+    changes.touch(db, case.id)
     return case

@@ -10,29 +10,33 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session as DbSession
 
-from alliance.errors import InstrumentError, StoreError
-from alliance.store import audit
+from alliance.errors import InstrumentError, NotFound, StoreError
+from alliance.store import audit, changes
 from alliance.store.actors import Actor, case_scope, get_case
 from alliance.store.models import (
     ATTENDANCE,
     CONSENT_KINDS,
     HOMEWORK,
+    MAX_MINUTES_LATE,
     MODALITIES,
+    NORMATIVE_CUES,
     RATERS,
     Case,
     Consent,
     Measure,
     Member,
     Session,
+    SurveyLink,
     utcnow,
 )
 
-NORMATIVE_CUES = ("deference", "silence", "limited_eye_contact", "indirect_disagreement",
-                  "family_involvement")
+if TYPE_CHECKING:
+    from alliance.instruments import Catalog
 
 
 @dataclass(frozen=True)
@@ -48,7 +52,7 @@ class CaseDraft:
     consent_transcripts: bool = False
     measures: Sequence[tuple[str, str, int]] = field(default=(("alliance-12", "client", 1),))
 
-    def check(self) -> None:
+    def check(self, catalog: Catalog | None = None) -> None:
         if not self.label.strip():
             raise StoreError("a case needs a label (a pseudonym or initials, not a full name)")
         if len(self.label) > 120:
@@ -67,14 +71,15 @@ class CaseDraft:
             raise StoreError(f"unknown normative cue {bad[0]!r}; known: "
                              f"{', '.join(NORMATIVE_CUES)}")
         for instrument_id, rater, every in self.measures:
-            check_measure(instrument_id, rater, every)
+            check_measure(instrument_id, rater, every, catalog)
 
 
-def check_measure(instrument_id: str, rater: str, every: int) -> None:
-    from alliance.instruments import get_instrument
+def check_measure(instrument_id: str, rater: str, every: int,
+                  catalog: Catalog | None = None) -> None:
+    from alliance.instruments import builtin_catalog
 
     try:
-        inst = get_instrument(instrument_id)
+        inst = (catalog if catalog is not None else builtin_catalog())[instrument_id]
     except InstrumentError as exc:
         raise StoreError(str(exc)) from None
     if rater not in RATERS or rater not in inst.rater_types:
@@ -90,10 +95,11 @@ def list_cases(db: DbSession, actor: Actor, *, archived: bool = False) -> Sequen
     return db.scalars(query).all()
 
 
-def create_case(db: DbSession, actor: Actor, draft: CaseDraft) -> Case:
+def create_case(db: DbSession, actor: Actor, draft: CaseDraft,
+                catalog: Catalog | None = None) -> Case:
     if not actor.writes_cases:
         raise StoreError("only clinicians open cases")
-    draft.check()
+    draft.check(catalog)
     case = Case(label=draft.label.strip(), clinician_id=actor.id, modality=draft.modality,
                 cultural_notes=draft.cultural_notes.strip(),
                 normative_cues=sorted(set(draft.normative_cues)))
@@ -108,7 +114,7 @@ def create_case(db: DbSession, actor: Actor, draft: CaseDraft) -> Case:
     for instrument_id, rater, every in draft.measures:
         db.add(Measure(case_id=case.id, instrument_id=instrument_id, rater=rater, every=every))
     audit.record(db, actor, "case.create", case_id=case.id)
-    db.flush()
+    changes.touch(db, case.id)
     return case
 
 
@@ -121,6 +127,7 @@ def update_context(db: DbSession, actor: Actor, case_id: int, *, cultural_notes:
     case.cultural_notes = cultural_notes.strip()
     case.normative_cues = sorted(set(normative_cues))
     audit.record(db, actor, "case.update", case_id=case.id)
+    changes.touch(db, case.id)
     return case
 
 
@@ -131,21 +138,33 @@ def set_archived(db: DbSession, actor: Actor, case_id: int, archived: bool) -> C
     return case
 
 
-def delete_case(db: DbSession, actor: Actor, case_id: int) -> None:
-    """Remove the case and, by ``ON DELETE CASCADE``, every row about the client."""
+def delete_case(db: DbSession, actor: Actor, case_id: int, *, confirm: str | None = None) -> None:
+    """Remove the case and, by ``ON DELETE CASCADE``, every row about the client (its
+    monitoring state and alert rows included). ``confirm``, when given, must be the label."""
     case = get_case(db, actor, case_id, write=True)
+    if confirm is not None and confirm != case.label:
+        raise StoreError("type the case label exactly to confirm the deletion")
     db.expunge(case)
     db.execute(delete(Case).where(Case.id == case_id))
     audit.record(db, actor, "case.delete", case_id=case_id)
 
 
 def record_consent(db: DbSession, actor: Actor, case_id: int, kind: str, granted: bool) -> None:
+    """Append a consent decision. Withdrawing consent to measures revokes every open survey
+    link of the case in the same transaction (and :func:`alliance.store.surveys.submit`
+    checks consent again when the answers arrive)."""
     if kind not in CONSENT_KINDS:
         raise StoreError(f"consent kind {kind!r} is not one of {', '.join(CONSENT_KINDS)}")
     get_case(db, actor, case_id, write=True)
     db.add(Consent(case_id=case_id, kind=kind, granted=granted, recorded_by=actor.id))
+    revoked = 0
+    if kind == "measures" and not granted:
+        revoked = db.execute(update(SurveyLink).where(
+            SurveyLink.case_id == case_id, SurveyLink.used_at.is_(None),
+            SurveyLink.revoked_at.is_(None)).values(revoked_at=utcnow())
+            .execution_options(synchronize_session=False)).rowcount  # type: ignore[attr-defined]
     audit.record(db, actor, "consent.record", case_id=case_id,
-                 detail={"kind": kind, "granted": granted})
+                 detail={"kind": kind, "granted": granted, "links_revoked": revoked})
 
 
 def consents(db: DbSession, case_id: int) -> dict[str, bool]:
@@ -189,7 +208,7 @@ def remove_measure(db: DbSession, actor: Actor, case_id: int, measure_id: int) -
     gone = db.execute(delete(Measure).where(Measure.id == measure_id,
                                             Measure.case_id == case_id)).rowcount  # type: ignore[attr-defined]
     if not gone:
-        raise StoreError(f"measure {measure_id} is not part of this case")
+        raise NotFound(f"measure {measure_id} is not part of this case")
     audit.record(db, actor, "measure.change", case_id=case_id, detail={"removed": measure_id})
 
 
@@ -211,14 +230,15 @@ def add_session(db: DbSession, actor: Actor, case_id: int, *, date: dt.date,
         raise StoreError(f"attendance {attendance!r} is not one of {', '.join(ATTENDANCE)}")
     if homework not in HOMEWORK:
         raise StoreError(f"homework {homework!r} is not one of {', '.join(HOMEWORK)}")
-    if not 0 <= minutes_late <= 240:
-        raise StoreError("minutes late must be between 0 and 240")
+    if not 0 <= minutes_late <= MAX_MINUTES_LATE:
+        raise StoreError(f"minutes late must be between 0 and {MAX_MINUTES_LATE}")
     last = db.scalar(select(func.max(Session.number)).where(Session.case_id == case_id)) or 0
     row = Session(case_id=case_id, number=last + 1, date=date, attendance=attendance,
                   minutes_late=minutes_late if attendance == "late" else 0, homework=homework)
     db.add(row)
     db.flush()
     audit.record(db, actor, "session.create", case_id=case_id, detail={"session": row.number})
+    changes.touch(db, case_id)
     return row
 
 
@@ -230,5 +250,5 @@ def sessions(db: DbSession, case_id: int) -> Sequence[Session]:
 def get_session(db: DbSession, case_id: int, session_id: int) -> Session:
     row = db.get(Session, session_id)
     if row is None or row.case_id != case_id:
-        raise StoreError(f"session {session_id} is not part of this case")
+        raise NotFound(f"session {session_id} is not part of this case")
     return row

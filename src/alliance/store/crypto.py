@@ -1,8 +1,9 @@
 """Encryption at rest for transcript text and reports: AES-256-GCM (``cryptography``).
 
 The key never lives in the database. It comes from ``ALLIANCE_ENCRYPTION_KEY`` (32 bytes,
-URL-safe base64) or from a key file named by ``ALLIANCE_ENCRYPTION_KEY_FILE``; the demo
-writes a fresh key file beside its database. Each message gets a random 96-bit nonce
+URL-safe base64) or from a key file named by ``ALLIANCE_ENCRYPTION_KEY_FILE``, read once by
+:class:`alliance.clinic.Settings`; the demo writes its key file beside its database. Each
+message gets a random 96-bit nonce
 (NIST SP 800-38D's recommended length), stored in front of the ciphertext; the associated
 data binds a ciphertext to its row (e.g. ``b"transcript:17"``) so rows cannot be swapped.
 """
@@ -18,8 +19,6 @@ from pathlib import Path
 
 from alliance.errors import ConfigError, StoreError
 
-KEY_ENV = "ALLIANCE_ENCRYPTION_KEY"
-KEY_FILE_ENV = "ALLIANCE_ENCRYPTION_KEY_FILE"
 NONCE_BYTES = 12
 VERSION = b"\x01"
 
@@ -59,21 +58,6 @@ class Box:
     @classmethod
     def from_text(cls, text: str, origin: str = "key") -> Box:
         return cls(_decode(text, origin))
-
-    @classmethod
-    def from_environment(cls, environ: dict[str, str] | None = None) -> Box | None:
-        """The key from the environment or its key file; ``None`` when neither is set."""
-        env = dict(os.environ if environ is None else environ)
-        if env.get(KEY_ENV):
-            return cls.from_text(env[KEY_ENV], KEY_ENV)
-        if env.get(KEY_FILE_ENV):
-            path = Path(env[KEY_FILE_ENV])
-            try:
-                return cls.from_text(path.read_text(), str(path))
-            except OSError as exc:
-                raise ConfigError(f"{path}: cannot read the encryption key file "
-                                  f"({exc.strerror})") from None
-        return None
 
     def encrypt(self, plaintext: bytes, aad: bytes) -> bytes:
         from cryptography.hazmat.primitives.ciphers.aead import AESGCM

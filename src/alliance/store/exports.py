@@ -32,6 +32,7 @@ def case_record(db: DbSession, actor: Actor, case_id: int) -> dict[str, Any]:
     members = cases.members(db, case_id)
     label = {m.id: m.label for m in members}
     number = {s.id: s.number for s in cases.sessions(db, case_id)}
+    state = surveys.response_states(db, case_id)
     return {
         "case": {"id": case.id, "label": case.label, "modality": case.modality,
                  "cultural_notes": case.cultural_notes,
@@ -50,8 +51,12 @@ def case_record(db: DbSession, actor: Actor, case_id: int) -> dict[str, Any]:
         "responses": [{"session": number[r.session_id], "instrument": r.instrument_id,
                        "rater": r.rater, "member": label.get(r.member_id or -1),
                        "answers": r.answers, "scores": r.scores, "source": r.source,
-                       "created_at": r.created_at.isoformat()}
+                       "created_at": r.created_at.isoformat(),
+                       "state": state.get(r.id, "current")}
                       for r in surveys.responses(db, case_id)],
+        "voids": [{"session": number.get(v.session_id) if v.session_id else None,
+                   "response": v.response_id, "reason": v.reason, "at": v.at.isoformat()}
+                  for v in surveys.voids(db, case_id)],
         "alert_history": [{"alert": e.alert_id, "action": e.action, "note": e.note,
                            "at": e.at.isoformat()}
                           for e in db.scalars(select(AlertEvent).where(
@@ -70,7 +75,7 @@ def case_table(db: DbSession, actor: Actor, case_id: int) -> pd.DataFrame:
                                "date": s["date"], "attendance": s["attendance"],
                                "homework": s["homework"], "instrument": r["instrument"],
                                "rater": r["rater"], "member": r["member"],
-                               "source": r["source"]}
+                               "source": r["source"], "state": r["state"]}
         row.update({f"item_{k}": v for k, v in r["answers"].items()})
         row.update({f"{k}_raw": v.get("raw") for k, v in r["scores"].items()})
         rows.append(row)
@@ -89,7 +94,8 @@ def research_counts(db: DbSession, actor: Actor) -> dict[str, int]:
 
 def research_table(db: DbSession, actor: Actor, *,
                    rng: random.Random | None = None) -> pd.DataFrame:
-    """The clinic-wide de-identified table (one row per response)."""
+    """The clinic-wide de-identified table: one row per response that counts (voided and
+    superseded answers, and the answers of voided sessions, are left out)."""
     require_role(actor, "researcher")
     rng = rng or random.Random(secrets.randbits(64))
     case_rows = db.execute(select(Case.id, Case.modality)).all()
@@ -100,7 +106,8 @@ def research_table(db: DbSession, actor: Actor, *,
     rng.shuffle(ids)
     code = {cid: f"C{i + 1:04d}" for i, cid in enumerate(ids)}
     modality = dict(case_rows)
-    sessions = {s.id: s for s in db.scalars(select(Session))}
+    voided = surveys.voided_sessions(db, ids)
+    sessions = {s.id: s for s in db.scalars(select(Session)) if s.id not in voided}
     first: dict[int, Any] = {}
     for s in sessions.values():
         if s.case_id not in first or s.date < first[s.case_id]:
@@ -111,7 +118,8 @@ def research_table(db: DbSession, actor: Actor, *,
         per_case[m.case_id] += 1
         member_no[m.id] = per_case[m.case_id]
     rows = []
-    for r in db.scalars(select(Response).order_by(Response.id)):
+    counted = surveys.current_responses(db, ids)
+    for r in sorted((r for rs in counted.values() for r in rs), key=lambda r: r.id):
         s = sessions[r.session_id]
         rows.append({
             "case_code": code[r.case_id], "modality": modality[r.case_id],

@@ -31,10 +31,18 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+# The clinical vocabulary is the monitoring core's, defined once (docs/case-file.md).
+from alliance.vocabulary import (
+    ATTENDANCE,
+    HOMEWORK,
+    MAX_MINUTES_LATE,
+    MODALITIES,
+    NORMATIVE_CUES,
+)
+
+__all__ = ["ATTENDANCE", "HOMEWORK", "MAX_MINUTES_LATE", "MODALITIES", "NORMATIVE_CUES"]
+
 ROLES = ("admin", "clinician", "supervisor", "researcher")
-MODALITIES = ("individual", "couple", "family", "group")
-ATTENDANCE = ("attended", "late", "cancelled", "late_cancelled", "no_show")
-HOMEWORK = ("none", "completed", "partial", "not_done")
 CONSENT_KINDS = ("measures", "transcripts")
 RATERS = ("client", "therapist", "family_member")
 TRANSCRIPT_STATES = ("queued", "running", "done", "failed")
@@ -46,6 +54,11 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+# SQLite reuses the largest rowid after a deletion unless the table is AUTOINCREMENT; a
+# reused case id once showed a deleted client's alert on another clinician's case.
+AUTOINCREMENT: dict[str, Any] = {"sqlite_autoincrement": True}
 
 
 def utcnow() -> dt.datetime:
@@ -61,6 +74,7 @@ class Base(DeclarativeBase):
 
 class User(Base):
     __tablename__ = "users"
+    __table_args__ = AUTOINCREMENT
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
@@ -96,6 +110,7 @@ class UserSession(Base):
 
 class Case(Base):
     __tablename__ = "cases"
+    __table_args__ = AUTOINCREMENT
 
     id: Mapped[int] = mapped_column(primary_key=True)
     label: Mapped[str] = mapped_column(String(120))
@@ -118,6 +133,7 @@ class Member(Base):
     """A person in the case who rates: the client, a partner, a family or group member."""
 
     __tablename__ = "members"
+    __table_args__ = AUTOINCREMENT
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
@@ -131,6 +147,7 @@ class Consent(Base):
     """A consent decision, appended; the latest row per (case, kind) is in force."""
 
     __tablename__ = "consents"
+    __table_args__ = AUTOINCREMENT
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
@@ -144,7 +161,7 @@ class Measure(Base):
     """An instrument given in a case, to one kind of rater, every ``every`` sessions."""
 
     __tablename__ = "measures"
-    __table_args__ = (UniqueConstraint("case_id", "instrument_id", "rater"),)
+    __table_args__ = (UniqueConstraint("case_id", "instrument_id", "rater"), AUTOINCREMENT)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
@@ -155,7 +172,7 @@ class Measure(Base):
 
 class Session(Base):
     __tablename__ = "sessions"
-    __table_args__ = (UniqueConstraint("case_id", "number"),)
+    __table_args__ = (UniqueConstraint("case_id", "number"), AUTOINCREMENT)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
@@ -170,6 +187,7 @@ class SurveyLink(Base):
     """A one-time survey link. Only the SHA-256 of the 256-bit token is stored."""
 
     __tablename__ = "survey_links"
+    __table_args__ = AUTOINCREMENT
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
@@ -189,7 +207,8 @@ class Response(Base):
     """One rater's answers to one instrument after one session, with its scores."""
 
     __tablename__ = "responses"
-    __table_args__ = (Index("ix_responses_case_session", "case_id", "session_id"),)
+    __table_args__ = (Index("ix_responses_case_session", "case_id", "session_id"),
+                      AUTOINCREMENT)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
@@ -214,6 +233,7 @@ class AlertEvent(Base):
     """
 
     __tablename__ = "alert_events"
+    __table_args__ = AUTOINCREMENT
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
@@ -232,6 +252,7 @@ class Transcript(Base):
     """An uploaded transcript; text and report are AES-GCM ciphertext (see ``crypto``)."""
 
     __tablename__ = "transcripts"
+    __table_args__ = AUTOINCREMENT
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
@@ -245,6 +266,90 @@ class Transcript(Base):
     uploaded_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     uploaded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     analysed_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    roles: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    lease_until: Mapped[dt.datetime | None] = mapped_column(default=None)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class Void(Base):
+    """A clinician's correction: one response or one session voided, with the reason.
+
+    Appended, never an UPDATE of the voided row: the row stays in the history, monitoring
+    and charts leave it out."""
+
+    __tablename__ = "voids"
+    __table_args__ = AUTOINCREMENT
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    response_id: Mapped[int | None] = mapped_column(
+        ForeignKey("responses.id", ondelete="CASCADE"), default=None)
+    session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sessions.id", ondelete="CASCADE"), default=None)
+    reason: Mapped[str] = mapped_column(Text)
+    actor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class JobFailure(Base):
+    """One failed attempt of a background job (a transcript analysis), appended."""
+
+    __tablename__ = "job_failures"
+    __table_args__ = AUTOINCREMENT
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    transcript_id: Mapped[int | None] = mapped_column(
+        ForeignKey("transcripts.id", ondelete="CASCADE"), default=None)
+    job: Mapped[str] = mapped_column(String(20))
+    error: Mapped[str] = mapped_column(Text)
+    worker: Mapped[str] = mapped_column(String(80), default="")
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class CaseMonitor(Base):
+    """The alert worker's state of one case.
+
+    Every change to what monitoring reads bumps ``version``; the worker claims a case whose
+    ``assessed_version`` is behind, or whose report rests on another ``basis`` (a digest
+    of the policy and catalogue it was computed with), with a lease so that a killed
+    worker's claim expires; it stores the report and appends :class:`AlertFlip` rows.
+    Pages read this row; they never run monitoring themselves."""
+
+    __tablename__ = "case_monitor"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    assessed_version: Mapped[int] = mapped_column(Integer, default=0)
+    assessments: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    basis: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    lease_until: Mapped[dt.datetime | None] = mapped_column(default=None)
+    lease_owner: Mapped[str] = mapped_column(String(80), default="")
+    report: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    error: Mapped[str] = mapped_column(Text, default="")
+    assessed_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+
+
+class AlertFlip(Base):
+    """What the alert worker saw change: an alert ``opened``, ``escalated`` or ``cleared``.
+
+    Appended by the worker (healthchecks' ``Flip``), so an alert that fires and clears
+    before anybody looks still leaves its two rows. ``assessment`` numbers the case's
+    assessments; the unique constraint makes a second worker's copy of a flip impossible."""
+
+    __tablename__ = "alert_flips"
+    __table_args__ = (UniqueConstraint("case_id", "assessment", "alert_id", "change"),
+                      AUTOINCREMENT)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    alert_id: Mapped[str] = mapped_column(String(80))
+    change: Mapped[str] = mapped_column(String(20))
+    severity: Mapped[str] = mapped_column(String(10), default="")
+    headline: Mapped[str] = mapped_column(Text, default="")
+    assessment: Mapped[int] = mapped_column(Integer)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
 class AuditEvent(Base):

@@ -6,9 +6,16 @@ application and ``alliance db upgrade`` both call :func:`upgrade`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, inspect
+
+from alliance.errors import StoreError
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -21,24 +28,46 @@ def _config():  # type: ignore[no-untyped-def]
     return cfg
 
 
+def _run(engine: Engine, step: Callable[[Config, str], None], revision: str) -> None:
+    """Run one Alembic command on one connection.
+
+    SQLite rebuilds a table to change it (copy, drop, rename); with foreign keys on, the
+    drop would cascade into every child row. So on SQLite the keys are switched off for the
+    migration (outside a transaction, where the PRAGMA takes effect), checked afterwards, and
+    switched back on."""
+    cfg = _config()
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as conn:
+        if sqlite:
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            conn.commit()
+        try:
+            with conn.begin():
+                cfg.attributes["connection"] = conn
+                step(cfg, revision)
+                if sqlite:
+                    broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise StoreError(f"migration left {len(broken)} dangling row(s), "
+                                         f"first in table {broken[0][0]!r}")
+        finally:
+            if sqlite:
+                conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+                conn.commit()
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the database at ``engine`` up to ``revision`` (default: the newest)."""
     from alembic import command
 
-    cfg = _config()
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, revision)
+    _run(engine, command.upgrade, revision)
 
 
 def downgrade(engine: Engine, revision: str) -> None:
     """Step the schema back to ``revision`` (``base`` drops every table)."""
     from alembic import command
 
-    cfg = _config()
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, revision)
+    _run(engine, command.downgrade, revision)
 
 
 def current_revision(engine: Engine) -> str | None:

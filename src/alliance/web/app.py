@@ -1,55 +1,79 @@
-"""The application factory: :func:`create_app` wires settings, database, routes and errors.
+"""The application factory: :func:`create_app` wires a :class:`~alliance.clinic.Clinic`, the
+routes and the error pages.
 
-Errors map to pages, never tracebacks: :class:`~alliance.errors.NotFound` → 404 (foreign
-cases included), :class:`~alliance.errors.PermissionDenied` → 403, CSRF and token problems
-→ 400/403, any other :class:`~alliance.errors.AllianceError` → 400 with its message.
+Errors map to pages, never tracebacks, and the status comes from the error's class
+(:data:`STATUS`, most specific first): :class:`~alliance.errors.NotFound` → 404 (foreign
+cases included), :class:`~alliance.errors.PermissionDenied` and
+:class:`~alliance.errors.CsrfError` → 403, any other :class:`~alliance.errors.AllianceError`
+→ 400 with its message.
+
+At start-up the factory checks that the clinic's key decrypts the transcripts already stored
+and that its catalogue and policy load (:meth:`Clinic.check`), and refuses to build the app
+otherwise.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
+from fastapi.responses import RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from alliance.errors import AllianceError, AuthError, NotFound, PermissionDenied
+from alliance.clinic import Clinic, Settings
+from alliance.errors import (
+    AllianceError,
+    AuthError,
+    CsrfError,
+    InputError,
+    LinkGone,
+    NotFound,
+    PermissionDenied,
+    Throttled,
+)
 from alliance.store.database import Database
+from alliance.web.rendering import error_page
+from alliance.web.routes import admin, auth, cases, exports, static, survey, transcripts
 from alliance.web.security import LoginRequired, SecurityHeaders
-from alliance.web.settings import Settings
 
-HERE = Path(__file__).parent
-templates = Jinja2Templates(directory=str(HERE / "templates"))
-
-
-def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-    """Render a page; the visit (actor and CSRF token), if any, is always available."""
-    context.setdefault("visit", getattr(request.state, "visit", None))
-    return templates.TemplateResponse(request, name, context, status_code=status_code)
-
-
-def _error_page(request: Request, status: int, title: str, message: str) -> HTMLResponse:
-    return render(request, "error.html", status_code=status, title=title, message=message)
+NOT_FOUND = "There is nothing here, or it is not yours to see."
+STATUS: tuple[tuple[type[AllianceError], int, str], ...] = (
+    (NotFound, 404, "Not found"),
+    (PermissionDenied, 403, "Not allowed"),
+    (CsrfError, 403, "Cannot continue"),
+    (LinkGone, 410, "Link not usable"),
+    (Throttled, 429, "Please wait"),
+    (AuthError, 400, "Cannot continue"),
+    (InputError, 400, "Please check your input"),
+    (AllianceError, 400, "Please check your input"),
+)
 
 
-def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
-    """A configured application. ``db`` may be passed in (tests, the demo) or is built from
-    ``settings.database_url``. The schema must be current (``alliance db upgrade``)."""
-    settings = settings or Settings.from_environment()
-    db = db or Database(settings.database_url)
+def status_of(exc: AllianceError) -> tuple[int, str]:
+    """The HTTP status and page title of an error, by its class."""
+    for cls, status, title in STATUS:
+        if isinstance(exc, cls):
+            return status, title
+    return 400, "Please check your input"  # pragma: no cover - AllianceError is last
+
+
+def create_app(settings: Settings | None = None, db: Database | None = None, *,
+               clinic: Clinic | None = None) -> FastAPI:
+    """A configured application on ``clinic`` (or one built from ``settings`` and ``db``).
+    The schema must be current (``alliance db upgrade``)."""
+    if clinic is None:
+        clinic = Clinic(settings or Settings(), db)
+    clinic.check()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         worker = None
-        if settings.run_worker:
-            from alliance.web.worker import TranscriptWorker
+        if clinic.settings.run_worker:
+            from alliance.worker import Worker
 
-            worker = TranscriptWorker(db, settings.box, interval=settings.worker_interval)
+            worker = Worker(clinic)
             worker.start()
         try:
             yield
@@ -59,10 +83,10 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
 
     app = FastAPI(title="alliance", docs_url=None, redoc_url=None, openapi_url=None,
                   lifespan=lifespan)
-    app.state.settings = settings
-    app.state.db = db
-
-    from alliance.web.routes import admin, auth, cases, exports, static, survey, transcripts
+    app.state.clinic = clinic
+    app.state.settings = clinic.settings
+    app.state.db = clinic.db
+    app.state.blank_forms = {}  # survey form markup per (instrument, version, rater)
 
     for module in (auth, cases, survey, transcripts, exports, admin, static):
         app.include_router(module.router)
@@ -71,36 +95,22 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     async def _login(request: Request, exc: LoginRequired) -> Response:
         return RedirectResponse("/login", status_code=303)
 
-    @app.exception_handler(NotFound)
-    async def _not_found(request: Request, exc: NotFound) -> Response:
-        return _error_page(request, 404, "Not found", "There is nothing here, or it is not "
-                           "yours to see.")
-
-    @app.exception_handler(PermissionDenied)
-    async def _denied(request: Request, exc: PermissionDenied) -> Response:
-        return _error_page(request, 403, "Not allowed", str(exc))
-
-    @app.exception_handler(AuthError)
-    async def _auth(request: Request, exc: AuthError) -> Response:
-        status = 403 if exc.context.get("csrf") else 400
-        return _error_page(request, status, "Cannot continue", str(exc))
-
     @app.exception_handler(AllianceError)
     async def _alliance(request: Request, exc: AllianceError) -> Response:
-        return _error_page(request, 400, "Please check your input", str(exc))
+        status, title = status_of(exc)
+        return error_page(request, status, title, NOT_FOUND if status == 404 else str(exc))
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         fields = sorted({str(e["loc"][-1]) for e in exc.errors()})
-        return _error_page(request, 400, "Please check your input",
-                           "missing or malformed: " + ", ".join(fields))
+        return error_page(request, 400, "Please check your input",
+                          "missing or malformed: " + ", ".join(fields))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         if exc.status_code == 404:
-            return _error_page(request, 404, "Not found", "There is nothing here, or it is "
-                               "not yours to see.")
-        return _error_page(request, exc.status_code, "Error", str(exc.detail))
+            return error_page(request, 404, "Not found", NOT_FOUND)
+        return error_page(request, exc.status_code, "Error", str(exc.detail))
 
     app.add_middleware(SecurityHeaders)
     return app

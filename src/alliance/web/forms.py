@@ -1,4 +1,7 @@
-"""Reading HTML form fields into typed values, with readable errors."""
+"""The one reader of HTML forms: fields after the CSRF check, typed values, readable errors.
+
+A malformed field is an :class:`~alliance.errors.InputError` (HTTP 400), never a store error.
+"""
 
 from __future__ import annotations
 
@@ -6,19 +9,57 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from alliance.errors import StoreError
+from fastapi import Request
+
+from alliance.errors import InputError
+from alliance.web.security import Visit, check_csrf
+
+
+async def read(request: Request, visit: Visit) -> dict[str, Any]:
+    """The submitted fields (multi-valued ones as lists), after the CSRF check."""
+    data = await request.form()
+    fields: dict[str, Any] = {}
+    for key in data:
+        values = data.getlist(key)
+        fields[key] = values if len(values) > 1 or key.endswith("[]") else values[0]
+    check_csrf(visit, str(fields.get("csrf") or ""))
+    return fields
+
+
+async def read_upload(request: Request, visit: Visit, name: str, limit: int
+                      ) -> tuple[dict[str, str], str, bytes]:
+    """A multipart form with one file: its text fields, the file's name and at most
+    ``limit + 1`` bytes of it (so the caller can tell an oversized file), after CSRF."""
+    data = await request.form()
+    check_csrf(visit, str(data.get("csrf") or ""))
+    upload = data.get(name)
+    if upload is None or isinstance(upload, str) or not upload.filename:
+        raise InputError("choose a file to upload")
+    content = await upload.read(limit + 1)
+    return ({k: v for k, v in data.items() if isinstance(v, str)}, upload.filename, content)
+
+
+async def read_public(request: Request) -> dict[str, str]:
+    """The text fields of a form sent without a log-in (the client's questionnaire; its
+    CSRF token is checked by the caller against the survey cookie)."""
+    data = await request.form()
+    return {k: str(v) for k, v in data.items() if isinstance(v, str)}
+
+
+def _label(name: str) -> str:
+    return name.replace("_", " ")
 
 
 def integer(form: Mapping[str, Any], name: str, default: int | None = None) -> int:
     raw = str(form.get(name) or "").strip()
     if not raw:
         if default is None:
-            raise StoreError(f"{name.replace('_', ' ')} is required")
+            raise InputError(f"{_label(name)} is required")
         return default
     try:
         return int(raw)
     except ValueError:
-        raise StoreError(f"{name.replace('_', ' ')}: {raw!r} is not a whole number") from None
+        raise InputError(f"{_label(name)}: {raw!r} is not a whole number") from None
 
 
 def optional_integer(form: Mapping[str, Any], name: str) -> int | None:
@@ -31,11 +72,33 @@ def date(form: Mapping[str, Any], name: str) -> dt.date:
     try:
         return dt.date.fromisoformat(raw)
     except ValueError:
-        raise StoreError(f"{name}: {raw!r} is not a date (YYYY-MM-DD)") from None
+        raise InputError(f"{name}: {raw!r} is not a date (YYYY-MM-DD)") from None
 
 
 def text(form: Mapping[str, Any], name: str, limit: int = 5000) -> str:
     value = str(form.get(name) or "")
     if len(value) > limit:
-        raise StoreError(f"{name.replace('_', ' ')} is longer than {limit} characters")
+        raise InputError(f"{_label(name)} is longer than {limit} characters")
     return value
+
+
+def choice(form: Mapping[str, Any], name: str, allowed: tuple[str, ...], default: str) -> str:
+    value = str(form.get(name) or default)
+    if value not in allowed:
+        raise InputError(f"{_label(name)} {value!r} is not one of {', '.join(allowed)}")
+    return value
+
+
+def as_list(value: Any) -> list[str]:
+    """A multi-valued field as a list of strings (absent: empty)."""
+    if value is None:
+        return []
+    return [str(v) for v in value] if isinstance(value, list) else [str(value)]
+
+
+def measure(value: Any) -> tuple[str, str]:
+    """``instrument:rater`` from a questionnaire choice (rater defaults to ``client``)."""
+    instrument_id, _, rater = str(value or "").partition(":")
+    if not instrument_id:
+        raise InputError("choose a questionnaire")
+    return instrument_id, rater or "client"

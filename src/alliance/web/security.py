@@ -20,11 +20,11 @@ from typing import Any
 
 from fastapi import Request
 
-from alliance.errors import AuthError
+from alliance.errors import CsrfError
 from alliance.store import accounts
 from alliance.store.actors import Actor, load_actor
 from alliance.store.database import Database
-from alliance.store.models import UserSession, utcnow
+from alliance.store.models import UserSession
 from alliance.store.tokens import same, token_hash
 
 SESSION_COOKIE = "__Host-alliance-session"
@@ -106,9 +106,10 @@ def authenticate(request: Request) -> Visit:
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         raise LoginRequired()
-    db: Database = request.app.state.db
-    settings = request.app.state.settings
-    now = utcnow()
+    clinic = request.app.state.clinic
+    db: Database = clinic.db
+    settings = clinic.settings
+    now = clinic.clock()
     with db.read() as s:
         found = accounts.resume_session(s, token, now=now, idle=settings.idle_timeout,
                                         absolute=settings.absolute_timeout, touch=False)
@@ -136,8 +137,8 @@ def authenticate(request: Request) -> Visit:
 
 def check_csrf(visit: Visit, submitted: str | None) -> None:
     if not submitted or not same(submitted, visit.csrf):
-        raise AuthError("the form has expired or did not come from this site; reload the page "
-                        "and try again", csrf=True)
+        raise CsrfError("the form has expired or did not come from this site; reload the page "
+                        "and try again")
 
 
 def survey_csrf(form_token: str) -> str:

@@ -6,16 +6,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from alliance.errors import StoreError
 from alliance.store import accounts, audit
 from alliance.store.actors import require_role
-from alliance.store.models import ROLES, Supervision, User
+from alliance.store.models import ROLES
 from alliance.web import forms
-from alliance.web.app import render
-from alliance.web.routes.cases import _as_list, read_form
+from alliance.web.rendering import render
 from alliance.web.security import Visit, authenticate, client_ip
 
 router = APIRouter()
@@ -26,11 +23,7 @@ Auth = Annotated[Visit, Depends(authenticate)]
 def users(request: Request, visit: Auth) -> HTMLResponse:
     require_role(visit.actor, "admin")
     with request.app.state.db.read() as s:
-        rows = s.scalars(select(User).order_by(User.role, User.email)).all()
-        links = s.execute(select(Supervision.supervisor_id, Supervision.clinician_id)).all()
-    supervised: dict[int, set[int]] = {}
-    for sup, clin in links:
-        supervised.setdefault(sup, set()).add(clin)
+        rows, supervised = accounts.roster(s)
     clinicians = [u for u in rows if u.role == "clinician"]
     return render(request, "admin_users.html", users=rows, roles=ROLES,
                   supervised=supervised, clinicians=clinicians)
@@ -39,7 +32,7 @@ def users(request: Request, visit: Auth) -> HTMLResponse:
 @router.post("/admin/users")
 async def create_user(request: Request, visit: Auth) -> Response:
     require_role(visit.actor, "admin")
-    form = await read_form(request, visit)
+    form = await forms.read(request, visit)
 
     def work() -> None:
         with request.app.state.db.write() as s:
@@ -54,9 +47,9 @@ async def create_user(request: Request, visit: Auth) -> Response:
 @router.post("/admin/users/{user_id}/supervision")
 async def supervision(request: Request, visit: Auth, user_id: int) -> Response:
     require_role(visit.actor, "admin")
-    form = await read_form(request, visit)
+    form = await forms.read(request, visit)
     chosen = [forms.integer({"clinician": v}, "clinician")
-              for v in _as_list(form.get("clinicians[]"))]
+              for v in forms.as_list(form.get("clinicians[]"))]
 
     def work() -> None:
         with request.app.state.db.write() as s:
@@ -69,19 +62,12 @@ async def supervision(request: Request, visit: Auth, user_id: int) -> Response:
 @router.post("/admin/users/{user_id}/active")
 async def set_active(request: Request, visit: Auth, user_id: int) -> Response:
     require_role(visit.actor, "admin")
-    form = await read_form(request, visit)
+    form = await forms.read(request, visit)
     active = form.get("active") == "yes"
 
     def work() -> None:
         with request.app.state.db.write() as s:
-            user = s.get(User, user_id)
-            if user is None:
-                raise StoreError(f"no user {user_id}")
-            if user.id == visit.actor.id and not active:
-                raise StoreError("you cannot deactivate your own account")
-            user.active = active
-            audit.record(s, visit.actor, "user.update", subject=user.email,
-                         detail={"active": active})
+            accounts.set_active(s, visit.actor, user_id, active)
 
     await run_in_threadpool(work)
     return RedirectResponse("/admin/users", status_code=303)

@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from alliance.errors import AuthError
+from alliance.errors import AuthError, Throttled
 from alliance.store import accounts
 from alliance.store.tokens import new_token, same
-from alliance.web.app import render
+from alliance.web.rendering import render
 from alliance.web.security import (
     LOGIN_COOKIE,
     SESSION_COOKIE,
@@ -66,7 +66,7 @@ def login(request: Request, email: Annotated[str, Form()], password: Annotated[s
             started = accounts.start_session(s, user, ip=client_ip(request))
             role = user.role
     if failure is not None:
-        status = 429 if failure.context.get("throttled") else 401
+        status = 429 if isinstance(failure, Throttled) else 401
         return _login_page(request, str(failure), status=status)
     old = request.cookies.get(SESSION_COOKIE)
     if old:

@@ -9,7 +9,6 @@ the same transaction, and redirects to a receipt.
 from __future__ import annotations
 
 import datetime as dt
-from functools import lru_cache
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -17,14 +16,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 
-from alliance.errors import AuthError, ScoringError, StoreError
-from alliance.instruments import Instrument, get_instrument
+from alliance.errors import AuthError, InputError, InstrumentError, LinkGone, ScoringError
+from alliance.instruments import Instrument
 from alliance.store import cases, surveys
 from alliance.store.actors import get_case
-from alliance.store.models import utcnow
+from alliance.store.tokens import same
 from alliance.web import forms
-from alliance.web.app import render, templates
-from alliance.web.routes.cases import read_form
+from alliance.web.deps import clinic_of
+from alliance.web.rendering import render, templates
 from alliance.web.security import (
     SURVEY_COOKIE,
     Visit,
@@ -32,7 +31,6 @@ from alliance.web.security import (
     cookie_options,
     survey_csrf,
 )
-from alliance.web.settings import Settings
 
 router = APIRouter()
 Auth = Annotated[Visit, Depends(authenticate)]
@@ -45,34 +43,41 @@ def _qr_svg(url: str) -> str:
 
 
 def _base_url(request: Request) -> str:
-    settings: Settings = request.app.state.settings
-    return settings.public_url or str(request.base_url).rstrip("/")
+    return clinic_of(request).settings.public_url or str(request.base_url).rstrip("/")
+
+
+def _instrument(request: Request, instrument_id: str) -> Instrument:
+    try:
+        return clinic_of(request).catalog[instrument_id]
+    except InstrumentError as exc:
+        raise InputError(str(exc)) from None
 
 
 @router.post("/cases/{case_id}/links")
 async def create_link(request: Request, visit: Auth, case_id: int) -> HTMLResponse:
-    form = await read_form(request, visit)
-    instrument_id, _, rater = str(form.get("measure") or "").partition(":")
-    settings: Settings = request.app.state.settings
+    form = await forms.read(request, visit)
+    instrument_id, rater = forms.measure(form.get("measure"))
+    session_id = forms.integer(form, "session_id")
+    member_id = forms.optional_integer(form, "member_id")
+    clinic = clinic_of(request)
 
-    def work() -> tuple[Any, str, str]:
-        with request.app.state.db.write() as s:
+    def work() -> tuple[Any, str]:
+        with clinic.db.write() as s:
             issued = surveys.create_link(
-                s, visit.actor, case_id, forms.integer(form, "session_id"),
-                instrument_id=instrument_id, rater=rater or "client",
-                member_id=forms.optional_integer(form, "member_id"), ttl=settings.link_ttl)
-            case = get_case(s, visit.actor, case_id)
-            return issued.link, issued.token, case.label
+                s, visit.actor, case_id, session_id, instrument_id=instrument_id, rater=rater,
+                member_id=member_id, ttl=clinic.settings.link_ttl, catalog=clinic.catalog)
+            return issued, get_case(s, visit.actor, case_id).label
 
-    link, token, label = await run_in_threadpool(work)
-    url = f"{_base_url(request)}/s/{token}"
-    return render(request, "link.html", link=link, url=url, qr=_qr_svg(url), case_id=case_id,
-                  case_label=label, instrument=get_instrument(link.instrument_id))
+    issued, label = await run_in_threadpool(work)
+    url = f"{_base_url(request)}/s/{issued.token}"
+    return render(request, "link.html", link=issued.link, url=url, qr=_qr_svg(url),
+                  case_id=case_id, case_label=label, supersedes=issued.supersedes,
+                  instrument=_instrument(request, issued.link.instrument_id))
 
 
 @router.post("/cases/{case_id}/links/{link_id}/revoke")
 async def revoke_link(request: Request, visit: Auth, case_id: int, link_id: int) -> Response:
-    await read_form(request, visit)
+    await forms.read(request, visit)
 
     def work() -> None:
         with request.app.state.db.write() as s:
@@ -82,14 +87,16 @@ async def revoke_link(request: Request, visit: Auth, case_id: int, link_id: int)
     return RedirectResponse(f"/cases/{case_id}#links", status_code=303)
 
 
-@lru_cache(maxsize=64)
-def blank_form(instrument_id: str, version: str, rater: str) -> Markup:
-    """The items of an unanswered form, rendered once per instrument version and rater:
-    every client gets the same markup, and rendering it is most of the form page's cost."""
-    inst = get_instrument(instrument_id)
-    html = templates.env.get_template("_items.html").render(items=_items(inst, rater),
-                                                            answers={})
-    return Markup(html)
+def blank_form(request: Request, inst: Instrument, rater: str) -> Markup:
+    """The items of an unanswered form, rendered once per instrument and rater for the life
+    of the app (whose catalogue is fixed at start-up): every client gets the same markup, and
+    rendering it is most of the form page's cost."""
+    cache: dict[tuple[str, str, str], Markup] = request.app.state.blank_forms
+    key = (inst.id, inst.version, rater)
+    if key not in cache:
+        cache[key] = Markup(templates.env.get_template("_items.html").render(
+            items=_items(inst, rater), answers={}))
+    return cache[key]
 
 
 def _items(inst: Instrument, rater: str) -> list[dict[str, Any]]:
@@ -108,33 +115,40 @@ def _items(inst: Instrument, rater: str) -> list[dict[str, Any]]:
 
 
 @router.get("/cases/{case_id}/paper")
-def paper_form(request: Request, visit: Auth, case_id: int, session_id: int,
-               measure: str, member_id: int | None = None) -> HTMLResponse:
-    instrument_id, _, rater = measure.partition(":")
-    with request.app.state.db.read() as s:
+def paper_form(request: Request, visit: Auth, case_id: int) -> HTMLResponse:
+    # Query fields are read like form fields: "(therapist)" sends an empty member_id.
+    query = dict(request.query_params)
+    instrument_id, rater = forms.measure(query.get("measure"))
+    session_id = forms.integer(query, "session_id")
+    member_id = forms.optional_integer(query, "member_id")
+    inst = _instrument(request, instrument_id)
+    if rater == "therapist":
+        member_id = None
+    with clinic_of(request).db.read() as s:
         case = get_case(s, visit.actor, case_id, write=True)
         session = cases.get_session(s, case_id, session_id)
         members = cases.members(s, case_id)
-    try:
-        inst = get_instrument(instrument_id)
-    except Exception as exc:
-        raise StoreError(str(exc)) from None
+        supersedes = surveys.answered(s, session_id, inst.id, rater, member_id)
     return render(request, "paper.html", case=case, session=session, inst=inst, rater=rater,
-                  member_id=member_id, members=members, items=_items(inst, rater or "client"))
+                  member_id=member_id, members=members, items=_items(inst, rater),
+                  supersedes=supersedes)
 
 
 @router.post("/cases/{case_id}/paper")
 async def paper_entry(request: Request, visit: Auth, case_id: int) -> Response:
-    form = await read_form(request, visit)
-    instrument_id = str(form.get("instrument_id") or "")
+    form = await forms.read(request, visit)
+    instrument_id = forms.text(form, "instrument_id", 60)
+    rater = forms.text(form, "rater", 20) or "client"
+    session_id = forms.integer(form, "session_id")
+    member_id = forms.optional_integer(form, "member_id")
     answers = {k[5:]: v for k, v in form.items() if k.startswith("item_")}
+    clinic = clinic_of(request)
 
     def work() -> None:
-        with request.app.state.db.write() as s:
-            surveys.enter_paper(s, visit.actor, case_id, forms.integer(form, "session_id"),
-                                instrument_id=instrument_id, rater=str(form.get("rater")),
-                                member_id=forms.optional_integer(form, "member_id"),
-                                answers=answers)
+        with clinic.db.write() as s:
+            surveys.enter_paper(s, visit.actor, case_id, session_id, instrument_id=instrument_id,
+                                rater=rater, member_id=member_id, answers=answers,
+                                catalog=clinic.catalog)
 
     await run_in_threadpool(work)
     return RedirectResponse(f"/cases/{case_id}#sessions", status_code=303)
@@ -147,13 +161,15 @@ def _message(request: Request, title: str, message: str, status: int) -> HTMLRes
 
 @router.get("/s/{token}")
 def open_link(request: Request, token: str) -> Response:
-    now = utcnow()
+    clinic = clinic_of(request)
+    now = clinic.clock()
     try:
-        with request.app.state.db.read() as s:
+        with clinic.db.read() as s:
             link = surveys.open_link(s, token, now=now)
+    except LinkGone as exc:
+        return _message(request, "Link not usable", str(exc), 410)
     except AuthError as exc:
-        return _message(request, "Link not usable", str(exc),
-                        410 if exc.context.get("state") else 404)
+        return _message(request, "Link not usable", str(exc), 404)
     remaining = min(surveys.FORM_TTL, link.expires_at.replace(tzinfo=dt.UTC) - now
                     if link.expires_at.tzinfo is None else link.expires_at - now)
     response = RedirectResponse("/survey", status_code=303)
@@ -168,14 +184,15 @@ def survey_form(request: Request) -> HTMLResponse:
     if not form_token:
         return _message(request, "No questionnaire open",
                         "Please open the link you were sent.", 400)
+    clinic = clinic_of(request)
     try:
-        with request.app.state.db.read() as s:
-            link = surveys.form_link(s, form_token)
+        with clinic.db.read() as s:
+            link = surveys.form_link(s, form_token, now=clinic.clock())
     except AuthError as exc:
         return _message(request, "Link not usable", str(exc), 410)
-    inst = get_instrument(link.instrument_id)
+    inst = _instrument(request, link.instrument_id)
     return render(request, "survey.html", inst=inst,
-                  items_html=blank_form(inst.id, inst.version, link.rater),
+                  items_html=blank_form(request, inst, link.rater),
                   instructions=inst.instructions.get(link.rater)
                   or inst.instructions.get("client", ""),
                   csrf=survey_csrf(form_token), error="", answers={})
@@ -184,15 +201,17 @@ def survey_form(request: Request) -> HTMLResponse:
 @router.post("/survey")
 async def survey_submit(request: Request) -> Response:
     form_token = request.cookies.get(SURVEY_COOKIE, "")
-    data = await request.form()
-    if not form_token or str(data.get("csrf") or "") != survey_csrf(form_token):
+    data = await forms.read_public(request)
+    if not form_token or not same(data.get("csrf") or "", survey_csrf(form_token)):
         return _message(request, "Cannot accept this form",
                         "This form has expired. Please open the link you were sent again.", 403)
-    answers = {k[5:]: str(v) for k, v in data.items() if k.startswith("item_")}
+    answers = {k[5:]: v for k, v in data.items() if k.startswith("item_")}
+
+    clinic = clinic_of(request)
 
     def work() -> None:
-        with request.app.state.db.write() as s:
-            surveys.submit(s, form_token, answers)
+        with clinic.db.write() as s:
+            surveys.submit(s, form_token, answers, catalog=clinic.catalog, now=clinic.clock())
 
     try:
         await run_in_threadpool(work)
@@ -201,7 +220,7 @@ async def survey_submit(request: Request) -> Response:
     except ScoringError as exc:
         with request.app.state.db.read() as s:
             link = surveys.form_link(s, form_token)
-        inst = get_instrument(link.instrument_id)
+        inst = _instrument(request, link.instrument_id)
         return render(request, "survey.html", status_code=400, inst=inst,
                       items=_items(inst, link.rater),
                       instructions=inst.instructions.get(link.rater, ""),

@@ -17,15 +17,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from alliance.clinic import Clinic
 from alliance.instruments import get_instrument
 from alliance.store import accounts
 from alliance.store.actors import load_actor
 from alliance.store.casefile import import_case
-from alliance.store.crypto import Box
-from alliance.store.database import Database
 from alliance.store.models import Session as SessionRow
 from alliance.store.models import Supervision, Transcript
-from alliance.web.worker import TranscriptWorker, content_aad
+from alliance.store.transcripts import content_aad
 
 DEMO_PASSWORD = "demo-password"
 ACCOUNTS = (("admin@example.org", "Ada Admin", "admin"),
@@ -164,12 +163,13 @@ def _synthetic_cases(s: Any, clinician: Any, rng: random.Random, today: dt.date,
     return ids
 
 
-def seed_demo(db: Database, box: Box | None, *, password: str = DEMO_PASSWORD, seed: int = 7,
+def seed_demo(clinic: Clinic, *, password: str = DEMO_PASSWORD, seed: int = 7,
               today: dt.date | None = None, analyse_now: bool = True) -> DemoSummary:
     """Fill an empty, migrated database with the demo clinic.
 
-    With ``analyse_now`` off the demo transcripts stay queued for the server's background
-    worker, so the server starts without waiting for the coder's model to load."""
+    With ``analyse_now`` off the demo transcripts and alerts wait for the server's
+    background worker, so the server starts without waiting for the coder's model to load."""
+    db, box = clinic.db, clinic.box
     rng = random.Random(seed)
     today = today or dt.date.today()
     used: set[str] = set()
@@ -225,8 +225,8 @@ def seed_demo(db: Database, box: Box | None, *, password: str = DEMO_PASSWORD, s
 
         sessions = int(s.scalar(select(func.count()).select_from(SessionRow)) or 0)
         responses = int(s.scalar(select(func.count()).select_from(Response)) or 0)
-    if box is not None and analyse_now:
-        worker = TranscriptWorker(db, box)
-        while worker.run_once():
-            pass
+    if analyse_now:
+        from alliance.worker import Worker
+
+        Worker(clinic).drain()
     return DemoSummary(len(case_ids), sessions, responses, n_transcripts, password)

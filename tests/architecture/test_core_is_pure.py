@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-SRC = Path(__file__).parents[1] / "src" / "alliance"
+SRC = Path(__file__).parents[2] / "src" / "alliance"
 CORE = ["instruments", "monitoring", "coding", "training", "transcripts", "outcome"]
 FORBIDDEN = ("alliance.store", "alliance.web", "alliance.cli", "alliance.batch", "sqlalchemy",
              "alembic", "fastapi", "starlette", "uvicorn", "click", "psycopg")

@@ -1,0 +1,87 @@
+"""The background worker: alert monitoring and transcript analysis, outside any request.
+
+One step (:meth:`Worker.run_once`) re-assesses the cases whose data changed
+(:func:`alliance.store.monitoring.assess_due`, writing alert rows) and analyses one queued
+transcript (:func:`alliance.store.transcripts.run_one`). Claims carry a lease, and on
+PostgreSQL use ``FOR UPDATE SKIP LOCKED``, so any number of workers on any hosts
+(``alliance worker``) never take the same job; a killed worker's jobs are taken again when
+its lease runs out. ``alliance serve`` on SQLite runs one worker thread in its process.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from alliance.clinic import Clinic
+from alliance.store import monitoring, transcripts
+
+log = logging.getLogger("alliance.worker")
+
+
+class Worker:
+    def __init__(self, clinic: Clinic, *, interval: float | None = None,
+                 analyser: transcripts.Analyser | None = None,
+                 name: str | None = None) -> None:
+        self.clinic = clinic
+        self.interval = interval if interval is not None else clinic.settings.worker_interval
+        self.analyser = analyser or transcripts.analyse_with(clinic.coder)
+        self.name = name or clinic.worker_name
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # -- steps -----------------------------------------------------------------------------
+    def monitor_once(self, limit: int = 50) -> int:
+        """Re-assess up to ``limit`` changed cases; returns how many."""
+        c = self.clinic
+        return monitoring.assess_due(c.db, catalog=c.catalog, policy=c.policy, now=c.clock(),
+                                     lease=c.settings.job_lease, owner=self.name, limit=limit,
+                                     basis=c.basis)
+
+    def analyse_once(self) -> bool:
+        """Analyse one queued transcript; ``False`` when none was waiting (or no key)."""
+        c = self.clinic
+        if c.box is None:
+            return False
+        return transcripts.run_one(c.db, c.box, self.analyser, now=c.clock,
+                                   lease=c.settings.job_lease, worker=self.name)
+
+    def run_once(self) -> bool:
+        """One step of each job; ``True`` when anything was done."""
+        assessed = self.monitor_once()
+        analysed = self.analyse_once()
+        if analysed:
+            self.monitor_once()  # the new transcript summary changed its case
+        return bool(assessed) or analysed
+
+    def drain(self) -> None:
+        """Run steps until nothing is left (tests, the demo)."""
+        while self.run_once():
+            pass
+
+    # -- loop --------------------------------------------------------------------------------
+    def run_forever(self, should_stop: Callable[[], bool] | None = None) -> None:
+        stop = should_stop or self._stop.is_set
+        while not stop():
+            try:
+                while self.run_once() and not stop():
+                    pass
+            except Exception:  # keep the worker alive; the rows show the failures
+                log.exception("worker step failed")
+            self._stop.wait(self.interval)
+
+    def start(self) -> None:
+        """Run in a daemon thread (``alliance serve`` on SQLite)."""
+        if self.clinic.box is None:
+            log.warning("no encryption key configured: transcripts are not analysed")
+        self._thread = threading.Thread(target=self.run_forever, name="alliance-worker",
+                                        daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+
