@@ -26,7 +26,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from alliance.batch.step import missing_columns, unknown_columns
+from alliance.batch.columns import missing_columns, unknown_columns
 
 REQUIRED = ("session", "speaker", "text")
 OPTIONAL = ("role", "start", "end")

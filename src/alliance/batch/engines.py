@@ -51,7 +51,7 @@ def process_staged(step: Step, folder: str, index: int, schema: pa.Schema, origi
     """Process the staged chunk ``index`` of a parts folder; returns its output rows."""
     import pyarrow.parquet as pq
 
-    from alliance.batch.run import process_chunk
+    from alliance.batch.process import process_chunk
 
     store = PartStore.of_folder(folder)
     staged = store.staged(index)

@@ -34,7 +34,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from alliance.batch.step import missing_columns, unknown_columns
+from alliance.batch.columns import missing_columns, unknown_columns
 from alliance.errors import InputFileError
 
 CASE_LEVEL = ("members", "modality", "normative_cues")

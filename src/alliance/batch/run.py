@@ -27,13 +27,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-
 from alliance.batch.chunks import Chunk, cut
-from alliance.batch.parts import PartStore, conform
+from alliance.batch.parts import PartStore
+from alliance.batch.process import process_chunk
 from alliance.batch.sources import Source, open_source
 from alliance.batch.step import Step, StepSpec, build_step
-from alliance.errors import AllianceError, BatchError
+from alliance.errors import BatchError
 
 ENGINES = ("local", "ray", "dask")
 #: Bump when the layout of parts changes: a run started by another layout starts over.
@@ -54,19 +53,6 @@ class BatchSummary:
 
 
 Progress = Callable[[str, int, int], None]   # (phase, done, total)
-
-
-def process_chunk(step: Step, chunk: Chunk, schema: pa.Schema, origin: str) -> pa.Table:
-    """One chunk through the step, conformed to the run's schema; a domain error names the
-    chunk's rows."""
-    try:
-        result = step(chunk.table)
-    except AllianceError as exc:
-        if getattr(step, "root", None) is not None:
-            raise   # a folder's error already names its file
-        raise type(exc)(f"{origin} ({chunk.rows}; row numbers below count from "
-                        f"{chunk.first_row + 1}): {exc}", **exc.context) from None
-    return conform(result, schema, f"{origin} ({chunk.rows})")
 
 
 def _chunk_rows(step: Step, source: Source, chunk_rows: int | None) -> int:
