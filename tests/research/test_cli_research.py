@@ -105,7 +105,7 @@ def test_convokit_export_and_import(tmp_path: Path) -> None:
       "--figure", "out.svg"], "written as .html or .json"),
     (["stats", "alliance-outcome", "{examples}/research/sessions.csv", "--figure", "x.png"],
      "written as .html or .json"),
-    (["fhir", "export", "questionnaire", "phq-9"], "unknown instrument"),
+    (["fhir", "export", "questionnaire", "beck-99"], "unknown instrument"),
     (["fhir", "export", "questionnaire", "alliance-12", "--base", "ftp://x"], "--base must"),
     (["fhir", "export", "responses", "{examples}/responses.csv", "--instrument", "pulse-3"],
      "no item column"),

@@ -211,7 +211,7 @@ def good_response() -> dict:
 @pytest.mark.parametrize(("change", "message"), [
     (lambda r: {**r, "resourceType": "Patient"}, "expected a QuestionnaireResponse or a Bundle"),
     (lambda r: {k: v for k, v in r.items() if k != "questionnaire"}, "no questionnaire"),
-    (lambda r: {**r, "questionnaire": "http://x/Questionnaire/phq-9"}, "unknown instrument"),
+    (lambda r: {**r, "questionnaire": "http://x/Questionnaire/beck-99"}, "unknown instrument"),
     (lambda r: {**r, "status": None}, "not valid FHIR R4"),
     (lambda r: {**r, "item": [{"linkId": "nope", "answer": [{"valueInteger": 1}]}]},
      "linkId 'nope' is not an item"),
