@@ -8,6 +8,7 @@ happen inside the commands that need them, so ``alliance --help`` stays fast.
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
@@ -33,6 +34,11 @@ class AllianceGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             ctx.exit(130)
+        except BrokenPipeError:
+            # The reader went away (`alliance … | head`): not a bug of ours. Point stdout at
+            # devnull so the interpreter's final flush does not raise again.
+            _silence_stdout()
+            ctx.exit(0)
         except Exception as exc:  # a bug: say so plainly; show the traceback only on request
             from alliance.clinic import environment_flag
 
@@ -42,6 +48,16 @@ class AllianceGroup(click.Group):
                         "This is a bug in alliance; run again with ALLIANCE_DEBUG=1 for "
                         "details and please report it.", err=True, fg="red")
             ctx.exit(EXIT_INTERNAL)
+
+
+def _silence_stdout() -> None:
+    import io
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+        pass   # not a real file (a test runner's buffer): nothing left to flush into a pipe
 
 
 @click.group(cls=AllianceGroup, context_settings={"help_option_names": ["-h", "--help"]})
