@@ -37,9 +37,10 @@ segment is the instrument id), and reads answers given as ``valueCoding`` (our c
 any coding with an ``ordinalValue`` extension), ``valueInteger`` or ``valueDecimal``.
 Responses marked ``entered-in-error`` are skipped.
 
-The clinic's read-only FHIR API (planned under ``/api/v1``; not built yet) is meant to call
-:func:`case_bundle`, :func:`questionnaire` and :func:`code_system`; they take core objects
-and return JSON-ready mappings, so the web layer only routes and scopes.
+The clinic's read-only FHIR API (``/api/v1/fhir/…`` and ``/api/v1/cases/{id}/fhir``,
+:mod:`alliance.web.routes.api`) calls :func:`case_bundle`, :func:`questionnaire` and
+:func:`code_system`; they take core objects and return JSON-ready mappings, so the web
+layer only routes and scopes.
 
 >>> from alliance.instruments import get_instrument
 >>> q = questionnaire(get_instrument("pulse-3"))
@@ -118,6 +119,9 @@ def _version_id(instrument: Instrument, rater_type: str | None) -> str:
     if rater_type is None or rater_type == instrument.rater_types[0]:
         return instrument.id
     return f"{instrument.id}-{rater_type.replace('_', '-')}"
+
+
+version_id = _version_id  # the API resolves a Questionnaire id with it
 
 
 def _canonical(base: str, instrument: Instrument, rater_type: str | None = None) -> str:
