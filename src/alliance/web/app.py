@@ -35,8 +35,17 @@ from alliance.errors import (
 )
 from alliance.store.database import Database
 from alliance.web.rendering import error_page
-from alliance.web.routes import admin, auth, cases, exports, static, survey, transcripts
-from alliance.web.routes import api, tokens
+from alliance.web.routes import (
+    admin,
+    api,
+    auth,
+    cases,
+    exports,
+    static,
+    survey,
+    tokens,
+    transcripts,
+)
 from alliance.web.security import LoginRequired, SecurityHeaders
 
 NOT_FOUND = "There is nothing here, or it is not yours to see."

@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from alliance.clinic import Clinic
-from alliance.errors import AllianceError, AuthError, InstrumentError, NotFound
+from alliance.errors import AllianceError, AuthError, NotFound
 from alliance.store import apitokens, casebook, ehr, monitoring
 from alliance.store.actors import Actor, require_role
 from alliance.web.deps import clinic_of, record
