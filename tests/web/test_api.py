@@ -180,7 +180,7 @@ def test_bad_bodies_answer_422_or_400_with_a_readable_error(world: World) -> Non
     assert "session_number" in r.json()["error"] and "answers" in r.json()["error"]
     r = world.call("dana", "post", path, content=b"{not json",
                         headers={"content-type": "application/json"})
-    assert r.status_code == 422
+    assert r.status_code == 422 and r.json()["problems"][0]["field"] == "body"
     body = {"session_number": 1, "instrument": "alliance-12", "rater": "client",
             "member_id": world.member_id, "answers": {**ALL_FOUR, "b1": 9}}
     r = world.call("dana", "post", path, json=body)

@@ -99,12 +99,11 @@ def list_tokens(db: DbSession, actor: Actor) -> Sequence[ApiToken]:
                       .order_by(ApiToken.id.desc())).all()
 
 
-def revoke_token(db: DbSession, actor: Actor, token_id: int, *,
-                 admin_override: bool = False) -> ApiToken:
-    """Revoke one of the actor's own tokens (the CLI, run by the deployer, may revoke any:
-    ``admin_override``). Revoking twice is harmless; a foreign id is :class:`NotFound`."""
+def revoke_token(db: DbSession, actor: Actor, token_id: int) -> ApiToken:
+    """Revoke one of the actor's own tokens (the CLI, run by the deployer, acts as the
+    token's owner). Revoking twice is harmless; a foreign id is :class:`NotFound`."""
     row = db.get(ApiToken, token_id)
-    if row is None or (row.user_id != actor.id and not admin_override):
+    if row is None or row.user_id != actor.id:
         raise NotFound(f"token {token_id} not found")
     if row.revoked_at is None:
         row.revoked_at = utcnow()

@@ -232,7 +232,8 @@ def create_api(clinic: Clinic, status_of: Callable[[AllianceError], tuple[int, s
 
     @api.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = [{"field": ".".join(str(p) for p in e["loc"] if p != "body"),
+        problems = [{"field": "body" if e["type"] == "json_invalid" else
+                     ".".join(str(p) for p in e["loc"] if p != "body"),
                      "why": e["msg"]} for e in exc.errors()]
         return _problem(422, "the request is malformed: " + "; ".join(
             f"{p['field'] or 'body'}: {p['why']}" for p in problems), problems)
