@@ -278,3 +278,19 @@ def test_api_on_postgres_scopes_the_same(web_any: Web) -> None:
     assert world.call("sam", "get", f"/cases/{world.case_id}/trajectory").status_code == 404
     assert world.request("dana", "post", "/cases/{case_id}/responses").status_code == 201
     assert world.request("lee", "post", "/cases/{case_id}/responses").status_code == 403
+
+
+def test_a_deactivated_accounts_token_answers_401(world: World) -> None:
+    with world.web.db.write() as s:
+        user = s.get(User, world.web.people["dana"].id)
+        assert user is not None
+        user.active = False
+    r = world.call("dana", "get", "/cases")
+    assert r.status_code == 401 and "deactivated" in r.json()["error"]
+
+
+def test_token_use_is_noted_for_the_list(world: World) -> None:
+    world.call("sam", "get", "/cases")
+    with world.web.db.read() as s:
+        (row,) = apitokens.list_tokens(s, world.web.people["sam"])
+    assert row.last_used_at is not None

@@ -441,7 +441,7 @@ def case_bundle(case: Any, *, catalog: Catalog | None = None, base: str = DEFAUL
     couple, family and group cases; the rater (member id or ``therapist``) is kept in the
     rater extension; ``authored`` is the session date when the case file has a real one
     (the case-file schema checks only the date's shape; an impossible date is left out). This is
-    what the clinic's read-only FHIR API will serve for a case.
+    what the clinic's read-only FHIR API serves for a case (``/api/v1/cases/{id}/fhir``).
     """
     import datetime as dt
 
