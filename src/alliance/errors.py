@@ -26,6 +26,7 @@ else escaping is a bug.
     │   ├── NotFound           the object does not exist *for this actor*
     │   └── PermissionDenied   the actor may see the object but not do this
     ├── InputError             a form field or request value is missing or malformed
+    │   └── ImportRefused      a bulk import file has problems (every one listed)
     ├── AuthError              log-in, session or token problems
     │   ├── CsrfError          a form without this site's CSRF token
     │   ├── LinkGone           a survey link that was used, revoked or has expired
@@ -134,6 +135,15 @@ class PermissionDenied(StoreError):
 
 class InputError(AllianceError):
     """A form field or request value is missing or malformed (not a store refusal)."""
+
+
+class ImportRefused(InputError):
+    """A bulk import file has problems; nothing was written. ``problems`` lists every one
+    as (where, field, why)."""
+
+    def __init__(self, message: str, problems: list[tuple[str, str, str]]) -> None:
+        super().__init__(message)
+        self.problems = problems
 
 
 class AuthError(AllianceError):

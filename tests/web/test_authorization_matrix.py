@@ -14,13 +14,15 @@ from typing import Any
 
 import pytest
 from fastapi.routing import APIRoute
+from starlette.routing import Mount
 from tests.web.conftest import ALL_FOUR, Web, add_people, make_case, plant_drop
 
-from alliance.store import cases, surveys
+from alliance.store import apitokens, cases, surveys
 from alliance.store.database import Database
-from alliance.store.models import Transcript
+from alliance.store.models import Transcript, User
 from alliance.store.schema import upgrade
 from alliance.store.transcripts import content_aad
+from alliance.web.routes import api
 
 ROLES = ("anon", "sam", "lee", "admin", "rowan", "dana")  # the owner last: writes change state
 OWNER_WRITE = {"anon": 303, "sam": 404, "lee": 403, "admin": 404, "rowan": 404}
@@ -86,6 +88,8 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/survey/thanks"): PUBLIC_200,
     ("GET", "/static/vendor/plotly.min.js"): PUBLIC_200,
     ("GET", "/static/{name}"): PUBLIC_200,
+    ("GET", "/account/tokens"): {**dict.fromkeys(ROLES, 200), "anon": 303},
+    ("POST", "/account/tokens/{token_id}/revoke"): {**OWNER_WRITE, "lee": 404, "dana": 303},
 }
 
 
@@ -95,6 +99,8 @@ def app_routes(app: Any) -> set[tuple[str, str]]:
     pending = list(app.routes)
     while pending:
         route = pending.pop()
+        if isinstance(route, Mount) and route.path == api.PREFIX:
+            continue  # the JSON API has its own matrix, per operation: tests/web/test_api.py
         if isinstance(route, APIRoute):
             for method in route.methods - {"HEAD"}:
                 out.add((method, route.path))
@@ -148,6 +154,9 @@ class World:
             self.response_id = surveys.enter_paper(
                 s, dana, self.case_id, self.session_id, instrument_id="alliance-12",
                 rater="client", member_id=member.id, answers=ALL_FOUR).id
+            user = s.get(User, dana.id)
+            assert user is not None
+            self.token_id = apitokens.create_token(s, user)[0].id
         self.alert_id = "none"
         self.label = "A.B."
 
@@ -157,7 +166,7 @@ class World:
                                transcript_id=self.transcript_id, fmt="csv",
                                response_id=self.response_id, session_id=self.session_id,
                                user_id=self.web.people["lee"].id, token=self.token,
-                               name="app.css")
+                               name="app.css", token_id=self.token_id)
         csrf = getattr(client, "csrf", "")
         data: dict[str, Any] = {"csrf": csrf}
         files = None

@@ -37,9 +37,10 @@ segment is the instrument id), and reads answers given as ``valueCoding`` (our c
 any coding with an ``ordinalValue`` extension), ``valueInteger`` or ``valueDecimal``.
 Responses marked ``entered-in-error`` are skipped.
 
-The clinic's read-only FHIR API (planned under ``/api/v1``; not built yet) is meant to call
-:func:`case_bundle`, :func:`questionnaire` and :func:`code_system`; they take core objects
-and return JSON-ready mappings, so the web layer only routes and scopes.
+The clinic's read-only FHIR API (``/api/v1/fhir/…`` and ``/api/v1/cases/{id}/fhir``,
+:mod:`alliance.web.routes.api`) calls :func:`case_bundle`, :func:`questionnaire` and
+:func:`code_system`; they take core objects and return JSON-ready mappings, so the web
+layer only routes and scopes.
 
 >>> from alliance.instruments import get_instrument
 >>> q = questionnaire(get_instrument("pulse-3"))
@@ -118,6 +119,9 @@ def _version_id(instrument: Instrument, rater_type: str | None) -> str:
     if rater_type is None or rater_type == instrument.rater_types[0]:
         return instrument.id
     return f"{instrument.id}-{rater_type.replace('_', '-')}"
+
+
+version_id = _version_id  # the API resolves a Questionnaire id with it
 
 
 def _canonical(base: str, instrument: Instrument, rater_type: str | None = None) -> str:
@@ -437,7 +441,7 @@ def case_bundle(case: Any, *, catalog: Catalog | None = None, base: str = DEFAUL
     couple, family and group cases; the rater (member id or ``therapist``) is kept in the
     rater extension; ``authored`` is the session date when the case file has a real one
     (the case-file schema checks only the date's shape; an impossible date is left out). This is
-    what the clinic's read-only FHIR API will serve for a case.
+    what the clinic's read-only FHIR API serves for a case (``/api/v1/cases/{id}/fhir``).
     """
     import datetime as dt
 

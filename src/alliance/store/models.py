@@ -219,7 +219,7 @@ class Response(Base):
     answers: Mapped[dict[str, Any]] = mapped_column(JSON)
     scores: Mapped[dict[str, Any]] = mapped_column(JSON)
     total: Mapped[float | None] = mapped_column(Float)
-    source: Mapped[str] = mapped_column(String(10))  # "link" or "paper"
+    source: Mapped[str] = mapped_column(String(10))  # "link", "paper", "api" or "import"
     link_id: Mapped[int | None] = mapped_column(
         ForeignKey("survey_links.id", ondelete="CASCADE"), unique=True)
     entered_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -371,3 +371,22 @@ class AuditEvent(Base):
     subject: Mapped[str] = mapped_column(String(254), default="")
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     ip: Mapped[str] = mapped_column(String(64), default="")
+
+
+class ApiToken(Base):
+    """A personal API token (``/api/v1``): only the SHA-256 of the 256-bit token is stored,
+    with its scope (``read`` or ``write``), expiry and revocation; a revoked token keeps its
+    row, so the user's list shows what was issued and when it stopped."""
+
+    __tablename__ = "api_tokens"
+    __table_args__ = AUTOINCREMENT
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(120), default="")
+    scope: Mapped[str] = mapped_column(String(10), default="read")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column()
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(default=None)

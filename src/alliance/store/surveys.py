@@ -234,8 +234,10 @@ def revoke_link(db: DbSession, actor: Actor, case_id: int, link_id: int) -> None
 
 def enter_paper(db: DbSession, actor: Actor, case_id: int, session_id: int, *,
                 instrument_id: str, rater: str, member_id: int | None,
-                answers: Mapping[str, Any], catalog: Catalog | None = None) -> Response:
-    """A clinician types in a paper form (structure-only instruments included)."""
+                answers: Mapping[str, Any], catalog: Catalog | None = None,
+                source: str = "paper") -> Response:
+    """A clinician types in a paper form (structure-only instruments included); the API
+    and the bulk import enter answers the same way, with their own ``source``."""
     get_case(db, actor, case_id, write=True)
     require_consent(db, case_id, "measures")
     get_session(db, case_id, session_id)
@@ -245,11 +247,12 @@ def enter_paper(db: DbSession, actor: Actor, case_id: int, session_id: int, *,
     clean, scores, total = _scored(inst, answers)
     response = Response(case_id=case_id, session_id=session_id, member_id=member_id,
                         rater=rater, instrument_id=instrument_id, answers=clean, scores=scores,
-                        total=total, source="paper", entered_by=actor.id)
+                        total=total, source=source, entered_by=actor.id)
     db.add(response)
     db.flush()
     audit.record(db, actor, "response.paper", case_id=case_id,
-                 detail={"response": response.id, "instrument": instrument_id})
+                 detail={"response": response.id, "instrument": instrument_id,
+                         **({"source": source} if source != "paper" else {})})
     changes.touch(db, case_id)
     return response
 

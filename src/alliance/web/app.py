@@ -35,7 +35,17 @@ from alliance.errors import (
 )
 from alliance.store.database import Database
 from alliance.web.rendering import error_page
-from alliance.web.routes import admin, auth, cases, exports, static, survey, transcripts
+from alliance.web.routes import (
+    admin,
+    api,
+    auth,
+    cases,
+    exports,
+    static,
+    survey,
+    tokens,
+    transcripts,
+)
 from alliance.web.security import LoginRequired, SecurityHeaders
 
 NOT_FOUND = "There is nothing here, or it is not yours to see."
@@ -90,6 +100,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None, *,
 
     for module in (auth, cases, survey, transcripts, exports, admin, static):
         app.include_router(module.router)
+    app.include_router(tokens.router)
+    app.mount(api.PREFIX, api.create_api(clinic, status_of))  # JSON errors, own OpenAPI
 
     @app.exception_handler(LoginRequired)
     async def _login(request: Request, exc: LoginRequired) -> Response:
