@@ -173,3 +173,12 @@ def test_admin_creates_a_trainee_and_assigns_a_supervisor(site: Web) -> None:
     assert r.status_code == 303
     page = admin.get("/admin/users").text
     assert "Ty (trainee)" in page
+
+
+def test_progress_chart_docstring_examples_hold() -> None:
+    import doctest
+
+    from alliance.web import progress_chart
+
+    result = doctest.testmod(progress_chart)
+    assert result.attempted > 0 and result.failed == 0
