@@ -86,7 +86,8 @@ class User(Base):
 
 
 class Supervision(Base):
-    """A supervisor reads (never edits) the cases of the clinicians listed here."""
+    """A supervisor reads (never edits) the cases of the clinicians listed here, and the
+    practice sessions of the trainees listed here (``clinician_id`` holds either)."""
 
     __tablename__ = "supervisions"
 
