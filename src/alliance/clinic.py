@@ -19,6 +19,9 @@ Variables (defaults in brackets):
 * ``ALLIANCE_LINK_DAYS`` [7]: survey link lifetime
 * ``ALLIANCE_PUBLIC_URL`` [the request's own]: base of survey links and QR codes
 * ``ALLIANCE_TRANSCRIPT_CODER`` [``hybrid``]: ``hybrid`` or ``rules`` (no model)
+* ``ALLIANCE_PRACTICE_CODER`` [``rules``]: the coder that scores trainees' practice
+  responses on the web; ``rules`` answers in milliseconds, ``hybrid`` lets the verdict head
+  decide (falls back to ``rules`` when the model is missing)
 * ``ALLIANCE_INSTRUMENTS_DIR`` [``~/.local/share/alliance/instruments``]: deployer specs
 * ``ALLIANCE_POLICY_FILE`` [the bundled policy]: the clinic's monitoring policy (YAML)
 * ``ALLIANCE_JOB_LEASE_SECONDS`` [300]: how long a worker's claim on a job lasts
@@ -88,12 +91,12 @@ def box_from(env: Mapping[str, str]) -> tuple[Box | None, str]:
     return None, ""
 
 
-def coder_mode(value: str | None) -> str:
+def coder_mode(value: str | None, name: str = "ALLIANCE_TRANSCRIPT_CODER") -> str:
     """``hybrid`` (default: rules plus the embedding heads, the more accurate coder) or
     ``rules`` (no embedding model in the worker process)."""
     mode = (value or "hybrid").strip().lower()
     if mode not in CODER_MODES:
-        raise ConfigError(f"ALLIANCE_TRANSCRIPT_CODER={mode!r}; use one of {CODER_MODES}")
+        raise ConfigError(f"{name}={mode!r}; use one of {CODER_MODES}")
     return mode
 
 
@@ -115,6 +118,7 @@ class Settings:
     policy_file: Path | None = None
     job_lease: dt.timedelta = dt.timedelta(minutes=5)
     debug: bool = False
+    practice_coder: str = "rules"
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None,
@@ -137,6 +141,8 @@ class Settings:
             "policy_file": Path(policy).expanduser() if policy else None,
             "job_lease": dt.timedelta(seconds=_number(env, "ALLIANCE_JOB_LEASE_SECONDS", 300)),
             "debug": bool(env.get("ALLIANCE_DEBUG")),
+            "practice_coder": coder_mode(env.get("ALLIANCE_PRACTICE_CODER") or "rules",
+                                         "ALLIANCE_PRACTICE_CODER"),
             "run_worker": env.get("ALLIANCE_RUN_WORKER", "1").strip().lower()
             not in ("0", "no", "false"),
         }
@@ -149,7 +155,8 @@ def pass_on(settings: Settings) -> None:
     processes of ``alliance serve --workers N``) read the same settings."""
     env = {"ALLIANCE_DATABASE_URL": settings.database_url,
            "ALLIANCE_RUN_WORKER": "1" if settings.run_worker else "0",
-           "ALLIANCE_TRANSCRIPT_CODER": settings.transcript_coder}
+           "ALLIANCE_TRANSCRIPT_CODER": settings.transcript_coder,
+           "ALLIANCE_PRACTICE_CODER": settings.practice_coder}
     if settings.key_origin and settings.key_origin not in (KEY_ENV, KEY_FILE_ENV):
         env[KEY_FILE_ENV] = settings.key_origin
     if settings.instruments_dir is not None:
@@ -235,6 +242,14 @@ class Clinic:
                     self.settings.transcript_coder))
                 self._coder = factory()
             return self._coder
+
+    def practice_coder(self) -> Any:
+        """The coder that scores practice responses (``Settings.practice_coder``): the rules
+        coder, or the hybrid one when the settings say so and the model loads (cached by
+        :mod:`alliance.training.coders`)."""
+        from alliance.training.coders import practice_coder
+
+        return practice_coder("auto" if self.settings.practice_coder == "hybrid" else "rules")
 
     def check_key(self) -> None:
         """Refuse to start when the configured key cannot decrypt what is stored."""

@@ -54,3 +54,53 @@ def test_a_bad_response_leaves_the_session_where_it_was() -> None:
 def test_a_malformed_record_is_a_training_error(data: object) -> None:
     with pytest.raises(TrainingError):
         PracticeRecord.from_dict(data)
+
+
+def test_a_resumed_session_continues_as_if_uninterrupted() -> None:
+    from alliance.training import PracticeRecord, PracticeSession, load_casebook
+
+    case = load_casebook()["quiet-homework"]
+    whole = PracticeSession(case)
+    for stage in case.stages:
+        whole.respond(stage.alternative)
+    part = PracticeSession(case)
+    part.respond(case.stages[0].alternative)
+    stored = PracticeRecord.from_dict(part.record().to_dict())
+    resumed = PracticeSession.resume(case, stored)
+    for stage in case.stages[1:]:
+        resumed.respond(stage.alternative)
+    assert resumed.record().to_dict() == whole.record().to_dict()
+
+
+def test_resuming_another_cases_record_is_refused() -> None:
+    import pytest
+
+    from alliance.errors import TrainingError
+    from alliance.training import ExamSession, PracticeSession, load_casebook
+
+    book = load_casebook()
+    record = PracticeSession(book["quiet-homework"]).record()
+    with pytest.raises(TrainingError, match="not a practice session of not-helping"):
+        PracticeSession.resume(book["not-helping"], record)
+    with pytest.raises(TrainingError, match="not an exam"):
+        ExamSession.resume(book["quiet-homework"], record)
+
+
+def test_an_exam_record_out_of_section_order_is_refused() -> None:
+    import dataclasses
+
+    import pytest
+
+    from alliance.errors import TrainingError
+    from alliance.training import ExamSession, load_casebook
+
+    case = load_casebook()["quiet-homework"]
+    exam = ExamSession(case)
+    for item in case.stages[0].items + case.stages[1].items:
+        exam.answer(item.id, item.key)
+    record = exam.record()
+    resumed = ExamSession.resume(case, record)
+    assert resumed.section.number == 3
+    swapped = dataclasses.replace(record, answers=tuple(reversed(record.answers)))
+    with pytest.raises(TrainingError, match="not open yet"):
+        ExamSession.resume(case, swapped)

@@ -4,7 +4,9 @@ A route added to the application without an entry in :data:`MATRIX` fails
 :func:`test_every_route_has_an_entry`. Each route runs in a fresh clinic where ``dana`` owns
 the case, ``sam`` is another clinician (foreign case: 404), ``lee`` supervises dana (reads,
 cannot change: 403), ``admin`` and ``rowan`` (researcher) see no case pages (404), and
-``anon`` is logged out (redirect to the log-in page).
+``anon`` is logged out (redirect to the log-in page). ``tia`` is a trainee (supervised by
+``lee``) who owns a practice and an exam session; on every other page she is a stranger (404),
+which :func:`expected` fills in where an entry does not name her.
 """
 
 from __future__ import annotations
@@ -16,19 +18,21 @@ import pytest
 from fastapi.routing import APIRoute
 from starlette.routing import Mount
 from tests.web.conftest import ALL_FOUR, Web, add_people, make_case, plant_drop
+from tests.web.practice_world import add_trainees
 
-from alliance.store import apitokens, cases, surveys
+from alliance.store import apitokens, cases, practice, surveys
 from alliance.store.database import Database
 from alliance.store.models import Transcript, User
 from alliance.store.schema import upgrade
 from alliance.store.transcripts import content_aad
 from alliance.web.routes import api
 
-ROLES = ("anon", "sam", "lee", "admin", "rowan", "dana")  # the owner last: writes change state
+ROLES = ("anon", "sam", "lee", "admin", "rowan", "tia", "dana")  # owners last: writes change state
 OWNER_WRITE = {"anon": 303, "sam": 404, "lee": 403, "admin": 404, "rowan": 404}
 CASE_READ = {"anon": 303, "sam": 404, "lee": 200, "admin": 404, "rowan": 404, "dana": 200}
 ADMIN_ONLY = {"anon": 303, "sam": 404, "lee": 404, "admin": 200, "rowan": 404, "dana": 404}
 PUBLIC_200 = dict.fromkeys(ROLES, 200)
+TRAINEE_ONLY = {**dict.fromkeys(ROLES, 404), "anon": 303, "tia": 200}
 
 
 def _w(dana: int) -> dict[str, int]:
@@ -82,6 +86,16 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "/admin/users/{user_id}/supervision"): _admin(303),
     ("POST", "/admin/users/{user_id}/active"): _admin(303),
     ("GET", "/admin/audit"): ADMIN_ONLY,
+    ("GET", "/practice"): TRAINEE_ONLY,
+    ("POST", "/practice"): {**TRAINEE_ONLY, "tia": 303},
+    ("GET", "/practice/sessions/{practice_id}"): {**TRAINEE_ONLY, "lee": 200},
+    ("POST", "/practice/sessions/{practice_id}/respond"): {**TRAINEE_ONLY, "lee": 403,
+                                                           "tia": 303},
+    ("POST", "/practice/sessions/{practice_id}/answer"): {**TRAINEE_ONLY, "lee": 403,
+                                                          "tia": 303},
+    ("GET", "/practice/progress"): TRAINEE_ONLY,
+    ("GET", "/practice/trainees"): {**TRAINEE_ONLY, "tia": 404, "lee": 200},
+    ("GET", "/practice/trainees/{trainee_id}"): {**TRAINEE_ONLY, "tia": 404, "lee": 200},
     ("GET", "/s/{token}"): dict.fromkeys(ROLES, 303),
     ("GET", "/survey"): dict.fromkeys(ROLES, 400),  # no survey cookie
     ("POST", "/survey"): dict.fromkeys(ROLES, 403),  # no survey cookie
@@ -91,6 +105,15 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/account/tokens"): {**dict.fromkeys(ROLES, 200), "anon": 303},
     ("POST", "/account/tokens/{token_id}/revoke"): {**OWNER_WRITE, "lee": 404, "dana": 303},
 }
+
+
+def expected(entry: dict[str, int]) -> dict[str, int]:
+    """The entry, with the trainee added where it does not name her: the status every
+    logged-in role gets on a page that answers all alike, else 404 (not her page)."""
+    if "tia" in entry:
+        return entry
+    same = {v for k, v in entry.items() if k != "anon"}
+    return {**entry, "tia": same.pop() if len(same) == 1 else 404}
 
 
 def app_routes(app: Any) -> set[tuple[str, str]]:
@@ -132,7 +155,7 @@ def test_every_route_has_an_entry(web: Web) -> None:
 class World:
     """A fresh clinic: dana's case with a session, a link, a transcript, five more cases."""
 
-    def __init__(self, web: Web) -> None:
+    def __init__(self, web: Web, password_hash: str) -> None:
         self.web = web
         dana = web.people["dana"]
         self.case_id, (self.session_id,) = make_case(web, dana)
@@ -157,6 +180,11 @@ class World:
             user = s.get(User, dana.id)
             assert user is not None
             self.token_id = apitokens.create_token(s, user)[0].id
+        add_trainees(web.db, web.people, password_hash)
+        with web.db.write() as s:
+            tia = web.people["tia"]
+            self.practice_id = practice.start(s, tia, "quiet-homework", "practice").id
+            self.exam_id = practice.start(s, tia, "quiet-homework", "exam").id
         self.alert_id = "none"
         self.label = "A.B."
 
@@ -166,7 +194,10 @@ class World:
                                transcript_id=self.transcript_id, fmt="csv",
                                response_id=self.response_id, session_id=self.session_id,
                                user_id=self.web.people["lee"].id, token=self.token,
-                               name="app.css", token_id=self.token_id)
+                               name="app.css", token_id=self.token_id,
+                               trainee_id=self.web.people["tia"].id,
+                               practice_id=self.exam_id if template.endswith("/answer")
+                               else self.practice_id)
         csrf = getattr(client, "csrf", "")
         data: dict[str, Any] = {"csrf": csrf}
         files = None
@@ -213,6 +244,12 @@ class World:
             data.update({"clinicians[]": str(self.web.people["sam"].id)})
         elif template.endswith("/active"):
             data.update(active="no")
+        elif template == "/practice":
+            data.update(case="quiet-homework", mode="practice")
+        elif template.endswith("/respond"):
+            data.update(response="It sounds like the sheets have not felt useful to you.")
+        elif template.endswith("/answer"):
+            data.update(section="1", item_notice="B")
         if method == "GET":
             return client.get(path, params=params)
         return client.post(path, data=data, files=files)
@@ -229,7 +266,7 @@ def test_route_answers_each_role_as_expected(method: str, template: str, templat
     shutil.copy(template_db, tmp_path / "w.db")
     db = Database(f"sqlite:///{tmp_path / 'w.db'}")
     web = Web(db, add_people(db, password_hash), box)
-    world = World(web)
+    world = World(web, password_hash)
     if template.endswith("/alerts/{alert_id}"):  # a planted drop gives the case an alert
         plant_drop(db, web.people["dana"], world.case_id)
         web.worker.monitor_once()
@@ -240,4 +277,4 @@ def test_route_answers_each_role_as_expected(method: str, template: str, templat
     for role in ROLES:
         client = web.anonymous() if role == "anon" else web.session_for(role)
         got[role] = world.request(client, method, template).status_code
-    assert got == MATRIX[(method, template)]
+    assert got == expected(MATRIX[(method, template)])

@@ -195,7 +195,7 @@ def users() -> None:
 @click.option("--email", required=True)
 @click.option("--name", default="", help="Display name (default: the e-mail).")
 @click.option("--role", required=True,
-              type=click.Choice(["admin", "clinician", "supervisor", "researcher"]))
+              type=click.Choice(["admin", "clinician", "supervisor", "researcher", "trainee"]))
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
               help="At least 10 characters; prompted when left out.")
 @click.option("--database-url", default=None, help=_URL_HELP)

@@ -28,6 +28,7 @@ from alliance.store.tokens import new_token, token_hash
 
 MAX_FAILURES = 5
 FAILURE_WINDOW = dt.timedelta(minutes=15)
+SUPERVISED = ("clinician", "trainee")  # roles a supervisor can be assigned
 IDLE_TIMEOUT = dt.timedelta(minutes=30)
 ABSOLUTE_TIMEOUT = dt.timedelta(hours=12)
 
@@ -62,14 +63,14 @@ def create_user(session: Session, email: str, name: str, role: str, password: st
 
 def set_supervision(session: Session, supervisor_id: int, clinician_ids: list[int],
                     actor: Actor) -> None:
-    """Replace the list of clinicians a supervisor reads."""
+    """Replace the list of clinicians (and trainees) a supervisor reads."""
     sup = session.get(User, supervisor_id)
     if sup is None or sup.role != "supervisor":
         raise StoreError(f"user {supervisor_id} is not a supervisor")
     clinicians = set(session.scalars(select(User.id).where(User.id.in_(clinician_ids),
-                                                           User.role == "clinician")))
+                                                           User.role.in_(SUPERVISED))))
     if clinicians != set(clinician_ids):
-        raise StoreError("only clinicians can be supervised")
+        raise StoreError("only clinicians and trainees can be supervised")
     session.execute(delete(Supervision).where(Supervision.supervisor_id == supervisor_id))
     session.add_all(Supervision(supervisor_id=supervisor_id, clinician_id=c)
                     for c in sorted(clinicians))

@@ -6,6 +6,9 @@ Roles (documented in ``docs/web.md``):
 * ``supervisor`` reads, never writes, the cases of the clinicians they supervise;
 * ``admin`` manages accounts and supervision and browses the audit log; no case data;
 * ``researcher`` gets the clinic-wide de-identified export; no case pages.
+* ``trainee`` practises on training cases (:mod:`alliance.store.practice`) and sees only
+  their own practice sessions; no case pages. Supervisors assigned to a trainee (the same
+  supervision rows as for clinicians) read that trainee's sessions.
 
 Every case query goes through :func:`case_scope` or :func:`get_case`. A case the actor may
 not see raises :class:`~alliance.errors.NotFound` (the web answers 404: another clinician's
@@ -26,7 +29,8 @@ from alliance.store.models import Case, Supervision, User
 
 @dataclass(frozen=True)
 class Actor:
-    """The acting user, with the clinicians they supervise (empty unless supervisor)."""
+    """The acting user, with the clinicians and trainees they supervise (empty unless
+    supervisor)."""
 
     id: int
     email: str

@@ -28,6 +28,7 @@ ACTIONS: tuple[str, ...] = (
     "transcript.analyse", "transcript.roles", "transcript.retry", "transcript.delete",
     "export.case", "export.research", "audit.read",
     "token.create", "token.revoke", "import.cases",
+    "practice.start", "practice.respond", "practice.answer", "practice.read", "practice.list",
 )
 
 

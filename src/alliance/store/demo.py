@@ -20,7 +20,7 @@ from typing import Any
 from alliance.clinic import Clinic
 from alliance.instruments import get_instrument
 from alliance.store import accounts
-from alliance.store.actors import load_actor
+from alliance.store.actors import Actor, load_actor
 from alliance.store.casefile import import_case
 from alliance.store.models import Session as SessionRow
 from alliance.store.models import Supervision, Transcript
@@ -31,7 +31,8 @@ ACCOUNTS = (("admin@example.org", "Ada Admin", "admin"),
             ("dana@example.org", "Dana Clinician", "clinician"),
             ("sam@example.org", "Sam Clinician", "clinician"),
             ("lee@example.org", "Lee Supervisor", "supervisor"),
-            ("rowan@example.org", "Rowan Researcher", "researcher"))
+            ("rowan@example.org", "Rowan Researcher", "researcher"),
+            ("tia@example.org", "Tia Trainee", "trainee"))
 INSTRUMENT = "alliance-12"
 
 Level = Callable[[int, int], dict[str, float]]  # (session, n) -> level per subscale
@@ -163,6 +164,21 @@ def _synthetic_cases(s: Any, clinician: Any, rng: random.Random, today: dt.date,
     return ids
 
 
+def _practice(s: Any, trainee: Actor, coder: Any) -> None:
+    """The demo trainee's history: one exam and one practice session, both finished."""
+    from alliance.store import practice
+    from alliance.training import load_casebook
+
+    case = load_casebook()["quiet-homework"]
+    exam = practice.start(s, trainee, case.id, "exam")
+    for stage in case.stages:
+        practice.answer(s, trainee, exam.id, stage.number,
+                        {i.id: i.key if stage.number > 1 else "A" for i in stage.items})
+    played = practice.start(s, trainee, case.id, "practice")
+    for stage in case.stages:
+        practice.respond(s, trainee, played.id, stage.alternative, coder=coder)
+
+
 def seed_demo(clinic: Clinic, *, password: str = DEMO_PASSWORD, seed: int = 7,
               today: dt.date | None = None, analyse_now: bool = True) -> DemoSummary:
     """Fill an empty, migrated database with the demo clinic.
@@ -178,6 +194,9 @@ def seed_demo(clinic: Clinic, *, password: str = DEMO_PASSWORD, seed: int = 7,
                  for email, name, role in ACCOUNTS}
         s.add(Supervision(supervisor_id=users["lee@example.org"].id,
                           clinician_id=users["dana@example.org"].id))
+        s.add(Supervision(supervisor_id=users["lee@example.org"].id,
+                          clinician_id=users["tia@example.org"].id))
+        _practice(s, load_actor(s, users["tia@example.org"]), clinic.practice_coder())
         clinicians = [load_actor(s, users["dana@example.org"]),
                       load_actor(s, users["sam@example.org"])]
         case_ids = []

@@ -42,7 +42,7 @@ from alliance.vocabulary import (
 
 __all__ = ["ATTENDANCE", "HOMEWORK", "MAX_MINUTES_LATE", "MODALITIES", "NORMATIVE_CUES"]
 
-ROLES = ("admin", "clinician", "supervisor", "researcher")
+ROLES = ("admin", "clinician", "supervisor", "researcher", "trainee")
 CONSENT_KINDS = ("measures", "transcripts")
 RATERS = ("client", "therapist", "family_member")
 TRANSCRIPT_STATES = ("queued", "running", "done", "failed")
@@ -86,7 +86,8 @@ class User(Base):
 
 
 class Supervision(Base):
-    """A supervisor reads (never edits) the cases of the clinicians listed here."""
+    """A supervisor reads (never edits) the cases of the clinicians listed here, and the
+    practice sessions of the trainees listed here (``clinician_id`` holds either)."""
 
     __tablename__ = "supervisions"
 
@@ -390,3 +391,28 @@ class ApiToken(Base):
     expires_at: Mapped[dt.datetime] = mapped_column()
     last_used_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+
+
+class Practice(Base):
+    """One trainee's practice or exam session on a training case (issue 13).
+
+    ``record`` is the core's :class:`~alliance.training.PracticeRecord` as JSON, rewritten
+    after each turn or section; it holds trainee text and the scripted client's lines, no
+    client data. ``competencies`` (0-1 per competency) is copied out of it for the progress
+    pages. Scoped in :mod:`alliance.store.practice`: the trainee and their supervisors only.
+    """
+
+    __tablename__ = "practice_sessions"
+    __table_args__ = AUTOINCREMENT
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trainee_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
+                                            index=True)
+    training_case: Mapped[str] = mapped_column(String(80))
+    mode: Mapped[str] = mapped_column(String(10))
+    complete: Mapped[bool] = mapped_column(Boolean, default=False)
+    competencies: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    record: Mapped[dict[str, Any]] = mapped_column(JSON)
+    started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(default=None)

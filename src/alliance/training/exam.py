@@ -55,6 +55,18 @@ class ExamSession:
         self._answers: dict[str, ExamAnswer] = {}
         self._section = 0  # index of the open section
 
+    @classmethod
+    def resume(cls, case: TrainingCase, record: PracticeRecord) -> ExamSession:
+        """Continue a stored exam of ``case``: its answers are given again, in order, so a
+        record that breaks the section order is refused like the answers would be."""
+        if record.case != case.id or record.mode != "exam":
+            raise TrainingError(f"the record is a {record.mode} session of {record.case}, "
+                                f"not an exam on {case.id}")
+        exam = cls(case)
+        for answer in record.answers:
+            exam.answer(answer.item, answer.chosen)
+        return exam
+
     @property
     def finished(self) -> bool:
         return self._section >= len(self.case.stages)

@@ -165,6 +165,24 @@ class PracticeSession:
         self.turns: list[PracticeTurn] = []
         self._used: dict[str, int] = {}
 
+    @classmethod
+    def resume(cls, case: TrainingCase, record: PracticeRecord,
+               coder: Coder | None = None) -> PracticeSession:
+        """Continue a stored session of ``case`` where ``record`` left it (a web page keeps
+        the record between requests). The turns are taken as recorded, not re-scored."""
+        if record.case != case.id or record.mode != "practice":
+            raise TrainingError(f"the record is a {record.mode} session of {record.case}, "
+                                f"not a practice session of {case.id}")
+        if len(record.turns) > len(case.stages):
+            raise TrainingError(f"the record has more turns than case {case.id} has stages")
+        session = cls(case, coder)
+        for turn in record.turns:
+            session.turns.append(turn)
+            session.state = turn.state_after
+            mode = turn.state_after.mode
+            session._used[mode] = session._used.get(mode, 0) + 1
+        return session
+
     @property
     def finished(self) -> bool:
         return len(self.turns) >= len(self.case.stages)

@@ -41,6 +41,7 @@ from alliance.web.routes import (
     auth,
     cases,
     exports,
+    practice,
     static,
     survey,
     tokens,
@@ -98,7 +99,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None, *,
     app.state.db = clinic.db
     app.state.blank_forms = {}  # survey form markup per (instrument, version, rater)
 
-    for module in (auth, cases, survey, transcripts, exports, admin, static):
+    for module in (auth, cases, survey, transcripts, exports, admin, practice, static):
         app.include_router(module.router)
     app.include_router(tokens.router)
     app.mount(api.PREFIX, api.create_api(clinic, status_of))  # JSON errors, own OpenAPI

@@ -24,7 +24,7 @@ def users(request: Request, visit: Auth) -> HTMLResponse:
     require_role(visit.actor, "admin")
     with request.app.state.db.read() as s:
         rows, supervised = accounts.roster(s)
-    clinicians = [u for u in rows if u.role == "clinician"]
+    clinicians = [u for u in rows if u.role in accounts.SUPERVISED]
     return render(request, "admin_users.html", users=rows, roles=ROLES,
                   supervised=supervised, clinicians=clinicians)
 

@@ -24,7 +24,7 @@ from alliance.web.security import (
 router = APIRouter()
 
 HOME = {"clinician": "/dashboard", "supervisor": "/dashboard", "admin": "/admin/users",
-        "researcher": "/research"}
+        "researcher": "/research", "trainee": "/practice"}
 
 
 @router.get("/")

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007_api_tokens"
-down_revision = "0003"
+down_revision = "0004_training"
 branch_labels = None
 depends_on = None
 
