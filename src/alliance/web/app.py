@@ -35,7 +35,16 @@ from alliance.errors import (
 )
 from alliance.store.database import Database
 from alliance.web.rendering import error_page
-from alliance.web.routes import admin, auth, cases, exports, static, survey, transcripts
+from alliance.web.routes import (
+    admin,
+    auth,
+    cases,
+    exports,
+    outreach,
+    static,
+    survey,
+    transcripts,
+)
 from alliance.web.security import LoginRequired, SecurityHeaders
 
 NOT_FOUND = "There is nothing here, or it is not yours to see."
@@ -88,7 +97,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None, *,
     app.state.db = clinic.db
     app.state.blank_forms = {}  # survey form markup per (instrument, version, rater)
 
-    for module in (auth, cases, survey, transcripts, exports, admin, static):
+    for module in (auth, cases, survey, transcripts, exports, admin, static, outreach):
         app.include_router(module.router)
 
     @app.exception_handler(LoginRequired)
