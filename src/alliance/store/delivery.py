@@ -342,7 +342,7 @@ def _next_look(case: CaseDelivery, due: Sequence[DueSend], now: dt.datetime,
                policy: SchedulePolicy) -> dt.datetime | None:
     """When a reminder, a retry or the end of quiet hours may make something due."""
     open_links = [k for k in case.links if not (k.answered or k.revoked) and k.expires_at > now]
-    if not open_links and not policy.is_quiet(now):
+    if not (open_links or due) and not policy.is_quiet(now):
         return None
     step = max(min(policy.retry_after, policy.reminder_delay), dt.timedelta(minutes=5))
     return now + step
