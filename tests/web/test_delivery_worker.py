@@ -77,8 +77,8 @@ def test_a_recorded_session_sends_its_link_and_one_reminder_later(
     with LocalSmtpServer() as server:
         clinic = clinic_on(sqlite_db, box, smtp_env(server.port), clock)
         worker = Worker(clinic)
-        case_id, member_id, _ = case_with_session(sqlite_db, staff["dana"], box,
-                                                  email="client@example.org")
+        case_with_session(sqlite_db, staff["dana"], box,
+                          email="client@example.org")
         worker.drain()
         assert len(server.inbox.messages) == 1
         mail = server.inbox.parsed()[0]
@@ -123,7 +123,7 @@ def test_the_opt_out_link_stops_the_reminder(sqlite_db: Database, staff: Any, bo
     clock = Clock()
     with LocalSmtpServer() as server:
         worker = Worker(clinic_on(sqlite_db, box, smtp_env(server.port), clock))
-        case_id, member_id, _ = case_with_session(sqlite_db, staff["dana"], box,
+        _, member_id, _ = case_with_session(sqlite_db, staff["dana"], box,
                                                   email="client@example.org")
         worker.drain()
         mail = server.inbox.parsed()[0]

@@ -41,7 +41,7 @@ from alliance.delivery import (
     is_email_address,
     is_phone_number,
 )
-from alliance.delivery.messages import CHANNELS
+from alliance.delivery.messages import CHANNELS, Channel
 from alliance.errors import ConfigError, InputError, NotFound
 from alliance.instruments import Catalog
 from alliance.instruments.languages import best_match
@@ -247,7 +247,7 @@ class Delivery:
     """What the worker needs to send: built once by the composition root."""
 
     settings: DeliverySettings
-    senders: Mapping[str, Sender]
+    senders: Mapping[Channel, Sender]
     policy: SchedulePolicy
     public_url: str
     link_ttl: dt.timedelta
@@ -326,7 +326,7 @@ def send_case(db: Any, box: Box, case_id: int, *, catalog: Catalog, delivery: De
         receipt = dispatch(item, to=_address(contact, item.channel),
                            link_url=f"{base}/s/{token}",
                            opt_out_url=f"{base}/opt-out/{contact.opt_out_token}",
-                           settings=delivery.settings, senders=delivery.senders,  # type: ignore[arg-type]
+                           settings=delivery.settings, senders=delivery.senders,
                            now=now)
         with db.write() as s:  # transaction 2: one row per attempt
             s.add(DeliverySend(case_id=case_id, link_id=link_id, member_id=item.member_id,

@@ -25,6 +25,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session as DbSession
 
 from alliance.delivery import Sender, compose_notice, deliver
+from alliance.delivery.messages import NoticeKind
 from alliance.delivery.senders import NullSender
 from alliance.errors import ConfigError, InputError, LinkGone, NotFound
 from alliance.instruments import Instrument
@@ -215,13 +216,13 @@ def notify_due(db: Any, *, sender: Sender, clinic_name: str, mail_from: str, pub
                 CaseSignal.id == signal_id, CaseSignal.notice_status == "",
                 CaseSignal.lease_until.is_(None) | (CaseSignal.lease_until < now))
                 .values(lease_until=now + lease).execution_options(synchronize_session=False))
-            if got.rowcount != 1:  # type: ignore[attr-defined]
+            if got.rowcount != 1:
                 continue
             row = s.get(CaseSignal, signal_id)
             assert row is not None
             case = s.get(Case, row.case_id)
             user = s.get(User, case.clinician_id) if case is not None else None
-            kind = "risk" if row.kind == "risk" else "feedback"
+            kind: NoticeKind = "risk" if row.kind == "risk" else "feedback"
             case_id = row.case_id
         if isinstance(sender, NullSender) or not public_url or user is None:
             status, reason = "not_configured", "e-mail (ALLIANCE_SMTP_URL) is not configured"
