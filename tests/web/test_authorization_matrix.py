@@ -16,9 +16,9 @@ import pytest
 from fastapi.routing import APIRoute
 from tests.web.conftest import ALL_FOUR, Web, add_people, make_case, plant_drop
 
-from alliance.store import cases, surveys
+from alliance.store import cases, delivery, surveys
 from alliance.store.database import Database
-from alliance.store.models import Transcript
+from alliance.store.models import CaseSignal, Transcript
 from alliance.store.schema import upgrade
 from alliance.store.transcripts import content_aad
 
@@ -86,6 +86,13 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/survey/thanks"): PUBLIC_200,
     ("GET", "/static/vendor/plotly.min.js"): PUBLIC_200,
     ("GET", "/static/{name}"): PUBLIC_200,
+    ("POST", "/cases/{case_id}/members/{member_id}/contact"): _w(303),
+    ("POST", "/cases/{case_id}/signals/{signal_id}/acknowledge"): _w(303),
+    ("POST", "/survey/feedback"): dict.fromkeys(ROLES, 403),  # no thank-you cookie
+    ("GET", "/opt-out/{token}"): PUBLIC_200,
+    ("POST", "/opt-out/{token}"): PUBLIC_200,
+    ("GET", "/admin/safety"): ADMIN_ONLY,
+    ("POST", "/admin/safety"): _admin(303),
 }
 
 
@@ -148,6 +155,15 @@ class World:
             self.response_id = surveys.enter_paper(
                 s, dana, self.case_id, self.session_id, instrument_id="alliance-12",
                 rater="client", member_id=member.id, answers=ALL_FOUR).id
+            delivery.set_contact(s, dana, web.box, self.case_id, member.id,
+                                 email="client@example.org")
+            signal = CaseSignal(case_id=self.case_id, kind="risk", items=["b1"],
+                                notice_status="", notice_reason="")
+            s.add(signal)
+            s.flush()
+            self.signal_id = signal.id
+        with web.db.read() as s:
+            self.opt_out = delivery.contacts(s, web.box, self.case_id)[member.id].opt_out_token
         self.alert_id = "none"
         self.label = "A.B."
 
@@ -156,8 +172,10 @@ class World:
                                alert_id=self.alert_id, link_id=self.link_id,
                                transcript_id=self.transcript_id, fmt="csv",
                                response_id=self.response_id, session_id=self.session_id,
-                               user_id=self.web.people["lee"].id, token=self.token,
-                               name="app.css")
+                               user_id=self.web.people["lee"].id,
+                               token=self.opt_out if template.startswith("/opt-out")
+                               else self.token, name="app.css", member_id=self.member_id,
+                               signal_id=self.signal_id)
         csrf = getattr(client, "csrf", "")
         data: dict[str, Any] = {"csrf": csrf}
         files = None
@@ -204,6 +222,10 @@ class World:
             data.update({"clinicians[]": str(self.web.people["sam"].id)})
         elif template.endswith("/active"):
             data.update(active="no")
+        elif template.endswith("/contact"):
+            data.update(email="new@example.org", preferred="email", language="es")
+        elif template == "/admin/safety":
+            data.update(language="es", text="Llame a la clínica.")
         if method == "GET":
             return client.get(path, params=params)
         return client.post(path, data=data, files=files)
