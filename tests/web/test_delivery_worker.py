@@ -231,3 +231,21 @@ def test_a_configured_channel_needs_the_public_url() -> None:
                                           "ALLIANCE_CLINIC_NAME": "Riverside Clinic",
                                           "ALLIANCE_PUBLIC_URL": PUBLIC})
     assert settings.delivery.channels == ("email",)
+
+
+def test_the_delivery_step_claims_and_sends_on_each_database(
+        db: Database, password_hash: str, box: Box) -> None:
+    """SQLite, then PostgreSQL (FOR UPDATE SKIP LOCKED on the claim)."""
+    people = add_people(db, password_hash)
+    clock = Clock()
+    with LocalSmtpServer() as server:
+        worker = Worker(clinic_on(db, box, smtp_env(server.port), clock))
+        other = Worker(worker.clinic, name="second-worker")
+        case_with_session(db, people["dana"], box, email="client@example.org")
+        assert worker.deliver_once() + other.deliver_once() == 1
+        clock.now = NOW + dt.timedelta(hours=49)
+        assert other.deliver_once() + worker.deliver_once() == 1
+        assert len(server.inbox.messages) == 2
+    with db.read() as s:
+        assert [r.kind for r in s.scalars(select(DeliverySend).order_by(DeliverySend.id))] == [
+            "link", "reminder"]

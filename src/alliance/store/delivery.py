@@ -295,7 +295,7 @@ def _link_for(s: DbSession, box: Box, case_id: int, due: DueSend, delivery: Deli
                       created_by=case.clinician_id, expires_at=now + delivery.link_ttl)
     s.add(link)
     s.flush()
-    s.add(LinkToken(link_id=link.id,
+    s.add(LinkToken(link_id=link.id, case_id=case_id,
                     sealed=box.encrypt(token.encode(), f"link-token:{link.id}".encode())))
     audit.record(s, None, "link.send", case_id=case_id, at=now,
                  detail={"link": link.id, "instrument": due.instrument_id, "rater": due.rater})

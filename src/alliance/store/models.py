@@ -399,6 +399,7 @@ class LinkToken(Base):
 
     link_id: Mapped[int] = mapped_column(ForeignKey("survey_links.id", ondelete="CASCADE"),
                                          primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     sealed: Mapped[bytes] = mapped_column(LargeBinary)
 
 

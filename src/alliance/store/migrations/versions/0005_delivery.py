@@ -48,10 +48,13 @@ def upgrade() -> None:
     op.create_table(
         "link_tokens",
         sa.Column("link_id", sa.Integer(), nullable=False),
+        sa.Column("case_id", sa.Integer(), nullable=False),
         sa.Column("sealed", sa.LargeBinary(), nullable=False),
         _fk("link_tokens", "link_id", "survey_links.id"),
+        _fk("link_tokens", "case_id", "cases.id"),
         sa.PrimaryKeyConstraint("link_id", name=op.f("pk_link_tokens")),
     )
+    op.create_index(op.f("ix_link_tokens_case_id"), "link_tokens", ["case_id"])
     op.create_table(
         "delivery_sends",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -127,6 +130,7 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_delivery_sends_link_id"), table_name="delivery_sends")
     op.drop_index(op.f("ix_delivery_sends_case_id"), table_name="delivery_sends")
     op.drop_table("delivery_sends")
+    op.drop_index(op.f("ix_link_tokens_case_id"), table_name="link_tokens")
     op.drop_table("link_tokens")
     op.drop_index(op.f("ix_member_contacts_case_id"), table_name="member_contacts")
     op.drop_table("member_contacts")
