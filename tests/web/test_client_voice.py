@@ -332,3 +332,23 @@ def test_the_opt_out_page_asks_then_records(vw: VoiceWeb) -> None:
     with vw.db.read() as s:
         assert delivery.contacts(s, vw.box, case_id)[member_id].opted_out
     assert client.get(f"/opt-out/{new_token()}").status_code == 404
+
+
+def test_the_clients_message_is_e_mailed_as_a_notice_without_its_text(
+        sqlite_db: Database, password_hash: str, box: Box) -> None:
+    people = add_people(sqlite_db, password_hash)
+    with LocalSmtpServer() as server:
+        env = {"ALLIANCE_SMTP_URL": f"smtp://127.0.0.1:{server.port}",
+               "ALLIANCE_MAIL_FROM": "care@clinic.example",
+               "ALLIANCE_CLINIC_NAME": "Riverside Clinic"}
+        w = VoiceWeb(sqlite_db, people, box, env)
+        case_id, member_id, session_id = a_case(w)
+        client, page = open_form(w, case_id, member_id, session_id, "alliance-12")
+        thanks = submit(client, page, ALL_FOUR)
+        csrf = re.search(r'name="csrf" value="([^"]+)"', thanks.text).group(1)  # type: ignore[union-attr]
+        client.post("/survey/feedback", data={"csrf": csrf, "message": "Too fast for me."})
+        w.worker.deliver_once()
+        notices = [m for m in server.inbox.parsed() if m["To"] == "dana@example.org"]
+    assert len(notices) == 1 and "Importance" not in notices[0]
+    body = notices[0].get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert f"{PUBLIC}/cases/{case_id}" in body and "Too fast" not in body
