@@ -27,6 +27,10 @@ Variables (defaults in brackets):
 * ``ALLIANCE_JOB_LEASE_SECONDS`` [300]: how long a worker's claim on a job lasts
 * ``ALLIANCE_RUN_WORKER`` [1]: web processes also run the background jobs
 * ``ALLIANCE_DEBUG`` [off]: the CLI shows the traceback of a bug
+* ``ALLIANCE_SMTP_URL``, ``ALLIANCE_MAIL_FROM``, ``ALLIANCE_SMS_URL``,
+  ``ALLIANCE_CLINIC_NAME``, ``ALLIANCE_REMINDER_DELAY``, ``ALLIANCE_SEND_WINDOW``,
+  ``ALLIANCE_QUIET_HOURS``, ``ALLIANCE_TIMEZONE``: delivery of survey links and notices
+  (``docs/delivery.md``; nothing is sent unless configured)
 """
 
 from __future__ import annotations
@@ -37,11 +41,12 @@ import os
 import socket
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from alliance.delivery.settings import DeliverySettings, parse_delivery_settings
 from alliance.errors import ConfigError, PolicyError
 from alliance.store.crypto import Box
 from alliance.store.database import DEFAULT_URL, Database
@@ -119,6 +124,7 @@ class Settings:
     job_lease: dt.timedelta = dt.timedelta(minutes=5)
     debug: bool = False
     practice_coder: str = "rules"
+    delivery: DeliverySettings = field(default_factory=DeliverySettings)
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None,
@@ -146,8 +152,17 @@ class Settings:
             "run_worker": env.get("ALLIANCE_RUN_WORKER", "1").strip().lower()
             not in ("0", "no", "false"),
         }
+        values["delivery"] = parse_delivery_settings(env)
         values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**values)  # type: ignore[arg-type]
+        settings = cls(**values)  # type: ignore[arg-type]
+        settings.check_delivery()
+        return settings
+
+    def check_delivery(self) -> None:
+        """Messages carry absolute links: a configured channel needs the public URL."""
+        if self.delivery.channels and not self.public_url:
+            raise ConfigError("ALLIANCE_PUBLIC_URL is required when a delivery channel is "
+                              "set (messages carry the survey link)")
 
 
 def pass_on(settings: Settings) -> None:
@@ -234,6 +249,17 @@ class Clinic:
 
         return basis_of(self.policy, self.catalog)
 
+    @cached_property
+    def delivery(self) -> Any:
+        """The senders and timing rules of survey links and notices, built once
+        (:class:`alliance.store.delivery.Delivery`)."""
+        from alliance.delivery import SchedulePolicy, build_senders
+        from alliance.store.delivery import Delivery
+
+        d = self.settings.delivery
+        return Delivery(d, build_senders(d), SchedulePolicy.from_settings(d),
+                        self.settings.public_url, self.settings.link_ttl)
+
     def coder(self) -> Any:
         """The transcript coder, built once (loading a model takes seconds)."""
         with self._coder_lock:
@@ -261,7 +287,7 @@ class Clinic:
         """Everything a process needs, checked at start-up rather than at the first request:
         the key opens the stored transcripts, the catalogue and the policy file load."""
         self.check_key()
-        _ = self.catalog, self.policy
+        _ = self.catalog, self.policy, self.delivery
 
     def dispose(self) -> None:
         self.db.dispose()

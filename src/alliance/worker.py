@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable
 
 from alliance.clinic import Clinic
-from alliance.store import monitoring, transcripts
+from alliance.store import delivery, monitoring, signals, transcripts
 
 log = logging.getLogger("alliance.worker")
 
@@ -47,13 +47,28 @@ class Worker:
         return transcripts.run_one(c.db, c.box, self.analyser, now=c.clock,
                                    lease=c.settings.job_lease, worker=self.name)
 
+    def deliver_once(self, limit: int = 20) -> int:
+        """Send due survey links and reminders (claimed cases, with a lease) and the e-mail
+        notices of new risk answers and client messages; returns how many were handled."""
+        c = self.clinic
+        sent = delivery.send_due(c.db, c.box, catalog=c.catalog, delivery=c.delivery,
+                                 now=c.clock(), lease=c.settings.job_lease, owner=self.name,
+                                 limit=limit)
+        d = c.settings.delivery
+        notified = signals.notify_due(c.db, sender=c.delivery.senders["email"],
+                                      clinic_name=d.clinic_name, mail_from=d.mail_from,
+                                      public_url=c.settings.public_url, now=c.clock(),
+                                      lease=c.settings.job_lease)
+        return sent + notified
+
     def run_once(self) -> bool:
         """One step of each job; ``True`` when anything was done."""
         assessed = self.monitor_once()
         analysed = self.analyse_once()
         if analysed:
             self.monitor_once()  # the new transcript summary changed its case
-        return bool(assessed) or analysed
+        delivered = self.deliver_once()
+        return bool(assessed) or analysed or bool(delivered)
 
     def drain(self) -> None:
         """Run steps until nothing is left (tests, the demo)."""

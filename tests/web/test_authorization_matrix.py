@@ -20,9 +20,9 @@ from starlette.routing import Mount
 from tests.web.conftest import ALL_FOUR, Web, add_people, make_case, plant_drop
 from tests.web.practice_world import add_trainees
 
-from alliance.store import apitokens, cases, practice, surveys
+from alliance.store import apitokens, cases, delivery, practice, surveys
 from alliance.store.database import Database
-from alliance.store.models import Transcript, User
+from alliance.store.models import CaseSignal, Transcript, User
 from alliance.store.schema import upgrade
 from alliance.store.transcripts import content_aad
 from alliance.web.routes import api
@@ -104,6 +104,13 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/static/{name}"): PUBLIC_200,
     ("GET", "/account/tokens"): {**dict.fromkeys(ROLES, 200), "anon": 303},
     ("POST", "/account/tokens/{token_id}/revoke"): {**OWNER_WRITE, "lee": 404, "dana": 303},
+    ("POST", "/cases/{case_id}/members/{member_id}/contact"): _w(303),
+    ("POST", "/cases/{case_id}/signals/{signal_id}/acknowledge"): _w(303),
+    ("POST", "/survey/feedback"): dict.fromkeys(ROLES, 403),  # no thank-you cookie
+    ("GET", "/opt-out/{token}"): PUBLIC_200,
+    ("POST", "/opt-out/{token}"): PUBLIC_200,
+    ("GET", "/admin/safety"): ADMIN_ONLY,
+    ("POST", "/admin/safety"): _admin(303),
 }
 
 
@@ -180,6 +187,15 @@ class World:
             user = s.get(User, dana.id)
             assert user is not None
             self.token_id = apitokens.create_token(s, user)[0].id
+            delivery.set_contact(s, dana, web.box, self.case_id, member.id,
+                                 email="client@example.org")
+            signal = CaseSignal(case_id=self.case_id, kind="risk", items=["b1"],
+                                notice_status="", notice_reason="")
+            s.add(signal)
+            s.flush()
+            self.signal_id = signal.id
+        with web.db.read() as s:
+            self.opt_out = delivery.contacts(s, web.box, self.case_id)[member.id].opt_out_token
         add_trainees(web.db, web.people, password_hash)
         with web.db.write() as s:
             tia = web.people["tia"]
@@ -193,8 +209,10 @@ class World:
                                alert_id=self.alert_id, link_id=self.link_id,
                                transcript_id=self.transcript_id, fmt="csv",
                                response_id=self.response_id, session_id=self.session_id,
-                               user_id=self.web.people["lee"].id, token=self.token,
-                               name="app.css", token_id=self.token_id,
+                               user_id=self.web.people["lee"].id,
+                               token=self.opt_out if template.startswith("/opt-out")
+                               else self.token, name="app.css", member_id=self.member_id,
+                               signal_id=self.signal_id, token_id=self.token_id,
                                trainee_id=self.web.people["tia"].id,
                                practice_id=self.exam_id if template.endswith("/answer")
                                else self.practice_id)
@@ -250,6 +268,10 @@ class World:
             data.update(response="It sounds like the sheets have not felt useful to you.")
         elif template.endswith("/answer"):
             data.update(section="1", item_notice="B")
+        elif template.endswith("/contact"):
+            data.update(email="new@example.org", preferred="email", language="es")
+        elif template == "/admin/safety":
+            data.update(language="es", text="Llame a la clínica.")
         if method == "GET":
             return client.get(path, params=params)
         return client.post(path, data=data, files=files)

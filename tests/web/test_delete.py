@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import inspect, select, text
 from tests.web.conftest import ALL_FOUR, make_case
 
-from alliance.store import cases, surveys
+from alliance.store import cases, delivery, surveys
 from alliance.store.actors import Actor
 from alliance.store.database import Database
 from alliance.store.models import (
@@ -13,7 +13,11 @@ from alliance.store.models import (
     AlertFlip,
     AuditEvent,
     Base,
+    CaseSignal,
+    DeliverySend,
+    DeliveryState,
     JobFailure,
+    LinkToken,
     Transcript,
     Void,
 )
@@ -58,6 +62,15 @@ def test_delete_removes_every_row_that_refers_to_the_case(db: Database,
                        JobFailure(case_id=case_id, job="transcript", error="x"),
                        Void(case_id=case_id, session_id=session_id, reason="wrong day",
                             actor_id=dana.id)])
+            delivery.set_contact(s, dana, box, case_id, member.id,  # type: ignore[arg-type]
+                                 email="client@example.org")
+            s.add_all([CaseSignal(case_id=case_id, kind="risk", items=["b1"],
+                                  notice_status="", notice_reason=""),
+                       DeliveryState(case_id=case_id, seen_version=0, lease_owner=""),
+                       LinkToken(link_id=issued.link.id, case_id=case_id, sealed=b"x"),
+                       DeliverySend(case_id=case_id, link_id=issued.link.id,
+                                    member_id=member.id, kind="link", channel="email",
+                                    status="sent")])
     reach = _tables_about_cases(db)
     assert {"members", "sessions", "responses", "survey_links", "consents", "measures",
             "alert_events", "transcripts", "voids", "job_failures", "alert_flips",

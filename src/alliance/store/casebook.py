@@ -72,10 +72,15 @@ def case_view(db: DbSession, actor: Actor, case_id: int) -> CaseView:
 
 def caseload(db: DbSession, actor: Actor, *, archived: bool = False
              ) -> tuple[list[Case], dict[int, MonitorView]]:
-    """The actor's cases, open alerts first (by severity), then by label."""
+    """The actor's cases: an unacknowledged risk answer first (the highest severity), then
+    open alerts (by severity), then by label."""
+    from alliance.store.signals import open_risks
+
     rows = cases.list_cases(db, actor, archived=archived)
     monitors = case_monitors(db, rows)
-    return sorted(rows, key=lambda c: (-monitors[c.id].rank, c.label.lower())), monitors
+    risky = open_risks(db, [c.id for c in rows])
+    return sorted(rows, key=lambda c: (c.id not in risky, -monitors[c.id].rank,
+                                       c.label.lower())), monitors
 
 
 def chart_case(db: DbSession, actor: Actor, case_id: int, catalog: Any) -> Any:

@@ -416,3 +416,108 @@ class Practice(Base):
     started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+
+
+# -- delivery, risk and the client's voice (issue 12, items 1, 8, 11, 12) ------------------
+
+class MemberContact(Base):
+    """A member's contact details: e-mail, phone, preferred channel and language, sealed
+    with the clinic's key (associated data ``b"contact:<member id>"``); the opt-out is in
+    clear so that the opt-out page can record it without the key."""
+
+    __tablename__ = "member_contacts"
+
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    opted_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    opt_out_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class LinkToken(Base):
+    """The token of a link that delivery sends, sealed (``b"link-token:<link id>"``), so a
+    reminder or a retry can carry the same URL."""
+
+    __tablename__ = "link_tokens"
+
+    link_id: Mapped[int] = mapped_column(ForeignKey("survey_links.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class DeliverySend(Base):
+    """One attempt to send a link or its reminder (append-only): no address, no body."""
+
+    __tablename__ = "delivery_sends"
+    __table_args__ = AUTOINCREMENT
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    link_id: Mapped[int] = mapped_column(ForeignKey("survey_links.id", ondelete="CASCADE"),
+                                         index=True)
+    member_id: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), default=None)
+    kind: Mapped[str] = mapped_column(String(10))
+    channel: Mapped[str] = mapped_column(String(10))
+    attempt: Mapped[int] = mapped_column(Integer, default=1)
+    status: Mapped[str] = mapped_column(String(20))
+    reference: Mapped[str] = mapped_column(String(255), default="")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    permanent: Mapped[bool] = mapped_column(Boolean, default=False)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class DeliveryState(Base):
+    """The delivery worker's claim on one case: the case version it last looked at, when
+    to look again (a reminder or a retry falls due), and its lease."""
+
+    __tablename__ = "delivery_state"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    seen_version: Mapped[int] = mapped_column(Integer, default=0)
+    next_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    lease_until: Mapped[dt.datetime | None] = mapped_column(default=None)
+    lease_owner: Mapped[str] = mapped_column(String(80), default="")
+
+
+class CaseSignal(Base):
+    """What a client said that the clinician must see: a ``risk`` answer (which items, on
+    which response) or a ``client_feedback`` message (sealed, ``b"signal:<id>"``).
+
+    Appended by the submission; acknowledged by the clinician; ``notice_status`` is the
+    e-mail notice's receipt (empty while the worker has not sent it)."""
+
+    __tablename__ = "case_signals"
+    __table_args__ = AUTOINCREMENT
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sessions.id", ondelete="CASCADE"), default=None)
+    response_id: Mapped[int | None] = mapped_column(
+        ForeignKey("responses.id", ondelete="CASCADE"), default=None)
+    items: Mapped[list[str]] = mapped_column(JSON, default=list)
+    message: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    acknowledged_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    acknowledged_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    notice_status: Mapped[str] = mapped_column(String(20), default="")
+    notice_reason: Mapped[str] = mapped_column(Text, default="")
+    notice_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    lease_until: Mapped[dt.datetime | None] = mapped_column(default=None)
+
+
+class SafetyText(Base):
+    """The clinic's own safety text, per language, shown after a risk answer."""
+
+    __tablename__ = "safety_texts"
+
+    language: Mapped[str] = mapped_column(String(10), primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)

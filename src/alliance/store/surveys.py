@@ -32,7 +32,7 @@ from alliance.errors import (
 )
 from alliance.instruments import Catalog, Instrument, builtin_catalog, score_response
 from alliance.instruments.scoring import check_value
-from alliance.store import audit, changes
+from alliance.store import audit, changes, signals
 from alliance.store.actors import Actor, get_case
 from alliance.store.cases import consents, get_session, require_consent
 from alliance.store.models import Member, Response, Session, SurveyLink, Void, utcnow
@@ -217,6 +217,7 @@ def submit(db: DbSession, token: str, answers: Mapping[str, Any], *,
     db.add(response)
     audit.record(db, None, "response.submit", case_id=link.case_id, at=now,
                  detail={"link": link.id, "instrument": link.instrument_id})
+    signals.note_risk(db, response, _instrument(link.instrument_id, catalog), now)
     changes.touch(db, link.case_id)
     return response
 
@@ -253,6 +254,7 @@ def enter_paper(db: DbSession, actor: Actor, case_id: int, session_id: int, *,
     audit.record(db, actor, "response.paper", case_id=case_id,
                  detail={"response": response.id, "instrument": instrument_id,
                          **({"source": source} if source != "paper" else {})})
+    signals.note_risk(db, response, inst)
     changes.touch(db, case_id)
     return response
 

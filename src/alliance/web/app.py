@@ -41,6 +41,7 @@ from alliance.web.routes import (
     auth,
     cases,
     exports,
+    outreach,
     practice,
     static,
     survey,
@@ -99,7 +100,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None, *,
     app.state.db = clinic.db
     app.state.blank_forms = {}  # survey form markup per (instrument, version, rater)
 
-    for module in (auth, cases, survey, transcripts, exports, admin, practice, static):
+    for module in (auth, cases, survey, transcripts, exports, admin, practice, static,
+                   outreach):
         app.include_router(module.router)
     app.include_router(tokens.router)
     app.mount(api.PREFIX, api.create_api(clinic, status_of))  # JSON errors, own OpenAPI

@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from alliance.clinic import Clinic
 from alliance.errors import InputError
-from alliance.store import alerts, casebook, cases, monitoring, surveys
+from alliance.store import alerts, casebook, cases, delivery, monitoring, signals, surveys
 from alliance.store.actors import require_role
 from alliance.vocabulary import (
     ATTENDANCE,
@@ -53,9 +53,10 @@ def dashboard(request: Request, visit: Auth, archived: int = 0) -> HTMLResponse:
     require_role(visit.actor, "clinician", "supervisor")
     with clinic_of(request).db.read() as s:
         caseload, monitors = casebook.caseload(s, visit.actor, archived=bool(archived))
+        risks = signals.open_risks(s, [c.id for c in caseload])
     record(request, visit.actor, "case.list", detail={"cases": len(caseload)})
     return render(request, "dashboard.html", caseload=caseload, monitors=monitors,
-                  archived=bool(archived))
+                  archived=bool(archived), risks=risks)
 
 
 @router.get("/cases/new")
@@ -94,6 +95,9 @@ def case_page(request: Request, visit: Auth, case_id: int) -> HTMLResponse:
     clinic = clinic_of(request)
     with clinic.db.read() as s:
         view = casebook.case_view(s, visit.actor, case_id)
+        reach = delivery.case_outreach(s, clinic.box, case_id, catalog=clinic.catalog,
+                                       settings=clinic.settings.delivery, now=clinic.clock())
+        voice = signals.case_signals(s, clinic.box, case_id)
     record(request, visit.actor, "case.read", case_id=case_id)
     return render(request, "case.html", v=view, case=view.case, monitor=view.monitor,
                   members=view.members, sessions=view.sessions, responses=view.responses,
@@ -102,7 +106,8 @@ def case_page(request: Request, visit: Auth, case_id: int) -> HTMLResponse:
                   link_state=surveys.link_state, can_edit=view.can_edit,
                   instruments=instrument_choices(clinic), catalog=clinic.catalog,
                   attendance=ATTENDANCE, homework=HOMEWORK, cues=NORMATIVE_CUES,
-                  max_late=MAX_MINUTES_LATE)
+                  max_late=MAX_MINUTES_LATE, reach=reach, voice=voice,
+                  languages=delivery.LANGUAGES)
 
 
 @router.get("/cases/{case_id}/trajectory.json")

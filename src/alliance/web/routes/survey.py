@@ -16,12 +16,20 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 
-from alliance.errors import AuthError, InputError, InstrumentError, LinkGone, ScoringError
+from alliance.errors import (
+    AuthError,
+    InputError,
+    InstrumentError,
+    LinkGone,
+    NotFound,
+    ScoringError,
+)
 from alliance.instruments import Instrument
-from alliance.store import cases, surveys
+from alliance.store import cases, signals, surveys
+from alliance.store import delivery as contacts
 from alliance.store.actors import get_case
 from alliance.store.tokens import same
-from alliance.web import forms
+from alliance.web import client_text, forms
 from alliance.web.deps import clinic_of
 from alliance.web.rendering import render, templates
 from alliance.web.security import (
@@ -33,6 +41,7 @@ from alliance.web.security import (
 )
 
 router = APIRouter()
+THANKS_COOKIE = "__Host-alliance-thanks"
 Auth = Annotated[Visit, Depends(authenticate)]
 
 
@@ -87,29 +96,38 @@ async def revoke_link(request: Request, visit: Auth, case_id: int, link_id: int)
     return RedirectResponse(f"/cases/{case_id}#links", status_code=303)
 
 
-def blank_form(request: Request, inst: Instrument, rater: str) -> Markup:
-    """The items of an unanswered form, rendered once per instrument and rater for the life
-    of the app (whose catalogue is fixed at start-up): every client gets the same markup, and
-    rendering it is most of the form page's cost."""
-    cache: dict[tuple[str, str, str], Markup] = request.app.state.blank_forms
-    key = (inst.id, inst.version, rater)
+def blank_form(request: Request, inst: Instrument, rater: str,
+               language: str | None = None) -> Markup:
+    """The items of an unanswered form, rendered once per instrument, rater and language
+    for the life of the app (whose catalogue is fixed at start-up): every client gets the
+    same markup, and rendering it is most of the form page's cost."""
+    cache: dict[tuple[str, ...], Markup] = request.app.state.blank_forms
+    key = (inst.id, inst.version, rater, language or "")
     if key not in cache:
         cache[key] = Markup(templates.env.get_template("_items.html").render(
-            items=_items(inst, rater), answers={}))
+            items=_items(inst, rater, language), answers={}))
     return cache[key]
 
 
-def _items(inst: Instrument, rater: str) -> list[dict[str, Any]]:
+def _items(inst: Instrument, rater: str, language: str | None = None) -> list[dict[str, Any]]:
+    """The items as the form shows them; in ``language`` when given (the instrument's own
+    wording where it has no version in that language)."""
+    wording = inst.wording(rater, language) if language and inst.has_text else None
     out = []
     for item in inst.items:
         scale = item.scale
+        anchors = scale.anchors
+        text = item.text_for(rater)
+        if wording is not None:
+            anchors = wording.item_anchors.get(item.id) or wording.anchors or anchors
+            text = wording.text(item.id) or text
         choices = []
         value = scale.min
         while value <= scale.max:
             choices.append((int(value) if float(value).is_integer() else value,
-                            scale.anchors.get(value, "")))
+                            anchors.get(value, "")))
             value += 1
-        out.append({"id": item.id, "text": item.text_for(rater) or f"Item {item.id}",
+        out.append({"id": item.id, "text": text or f"Item {item.id}",
                     "choices": choices, "subscale": item.subscale})
     return out
 
@@ -154,9 +172,10 @@ async def paper_entry(request: Request, visit: Auth, case_id: int) -> Response:
     return RedirectResponse(f"/cases/{case_id}#sessions", status_code=303)
 
 
-def _message(request: Request, title: str, message: str, status: int) -> HTMLResponse:
+def _message(request: Request, title: str, message: str, status: int,
+             lang: str = "en") -> HTMLResponse:
     return render(request, "survey_message.html", status_code=status, title=title,
-                  message=message)
+                  message=message, lang=lang)
 
 
 @router.get("/s/{token}")
@@ -178,24 +197,37 @@ def open_link(request: Request, token: str) -> Response:
     return response
 
 
+def _survey_page(request: Request, link: Any, lang: str, form_token: str, *,
+                 error: str = "", answers: dict[str, Any] | None = None,
+                 status: int = 200) -> HTMLResponse:
+    inst = _instrument(request, link.instrument_id)
+    wording = inst.wording(link.rater, lang) if inst.has_text else None
+    instructions = (wording.instructions if wording is not None else
+                    inst.instructions.get(link.rater) or inst.instructions.get("client", ""))
+    shown = wording.language if wording is not None and wording.language else "en"
+    items: dict[str, Any] = (
+        {"items_html": blank_form(request, inst, link.rater, lang)} if answers is None else
+        {"items": _items(inst, link.rater, lang)})
+    return render(request, "survey.html", status_code=status, inst=inst, **items,
+                  instructions=instructions, csrf=survey_csrf(form_token), error=error,
+                  answers=answers or {}, w=client_text.words(lang), lang=lang,
+                  form_lang=shown)
+
+
 @router.get("/survey")
 def survey_form(request: Request) -> HTMLResponse:
     form_token = request.cookies.get(SURVEY_COOKIE, "")
     if not form_token:
-        return _message(request, "No questionnaire open",
-                        "Please open the link you were sent.", 400)
+        w = client_text.words("en")
+        return _message(request, w["no_form_title"], w["no_form"], 400)
     clinic = clinic_of(request)
     try:
         with clinic.db.read() as s:
             link = surveys.form_link(s, form_token, now=clinic.clock())
+            lang = contacts.member_language(s, clinic.box, link.member_id)
     except AuthError as exc:
         return _message(request, "Link not usable", str(exc), 410)
-    inst = _instrument(request, link.instrument_id)
-    return render(request, "survey.html", inst=inst,
-                  items_html=blank_form(request, inst, link.rater),
-                  instructions=inst.instructions.get(link.rater)
-                  or inst.instructions.get("client", ""),
-                  csrf=survey_csrf(form_token), error="", answers={})
+    return _survey_page(request, link, lang, form_token)
 
 
 @router.post("/survey")
@@ -203,8 +235,8 @@ async def survey_submit(request: Request) -> Response:
     form_token = request.cookies.get(SURVEY_COOKIE, "")
     data = await forms.read_public(request)
     if not form_token or not same(data.get("csrf") or "", survey_csrf(form_token)):
-        return _message(request, "Cannot accept this form",
-                        "This form has expired. Please open the link you were sent again.", 403)
+        w = client_text.words("en")
+        return _message(request, w["unusable"], w["expired_form"], 403)
     answers = {k[5:]: v for k, v in data.items() if k.startswith("item_")}
 
     clinic = clinic_of(request)
@@ -218,19 +250,71 @@ async def survey_submit(request: Request) -> Response:
     except AuthError as exc:
         return _message(request, "Link not usable", str(exc), 410)
     except ScoringError as exc:
-        with request.app.state.db.read() as s:
+        with clinic.db.read() as s:
             link = surveys.form_link(s, form_token)
-        inst = _instrument(request, link.instrument_id)
-        return render(request, "survey.html", status_code=400, inst=inst,
-                      items=_items(inst, link.rater),
-                      instructions=inst.instructions.get(link.rater, ""),
-                      csrf=survey_csrf(form_token), error=str(exc), answers=answers)
+            lang = contacts.member_language(s, clinic.box, link.member_id)
+        return _survey_page(request, link, lang, form_token, error=str(exc),
+                            answers=answers, status=400)
     response = RedirectResponse("/survey/thanks", status_code=303)
     response.delete_cookie(SURVEY_COOKIE, path="/", secure=True, httponly=True, samesite="lax")
+    # The thank-you page and the client's message find the submission by the link's token,
+    # for as long as the form itself would have lived.
+    response.set_cookie(THANKS_COOKIE, form_token,
+                        **cookie_options(max_age=int(signals.FEEDBACK_WINDOW.total_seconds())))
     return response
+
+
+def _receipt(request: Request) -> tuple[signals.Receipt | None, str, str | None]:
+    """The submission behind the thank-you cookie, the client's language and, after a risk
+    answer, the clinic's safety text in that language."""
+    token = request.cookies.get(THANKS_COOKIE, "")
+    if not token:
+        return None, "en", None
+    clinic = clinic_of(request)
+    with clinic.db.read() as s:
+        try:
+            receipt = signals.after_submit(s, token, now=clinic.clock())
+        except (NotFound, LinkGone):
+            return None, "en", None
+        lang = contacts.member_language(s, clinic.box, receipt.member_id)
+        safety = signals.safety_text(s, lang) if receipt.risk else None
+    if receipt.risk and safety is None:
+        safety = client_text.words(lang)["safety_default"]
+    return receipt, lang, safety
 
 
 @router.get("/survey/thanks")
 def survey_thanks(request: Request) -> HTMLResponse:
-    return _message(request, "Thank you", "Your answers have been received and saved. You can "
-                    "close this page.", 200)
+    receipt, lang, safety = _receipt(request)
+    return render(request, "survey_thanks.html", w=client_text.words(lang), lang=lang,
+                  safety=safety, can_write=receipt is not None and not receipt.feedback_sent,
+                  csrf=survey_csrf(request.cookies.get(THANKS_COOKIE, "")), error="")
+
+
+@router.post("/survey/feedback")
+async def survey_feedback(request: Request) -> Response:
+    token = request.cookies.get(THANKS_COOKIE, "")
+    data = await forms.read_public(request)
+    if not token or not same(data.get("csrf") or "", survey_csrf(token)):
+        w = client_text.words("en")
+        return _message(request, w["unusable"], w["expired_form"], 403)
+    clinic = clinic_of(request)
+
+    def work() -> str:
+        with clinic.db.write() as s:
+            receipt = signals.after_submit(s, token, now=clinic.clock())
+            signals.leave_feedback(s, clinic.box, token, data.get("message") or "",
+                                   now=clinic.clock())
+            return contacts.member_language(s, clinic.box, receipt.member_id)
+
+    try:
+        lang = await run_in_threadpool(work)
+    except InputError as exc:
+        receipt, lang, safety = _receipt(request)
+        return render(request, "survey_thanks.html", status_code=400,
+                      w=client_text.words(lang), lang=lang, safety=safety,
+                      can_write=receipt is not None, csrf=survey_csrf(token), error=str(exc))
+    except (NotFound, LinkGone) as exc:
+        return _message(request, "Link not usable", str(exc), 410)
+    w = client_text.words(lang)
+    return _message(request, w["voice_sent_title"], w["voice_sent"], 200, lang)
