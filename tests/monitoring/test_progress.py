@@ -106,3 +106,19 @@ def test_early_warning_in_session_one_does_not_speak_of_an_earlier_level() -> No
     assert alert is not None
     assert not any("earlier level" in str(s) for s in alert.steps)
     assert any("earlier level" in str(s) for s in repair_steps("unspecified", None))
+
+
+def test_chart_draws_the_outcome_under_the_alliance_with_a_legend_for_every_mark() -> None:
+    from alliance.monitoring.plot import trajectory_figure
+
+    c = case([6, 6, 3], [20, 22, 21])
+    p = assess_progress(c, monitor_case(c), {"phq-9": MODEL})
+    fig = trajectory_figure(c, p.report, tracks=p.tracks)
+    names = {t.name for t in fig.data if t.showlegend is not False}
+    assert {"phq-9: expected path", "phq-9: outside the band (worse)",
+            "phq-9: tolerance band (all)", "below pulse-3 cutoff"} <= names
+    outcome = next(t for t in fig.data if t.name == "m1 · phq-9 total")
+    assert list(outcome.y) == [20, 22, 21] and outcome.yaxis == "y2"   # raw, middle panel
+    alliance = next(t for t in fig.data if t.name == "m1 · pulse-3 total")
+    assert list(alliance.y) == [6, 6, 3]                               # raw, one instrument
+    assert fig.layout.yaxis.title.text == "pulse-3 total"

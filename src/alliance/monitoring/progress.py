@@ -29,15 +29,25 @@ Example: an alliance drop at session 3 and a PHQ-9 that rises against the expect
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
+from alliance.errors import InputFileError
 from alliance.instruments import Catalog, builtin_catalog
 from alliance.monitoring.alerts import Alert, alert_id
 from alliance.monitoring.casefile import Case
 from alliance.monitoring.guidance import RepairStep, repair_steps
-from alliance.monitoring.outcomes import ExpectedResponse, Tracking, outcome_series, track_outcome
+from alliance.monitoring.outcomes import (
+    ExpectedResponse,
+    Tracking,
+    load_expected_response,
+    outcome_series,
+    parse_expected_response,
+    track_outcome,
+)
 from alliance.monitoring.report import CaseReport
 from alliance.monitoring.signals import Signal
 
@@ -105,6 +115,32 @@ def assess_progress(case: Case, report: CaseReport, models: Mapping[str, Expecte
     return Progress(merged, tracks, True, bool(strain))
 
 
+def expected_models(catalog: Catalog, folder: Path | None = None
+                    ) -> dict[str, ExpectedResponse]:
+    """The expected-response curves for the catalogue's outcome instruments: the clinic's own
+    ``folder/<instrument>.json`` (written by ``alliance outcomes fit``) where present, else the
+    bundled default (fitted on synthetic data, and labelled so); instruments with neither are
+    left out."""
+    out: dict[str, ExpectedResponse] = {}
+    for inst in catalog.values():
+        if inst.kind != "outcome":
+            continue
+        own = folder / f"{inst.id}.json" if folder is not None else None
+        if own is not None and own.is_file():
+            try:
+                data = json.loads(own.read_text("utf-8"))
+            except (OSError, ValueError) as exc:
+                raise InputFileError(f"{own}: cannot read expected-response curves "
+                                     f"({exc})") from None
+            out[inst.id] = parse_expected_response(data, str(own))
+            continue
+        try:
+            out[inst.id] = load_expected_response(inst.id)
+        except InputFileError:
+            continue
+    return out
+
+
 def _signal(rater: str, track: Tracking) -> Signal:
     flagged = next(p for p in track.points if p.session == track.not_on_track_from)
     worse = "above" if flagged.score > flagged.expected else "below"
@@ -142,4 +178,4 @@ def _alert(case_id: str, alert: Alert | None, off: Sequence[Signal],
                    evidence=(*off, *alert.evidence), steps=(lead, *alert.steps))
 
 
-__all__ = ["Progress", "assess_progress"]
+__all__ = ["Progress", "assess_progress", "expected_models"]

@@ -115,12 +115,15 @@ def trajectory(request: Request, visit: Auth, case_id: int) -> JSONResponse:
     clinic = clinic_of(request)
     with clinic.db.read() as s:
         loaded = casebook.chart_case(s, visit.actor, case_id, clinic.catalog)
-    report, error = assess(loaded, clinic.policy, clinic.catalog)
-    if report is None:
+    progress, error = assess(loaded, clinic.policy, clinic.catalog, clinic.expected)
+    if progress is None:
         return JSONResponse({"data": [], "layout": {}, "error": error})
-    figure = trajectory_figure(loaded.case, report, clinic.policy, clinic.catalog,
-                               labels={**loaded.labels, "therapist": "Therapist"})
-    figure.update_layout(title=None, height=460, margin={"l": 50, "r": 10, "t": 10, "b": 40})
+    figure = trajectory_figure(loaded.case, progress.report, clinic.policy, clinic.catalog,
+                               labels={**loaded.labels, "therapist": "Therapist"},
+                               tracks=progress.tracks)
+    figure.update_layout(title=None, height=620 if progress.tracks else 460,
+                         margin={"l": 50, "r": 10, "t": 10, "b": 40},
+                         legend={"orientation": "h", "y": -0.12})
     return JSONResponse(json.loads(figure.to_json()))
 
 
