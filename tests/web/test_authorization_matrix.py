@@ -86,6 +86,7 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/survey/thanks"): PUBLIC_200,
     ("GET", "/static/vendor/plotly.min.js"): PUBLIC_200,
     ("GET", "/static/{name}"): PUBLIC_200,
+    ("GET", "/static/{digest}/{name:path}"): PUBLIC_200,
 }
 
 
@@ -152,6 +153,10 @@ class World:
         self.label = "A.B."
 
     def request(self, client: Any, method: str, template: str) -> Any:
+        if "{digest}" in template:
+            from alliance.web.assets import asset
+
+            return client.get(asset("app.css"))
         path = template.format(case_id=self.case_id, measure_id=self.measure_id,
                                alert_id=self.alert_id, link_id=self.link_id,
                                transcript_id=self.transcript_id, fmt="csv",
