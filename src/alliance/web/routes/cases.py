@@ -50,12 +50,17 @@ def instrument_choices(clinic: Clinic) -> list[tuple[str, str, str]]:
 
 @router.get("/dashboard")
 def dashboard(request: Request, visit: Auth, archived: int = 0) -> HTMLResponse:
+    from alliance.store import caseload as triage
+
     require_role(visit.actor, "clinician", "supervisor")
-    with clinic_of(request).db.read() as s:
-        caseload, monitors = casebook.caseload(s, visit.actor, archived=bool(archived))
-    record(request, visit.actor, "case.list", detail={"cases": len(caseload)})
-    return render(request, "dashboard.html", caseload=caseload, monitors=monitors,
-                  archived=bool(archived))
+    filters = forms.caseload_filters(dict(request.query_params), triage.SEVERITY_FILTERS)
+    clinic = clinic_of(request)
+    with clinic.db.read() as s:
+        view = triage.caseload(s, visit.actor, clinic.catalog, archived=bool(archived),
+                               filters=filters)
+    record(request, visit.actor, "case.list", detail={"cases": len(view.rows)})
+    return render(request, "dashboard.html", view=view, filters=filters,
+                  severities=triage.SEVERITY_FILTERS, archived=bool(archived))
 
 
 @router.get("/cases/new")

@@ -20,8 +20,7 @@ SHORT = "public, max-age=3600"
 def _send(request: Request, name: str, cache_control: str) -> Response:
     item = assets.load(name)
     coding = assets.best_coding(request.headers.get("accept-encoding", ""))
-    headers = {"cache-control": cache_control, "vary": "Accept-Encoding",
-               "x-content-type-options": "nosniff"}
+    headers = {"cache-control": cache_control, "vary": "Accept-Encoding"}
     if coding == "identity":
         return Response(item.body, media_type=item.media_type, headers=headers)
     return Response(assets.compressed(name, coding), media_type=item.media_type,
