@@ -52,6 +52,7 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
                          "dana": 303},
     ("GET", "/cases/{case_id}"): CASE_READ,
     ("GET", "/cases/{case_id}/trajectory.json"): CASE_READ,
+    ("GET", "/cases/{case_id}/report.pdf"): CASE_READ,
     ("POST", "/cases/{case_id}/sessions"): _w(303),
     ("POST", "/cases/{case_id}/consent"): _w(303),
     ("POST", "/cases/{case_id}/measures"): _w(303),

@@ -27,6 +27,7 @@ ACTIONS: tuple[str, ...] = (
     "response.void", "alert.transition", "transcript.upload", "transcript.read",
     "transcript.analyse", "transcript.roles", "transcript.retry", "transcript.delete",
     "export.case", "export.research", "audit.read",
+    "case.report",
 )
 
 

@@ -203,3 +203,13 @@ def _row(case: Case, monitor: MonitorView, clinician: str, held: list[int],
 def clinicians(rows: Sequence[Row]) -> list[tuple[int, str]]:
     """(id, name) of the clinicians whose cases are listed, for the filter."""
     return sorted({(r.case.clinician_id, r.clinician) for r in rows}, key=lambda x: x[1])
+
+
+def printable(db: DbSession, actor: Actor, case_id: int, catalog: Any) -> tuple[str, Any]:
+    """The case's label and its typed monitoring case, for the printed report (scoped to
+    the actor as the case page is: a foreign id is ``NotFound``)."""
+    from alliance.store.actors import get_case
+    from alliance.store.monitoring import load_cases
+
+    case = get_case(db, actor, case_id)
+    return case.label, load_cases(db, [case.id], catalog)[case.id]

@@ -35,7 +35,7 @@ from alliance.errors import (
 )
 from alliance.store.database import Database
 from alliance.web.rendering import error_page
-from alliance.web.routes import admin, auth, cases, exports, static, survey, transcripts
+from alliance.web.routes import admin, auth, cases, exports, reports, static, survey, transcripts
 from alliance.web.security import LoginRequired, SecurityHeaders
 
 NOT_FOUND = "There is nothing here, or it is not yours to see."
@@ -90,6 +90,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None, *,
 
     for module in (auth, cases, survey, transcripts, exports, admin, static):
         app.include_router(module.router)
+    app.include_router(reports.router)
 
     @app.exception_handler(LoginRequired)
     async def _login(request: Request, exc: LoginRequired) -> Response:

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from alliance.errors import ConfigError, NotFound
+from alliance.errors import NotFound
+from alliance.interop.pdf import plotly_bundle
 
 HERE = Path(__file__).resolve().parent / "static"
 IMMUTABLE = "public, max-age=31536000, immutable"
@@ -44,16 +45,6 @@ class Asset:
     @property
     def url(self) -> str:
         return f"/static/{self.digest}/{self.name}"
-
-
-def plotly_bundle() -> Path:
-    """The ``plotly.min.js`` inside the installed plotly package."""
-    import plotly
-
-    path = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
-    if not path.is_file():
-        raise ConfigError(f"plotly.js not found in the plotly package at {path}")
-    return path
 
 
 @cache
