@@ -29,9 +29,9 @@ def _not_on_track(page: Any, base: str) -> str:
     return base + str(row.locator("a").first.get_attribute("href"))
 
 
-def first_load(browser: Any, base: str, url: str, state: Any, **ctx: Any) -> tuple[int, float]:
+def first_load(chromium: Any, url: str, state: Any, **ctx: Any) -> tuple[int, float]:
     """(bytes transferred, ms from navigation start to the chart drawn) with an empty cache."""
-    context = browser.new_context(storage_state=state, **ctx)
+    context = chromium.new_context(storage_state=state, **ctx)
     page = context.new_page()
     sizes: list[int] = []
     page.on("requestfinished", lambda r: sizes.append(
@@ -49,8 +49,8 @@ def test_first_load_of_a_case_page_fits_the_budget(server: str, browser: Any) ->
     dana = _login(browser, server, "dana@example.org")
     url = _case_url(dana, server, "")
     state = dana.context.storage_state()
-    first_load(browser, server, url, state)     # the server compresses each file once
-    transferred, ms = first_load(browser, server, url, state)
+    first_load(browser, url, state)     # the server compresses each file once
+    transferred, ms = first_load(browser, url, state)
     print(f"\ncase page first load: {transferred:,} bytes transferred, chart drawn at {ms:.0f} ms")
     assert transferred <= BUDGET_BYTES
 
