@@ -156,8 +156,8 @@ def trajectory_figure(case: Case, report: CaseReport, policy: Policy | None = No
         fig.update_yaxes(title_text="alliance, percent of maximum", range=[0, 102],
                          row=1, col=1)
     if tracks:
-        names = sorted({inst for _, inst in tracks})
-        fig.update_yaxes(title_text=" / ".join(names) + " total", row=2, col=1)
+        outcome_ids = sorted({inst for _, inst in tracks})
+        fig.update_yaxes(title_text=" / ".join(outcome_ids) + " total", row=2, col=1)
     fig.update_xaxes(title_text="session", dtick=1, row=strip, col=1)
     return fig
 
