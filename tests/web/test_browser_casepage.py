@@ -7,11 +7,13 @@ asserted (deterministic), the time is reported (and checked by benchmarks/bench_
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from .test_browser import _login, browser, server  # noqa: F401  (module fixtures)
+from .test_browser import DOCS_SHOTS, _login, browser, server  # noqa: F401  (module fixtures)
 
 pytestmark = pytest.mark.browser
 BUDGET_BYTES = 1_500_000
@@ -56,11 +58,14 @@ def test_first_load_of_a_case_page_fits_the_budget(server: str, browser: Any) ->
 
 
 def test_not_on_track_case_shows_outcome_under_alliance_and_leads_with_repair(
-        server: str, browser: Any) -> None:  # noqa: F811
+        server: str, browser: Any, tmp_path: Path) -> None:  # noqa: F811
+    shots = DOCS_SHOTS if os.environ.get("ALLIANCE_UPDATE_SCREENSHOTS") else tmp_path
     sam = _login(browser, server, "sam@example.org", viewport={"width": 1280, "height": 900})
+    sam.screenshot(path=str(shots / "caseload-triage.png"), full_page=True)
     url = _not_on_track(sam, server)
     sam.goto(url)
     sam.wait_for_selector("#chart[data-ready='1']", timeout=20_000)
+    sam.screenshot(path=str(shots / "case-not-on-track.png"), full_page=True)
     headline = sam.locator(".alert .headline").inner_text()
     assert headline.startswith("Not on track on"), headline
     assert not headline.startswith("ACT"), "the badge shows the severity"
