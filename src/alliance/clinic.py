@@ -24,6 +24,8 @@ Variables (defaults in brackets):
   decide (falls back to ``rules`` when the model is missing)
 * ``ALLIANCE_INSTRUMENTS_DIR`` [``~/.local/share/alliance/instruments``]: deployer specs
 * ``ALLIANCE_POLICY_FILE`` [the bundled policy]: the clinic's monitoring policy (YAML)
+* ``ALLIANCE_EXPECTED_DIR`` [the bundled curves]: the clinic's expected-response curves
+  (``<instrument>.json`` from ``alliance outcomes fit``)
 * ``ALLIANCE_JOB_LEASE_SECONDS`` [300]: how long a worker's claim on a job lasts
 * ``ALLIANCE_RUN_WORKER`` [1]: web processes also run the background jobs
 * ``ALLIANCE_DEBUG`` [off]: the CLI shows the traceback of a bug
@@ -121,6 +123,7 @@ class Settings:
     transcript_coder: str = "hybrid"
     instruments_dir: Path | None = None
     policy_file: Path | None = None
+    expected_dir: Path | None = None
     job_lease: dt.timedelta = dt.timedelta(minutes=5)
     debug: bool = False
     practice_coder: str = "rules"
@@ -145,6 +148,8 @@ class Settings:
             "transcript_coder": coder_mode(env.get("ALLIANCE_TRANSCRIPT_CODER")),
             "instruments_dir": default_instruments_dir(env),
             "policy_file": Path(policy).expanduser() if policy else None,
+            "expected_dir": (Path(env["ALLIANCE_EXPECTED_DIR"]).expanduser()
+                             if env.get("ALLIANCE_EXPECTED_DIR") else None),
             "job_lease": dt.timedelta(seconds=_number(env, "ALLIANCE_JOB_LEASE_SECONDS", 300)),
             "debug": bool(env.get("ALLIANCE_DEBUG")),
             "practice_coder": coder_mode(env.get("ALLIANCE_PRACTICE_CODER") or "rules",
@@ -178,6 +183,8 @@ def pass_on(settings: Settings) -> None:
         env["ALLIANCE_INSTRUMENTS_DIR"] = str(settings.instruments_dir)
     if settings.policy_file is not None:
         env["ALLIANCE_POLICY_FILE"] = str(settings.policy_file)
+    if settings.expected_dir is not None:
+        env["ALLIANCE_EXPECTED_DIR"] = str(settings.expected_dir)
     os.environ.update(env)
 
 
@@ -243,11 +250,24 @@ class Clinic:
             raise ConfigError(str(exc)) from None
 
     @cached_property
+    def expected(self) -> dict[str, Any]:
+        """Expected-response curves by outcome instrument: the clinic's own files in
+        ``ALLIANCE_EXPECTED_DIR`` (``alliance outcomes fit``), else the bundled defaults."""
+        from alliance.errors import InputFileError
+        from alliance.monitoring.progress import expected_models
+
+        try:
+            return expected_models(self.catalog, self.settings.expected_dir)
+        except InputFileError as exc:
+            raise ConfigError(str(exc)) from None
+
+    @cached_property
     def basis(self) -> str:
-        """What stored alert reports depend on besides the rows (policy and catalogue)."""
+        """What stored alert reports depend on besides the rows (policy, catalogue and the
+        expected-response curves)."""
         from alliance.store.monitoring import basis_of
 
-        return basis_of(self.policy, self.catalog)
+        return basis_of(self.policy, self.catalog, self.expected)
 
     @cached_property
     def delivery(self) -> Any:
@@ -287,7 +307,7 @@ class Clinic:
         """Everything a process needs, checked at start-up rather than at the first request:
         the key opens the stored transcripts, the catalogue and the policy file load."""
         self.check_key()
-        _ = self.catalog, self.policy, self.delivery
+        _ = self.catalog, self.policy, self.delivery, self.expected
 
     def dispose(self) -> None:
         self.db.dispose()

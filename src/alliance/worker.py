@@ -37,7 +37,7 @@ class Worker:
         c = self.clinic
         return monitoring.assess_due(c.db, catalog=c.catalog, policy=c.policy, now=c.clock(),
                                      lease=c.settings.job_lease, owner=self.name, limit=limit,
-                                     basis=c.basis)
+                                     basis=c.basis, expected=c.expected)
 
     def analyse_once(self) -> bool:
         """Analyse one queued transcript; ``False`` when none was waiting (or no key)."""

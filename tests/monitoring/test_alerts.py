@@ -26,7 +26,8 @@ def test_unrepaired_rupture_opens_an_act_alert_with_the_repair_sequence(build) -
     phases = [s.phase for s in alert.steps]
     assert phases[0] == "notice" and phases[-1] == "feedback"
     assert phases.index("name") < phases.index("own_part") < phases.index("renegotiate")
-    assert alert.to_dict().keys() == {"severity", "headline", "evidence", "steps"}
+    assert alert.to_dict().keys() == {"severity", "headline", "evidence", "findings",
+                                      "steps"}
 
 
 def test_no_alert_when_nothing_recent_calls_for_one(build) -> None:

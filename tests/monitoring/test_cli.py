@@ -29,7 +29,8 @@ def test_monitor_json_has_the_documented_shape() -> None:
     assert set(case["episodes"][0]) == {"start_session", "low_session", "end_session",
                                         "status", "criterion"}
     alerts = [c["alert"] for c in out["cases"] if c["alert"]]
-    assert alerts and set(alerts[0]) == {"severity", "headline", "evidence", "steps"}
+    assert alerts and set(alerts[0]) == {"severity", "headline", "evidence",
+                                         "findings", "steps"}
 
 
 def test_monitor_text_summarises_each_case() -> None:

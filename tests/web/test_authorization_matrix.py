@@ -58,6 +58,7 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
                          "dana": 303},
     ("GET", "/cases/{case_id}"): CASE_READ,
     ("GET", "/cases/{case_id}/trajectory.json"): CASE_READ,
+    ("GET", "/cases/{case_id}/report.pdf"): CASE_READ,
     ("POST", "/cases/{case_id}/sessions"): _w(303),
     ("POST", "/cases/{case_id}/consent"): _w(303),
     ("POST", "/cases/{case_id}/measures"): _w(303),
@@ -111,6 +112,7 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "/opt-out/{token}"): PUBLIC_200,
     ("GET", "/admin/safety"): ADMIN_ONLY,
     ("POST", "/admin/safety"): _admin(303),
+    ("GET", "/static/{digest}/{name:path}"): PUBLIC_200,
 }
 
 
@@ -205,6 +207,10 @@ class World:
         self.label = "A.B."
 
     def request(self, client: Any, method: str, template: str) -> Any:
+        if "{digest}" in template:
+            from alliance.web.assets import asset
+
+            return client.get(asset("app.css"))
         path = template.format(case_id=self.case_id, measure_id=self.measure_id,
                                alert_id=self.alert_id, link_id=self.link_id,
                                transcript_id=self.transcript_id, fmt="csv",

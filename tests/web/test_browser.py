@@ -101,13 +101,14 @@ def test_clinic_scenario_end_to_end(server: str, browser: object, tmp_path: Path
     dana.wait_for_url("**/cases/*")
     case_url = dana.url.split("#")[0]
     days = ("2026-10-19", "2026-10-26", "2026-11-02", "2026-11-09")
+    dana.goto(case_url + "#sessions")      # the case page shows one section at a time
     for day in days:
         dana.fill("input[name=date]", day)
         dana.click("text=Record session")
         dana.wait_for_load_state()
     # sessions 1-3 from paper: "agree" throughout (the reverse-keyed items answered 2)
     for number, day in enumerate(days[:3], start=1):
-        dana.goto(case_url)
+        dana.goto(case_url + "#links")
         form = dana.locator("form[action$='/paper']")
         form.locator("select[name=session_id]").select_option(label=f"{number} ({day})")
         form.locator("button").click()
@@ -118,7 +119,7 @@ def test_clinic_scenario_end_to_end(server: str, browser: object, tmp_path: Path
             dana.check(f"input[name=item_{item}][value='2']")
         dana.click("text=Save paper form")
         dana.wait_for_load_state()
-    dana.goto(case_url)
+    dana.goto(case_url + "#links")
     # a one-time link for the newest session
     dana.click("text=Create one-time link")
     dana.wait_for_load_state()
@@ -206,10 +207,12 @@ def test_corrections_and_diarised_transcripts_in_the_browser(server: str, browse
     dana.click("text=Open case")
     dana.wait_for_url("**/cases/*")
     case_url = dana.url.split("#")[0]
+    dana.goto(case_url + "#sessions")
     dana.fill("input[name=date]", "2026-11-16")
     dana.click("text=Record session")
     dana.wait_for_load_state()
     # the therapist's own paper form opens (it once failed on the empty member field)
+    dana.goto(case_url + "#links")
     form = dana.locator("form[action$='/paper']")
     form.locator("select[name=measure]").select_option("alliance-12:therapist")
     form.locator("select[name=member_id]").select_option(label="(therapist)")
@@ -229,6 +232,7 @@ def test_corrections_and_diarised_transcripts_in_the_browser(server: str, browse
     dana.wait_for_load_state()
     assert "entered twice by mistake" in dana.text_content("#sessions")
     # a diarised transcript: the clinician names the speakers, the worker analyses it
+    dana.goto(case_url + "#transcripts")
     dana.set_input_files("input[type=file]", str(EXAMPLES / "whisperx.vtt"))
     dana.click("text=Upload transcript")
     dana.wait_for_load_state()

@@ -79,6 +79,9 @@ def _register_all() -> None:
     from alliance.cli import integration
 
     integration.register(main)
+    from alliance.cli import report
+
+    report.register(main)
 
 
 _register_all()

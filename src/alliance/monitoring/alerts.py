@@ -60,7 +60,44 @@ class Alert:
     def to_dict(self) -> dict[str, Any]:
         return {"severity": self.severity, "headline": self.headline,
                 "evidence": [_evidence_entry(s) for s in self.evidence],
+                "findings": findings(self.evidence),
                 "steps": [str(s) for s in self.steps]}
+
+
+#: Rules that read the same alliance score: one low point that trips several of them is one
+#: finding that meets several criteria, not several bullets.
+_SCORE_KINDS = ("rupture_repair", "drop", "early_warning", "low_alliance")
+_CRITERIA = {"rupture_repair": "not back to its earlier level", "drop": "a drop",
+             "early_warning": "early warning", "low_alliance": "below the cutoff"}
+
+
+def findings(evidence: Sequence[Signal]) -> list[dict[str, Any]]:
+    """The evidence with one entry per (session, member) for the alliance-score rules,
+    strongest first (severity, then how many criteria it meets, then recency).
+
+    >>> from alliance.monitoring.signals import Signal
+    >>> ev = [Signal(k, 3, "m1", sev, {}, f"{k} text") for k, sev in
+    ...       [("early_warning", "act"), ("low_alliance", "watch"), ("drop", "act")]]
+    >>> [(f["session"], f["criteria"]) for f in findings(ev)]
+    [(3, ['a drop', 'early warning', 'below the cutoff'])]
+    """
+    groups: dict[tuple[int, str | None], list[Signal]] = {}
+    out: list[dict[str, Any]] = []
+    for s in evidence:
+        if s.kind in _SCORE_KINDS:
+            groups.setdefault((s.session, s.member), []).append(s)
+        else:
+            out.append({**_evidence_entry(s), "kinds": [s.kind], "criteria": []})
+    for (session, member), sigs in groups.items():
+        sigs = sorted(sigs, key=lambda g: _SCORE_KINDS.index(g.kind))
+        top = max(sigs, key=lambda g: SEVERITY_RANK[g.severity])
+        lead = sigs[0]
+        out.append({"kind": lead.kind, "session": session, "member": member,
+                    "severity": top.severity, "explanation": lead.explanation,
+                    "kinds": [g.kind for g in sigs],
+                    "criteria": [_CRITERIA[g.kind] for g in sigs] if len(sigs) > 1 else []})
+    out.sort(key=lambda f: (-SEVERITY_RANK[f["severity"]], -len(f["kinds"]), -f["session"]))
+    return out
 
 
 def _evidence_entry(s: Signal) -> dict[str, Any]:
@@ -167,7 +204,8 @@ def alert_from_recent(case_id: str, recent: Sequence[Signal], policy: Policy,
         container=any(s.kind == "container_strain" and s.severity != "info" for s in recent),
         split_member=splits[-1].member if splits else None,
         discrepancy="rater_discrepancy" in kinds, early="early_warning" in kinds,
-        ceiling="ceiling" in kinds)
+        ceiling="ceiling" in kinds,
+        first=not any(n < triggers[0].session for n in held))
     since = strain_start(triggers[0].session, strained, held)
     return Alert(id=alert_id(case_id, since), case_id=case_id, severity=severity,
                  headline=_headline(top, len(triggers) - 1), evidence=tuple(triggers),

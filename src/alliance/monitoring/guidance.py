@@ -70,6 +70,10 @@ _RENEGOTIATE = {
 _FEEDBACK = ("Keep asking for feedback at the end of each session, and thank the client for "
              "any criticism, so that the next strain surfaces early; watch the next ratings "
              "for a return to the earlier level.")
+# Said when the strain is in the first rated session: there is no earlier level to return to.
+_FEEDBACK_FIRST = ("Keep asking for feedback at the end of each session, and thank the client "
+                   "for any criticism, so that the next strain surfaces early; watch the next "
+                   "ratings for a rise as goals and ways of working are agreed.")
 _FRAME = ("Raise the pattern of missed, late-cancelled or late sessions as part of the work: "
           "be curious about what the frame means to the client, restate the agreement, and "
           "agree together how to handle the next missed session.")
@@ -87,29 +91,30 @@ _CEILING = ("Invite candid feedback: say that criticism helps and will not offen
 @lru_cache(maxsize=512)
 def _steps(rupture: RuptureType, component: str | None, container: bool,
            split_member: str | None, discrepancy: bool, early: bool,
-           ceiling: bool) -> tuple[RepairStep, ...]:
+           ceiling: bool, first: bool = False) -> tuple[RepairStep, ...]:
     return tuple(_build_steps(rupture, component, container=container,
                               split_member=split_member, discrepancy=discrepancy, early=early,
-                              ceiling=ceiling))
+                              ceiling=ceiling, first=first))
 
 
 def repair_steps(rupture: RuptureType, component: str | None, *,
                  container: bool = False, split_member: str | None = None,
                  discrepancy: bool = False, early: bool = False,
-                 ceiling: bool = False) -> list[RepairStep]:
-    """The ordered steps for an alert.
+                 ceiling: bool = False, first: bool = False) -> list[RepairStep]:
+    """The ordered steps for an alert (``first``: the strain is in the first rated session,
+    so no step speaks of an earlier level).
 
     >>> [s.phase for s in repair_steps("withdrawal", "task", container=True)]
     ['notice', 'frame', 'name', 'own_part', 'renegotiate', 'feedback']
     """
     return list(_steps(rupture, component, container, split_member, discrepancy, early,
-                       ceiling))
+                       ceiling, first))
 
 
 def _build_steps(rupture: RuptureType, component: str | None, *,
                  container: bool = False, split_member: str | None = None,
                  discrepancy: bool = False, early: bool = False,
-                 ceiling: bool = False) -> list[RepairStep]:
+                 ceiling: bool = False, first: bool = False) -> list[RepairStep]:
     steps = [RepairStep("notice", _NOTICE[rupture], "")]
     if early:
         steps.append(RepairStep("notice", _EARLY, ""))
@@ -130,7 +135,7 @@ def _build_steps(rupture: RuptureType, component: str | None, *,
                             "immediate: change the task or goal; give a rationale"))
     if ceiling:
         steps.append(RepairStep("feedback", _CEILING, ""))
-    steps.append(RepairStep("feedback", _FEEDBACK, ""))
+    steps.append(RepairStep("feedback", _FEEDBACK_FIRST if first else _FEEDBACK, ""))
     return steps
 
 

@@ -29,6 +29,7 @@ ACTIONS: tuple[str, ...] = (
     "export.case", "export.research", "audit.read",
     "token.create", "token.revoke", "import.cases",
     "practice.start", "practice.respond", "practice.answer", "practice.read", "practice.list",
+    "case.report",
 )
 
 

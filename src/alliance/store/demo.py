@@ -6,7 +6,8 @@ Each case follows one planted course so the caseload shows every kind of alert: 
 repaired and unrepaired ruptures, a slow decline, ceiling ratings, low early alliance, a
 task deficit, a strained frame (late cancellations, no-shows), missed homework, a couple
 with a split alliance and a family with one disengaging member. Eight more cases come from
-:func:`alliance.monitoring.synthetic.generate` (other instruments, their planted events).
+:func:`alliance.monitoring.synthetic.generate` (other instruments, their planted events, and
+outcome measures, PHQ-9, GAD-7 or ORS, with planted paths: some not on track).
 """
 
 from __future__ import annotations
@@ -151,7 +152,7 @@ def _synthetic_cases(s: Any, clinician: Any, rng: random.Random, today: dt.date,
     from alliance.monitoring import synthetic
 
     case_file, _truth = synthetic.generate(SYNTHETIC_CASES, seed, multi_member=False,
-                                           transcripts=False)
+                                           transcripts=False, outcomes=True)
     ids = []
     for entry in case_file["cases"]:
         last = max(dt.date.fromisoformat(x["date"]) for x in entry["sessions"])

@@ -128,14 +128,21 @@ def load_cases(db: DbSession, case_ids: Sequence[int], catalog: Catalog) -> dict
     return out
 
 
-def assess(loaded: LoadedCase, policy: Policy, catalog: Catalog) -> tuple[Any, str]:
-    """``(CaseReport, "")`` or ``(None, why)``; a library bug does not take a page down."""
+def assess(loaded: LoadedCase, policy: Policy, catalog: Catalog,
+           expected: Any = None) -> tuple[Any, str]:
+    """``(CaseReport, "")`` or ``(None, why)``; a library bug does not take a page down.
+    With ``expected`` (instrument id → curves) the report is a
+    :class:`~alliance.monitoring.progress.Progress` (outcome tracked, not-on-track folded in)."""
     from alliance.monitoring import monitor_case
+    from alliance.monitoring.progress import assess_progress
 
     if loaded.case is None:
         return None, loaded.error
     try:
-        return monitor_case(loaded.case, policy, catalog), ""
+        report = monitor_case(loaded.case, policy, catalog)
+        if expected is None:
+            return report, ""
+        return assess_progress(loaded.case, report, expected, catalog), ""
     except AllianceError as exc:
         return None, humanise(str(exc), loaded.labels)
     except Exception as exc:  # a bug in a rule must not stop the worker for every case
@@ -146,6 +153,7 @@ def assess(loaded: LoadedCase, policy: Policy, catalog: Catalog) -> tuple[Any, s
 
 def report_dict(report: Any) -> dict[str, Any]:
     data: dict[str, Any] = report.to_dict()
+    report = getattr(report, "report", report)       # a Progress wraps its CaseReport
     if report.alert is not None:
         data["alert"]["id"] = report.alert.id
         data["alert"]["latest_session"] = report.alert.latest_session
@@ -184,20 +192,24 @@ def flips(before: dict[str, Any] | None, after: dict[str, Any] | None) -> list[F
     return out
 
 
-def basis_of(policy: Policy, catalog: Catalog) -> str:
-    """A digest of what a report depends on besides the case's rows: the policy and the
-    instruments (a clinic that changes either gets every case re-assessed)."""
+def basis_of(policy: Policy, catalog: Catalog, expected: Any = None) -> str:
+    """A digest of what a report depends on besides the case's rows: the policy, the
+    instruments and the expected-response curves (a clinic that changes any gets every case
+    re-assessed)."""
     import hashlib
 
     parts = [repr(policy)] + [f"{i.id}:{i.version}:{i.has_text}" for i in catalog.values()]
+    if expected:
+        parts += [f"{k}:{v!r}" for k, v in sorted(expected.items())]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
 def assess_due(db: Any, *, catalog: Catalog, policy: Policy, now: dt.datetime,
                lease: dt.timedelta, owner: str, limit: int = 50,
-               basis: str | None = None) -> int:
-    """Re-assess up to ``limit`` changed cases; returns how many were assessed."""
-    basis = basis if basis is not None else basis_of(policy, catalog)
+               basis: str | None = None, expected: Any = None) -> int:
+    """Re-assess up to ``limit`` changed cases; returns how many were assessed (``expected``:
+    the clinic's expected-response curves, to track outcomes)."""
+    basis = basis if basis is not None else basis_of(policy, catalog, expected)
     with db.write() as s:
         query = (select(CaseMonitor).where(
             (CaseMonitor.version > CaseMonitor.assessed_version)
@@ -214,7 +226,8 @@ def assess_due(db: Any, *, catalog: Catalog, policy: Policy, now: dt.datetime,
                   .execution_options(synchronize_session=False))
     with db.read() as s:
         loaded = load_cases(s, list(claimed), catalog)
-    results = {cid: assess(loaded[cid], policy, catalog) if cid in loaded else (None, "")
+    results = {cid: assess(loaded[cid], policy, catalog, expected) if cid in loaded
+               else (None, "")
                for cid in claimed}
     with db.write() as s:
         query = select(CaseMonitor).where(CaseMonitor.case_id.in_(list(claimed)),

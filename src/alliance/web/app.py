@@ -43,6 +43,7 @@ from alliance.web.routes import (
     exports,
     outreach,
     practice,
+    reports,
     static,
     survey,
     tokens,
@@ -105,6 +106,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None, *,
         app.include_router(module.router)
     app.include_router(tokens.router)
     app.mount(api.PREFIX, api.create_api(clinic, status_of))  # JSON errors, own OpenAPI
+    app.include_router(reports.router)
 
     @app.exception_handler(LoginRequired)
     async def _login(request: Request, exc: LoginRequired) -> Response:

@@ -102,3 +102,16 @@ def measure(value: Any) -> tuple[str, str]:
     if not instrument_id:
         raise InputError("choose a questionnaire")
     return instrument_id, rater or "client"
+
+
+def caseload_filters(query: Mapping[str, Any], severities: tuple[str, ...]) -> Any:
+    """The caseload's filters from its query string (``clinician``, ``severity``,
+    ``overdue``, ``q``); a bad value is an :class:`InputError`."""
+    from alliance.store.caseload import Filters
+
+    severity = str(query.get("severity") or "")
+    if severity and severity not in severities:
+        raise InputError(f"severity {severity!r} is not one of {', '.join(severities)}")
+    return Filters(clinician=optional_integer(query, "clinician"), severity=severity,
+                   overdue=str(query.get("overdue") or "") in ("1", "yes", "on"),
+                   q=text(query, "q", 200))

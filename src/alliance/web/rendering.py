@@ -10,8 +10,13 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from alliance.store.caseload import headline
+from alliance.web.assets import asset
+
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
+templates.env.globals["asset"] = asset
+templates.env.filters["headline"] = headline
 
 
 def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:

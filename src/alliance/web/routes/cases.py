@@ -50,13 +50,17 @@ def instrument_choices(clinic: Clinic) -> list[tuple[str, str, str]]:
 
 @router.get("/dashboard")
 def dashboard(request: Request, visit: Auth, archived: int = 0) -> HTMLResponse:
+    from alliance.store import caseload as triage
+
     require_role(visit.actor, "clinician", "supervisor")
-    with clinic_of(request).db.read() as s:
-        caseload, monitors = casebook.caseload(s, visit.actor, archived=bool(archived))
-        risks = signals.open_risks(s, [c.id for c in caseload])
-    record(request, visit.actor, "case.list", detail={"cases": len(caseload)})
-    return render(request, "dashboard.html", caseload=caseload, monitors=monitors,
-                  archived=bool(archived), risks=risks)
+    filters = forms.caseload_filters(dict(request.query_params), triage.SEVERITY_FILTERS)
+    clinic = clinic_of(request)
+    with clinic.db.read() as s:
+        view = triage.caseload(s, visit.actor, clinic.catalog, archived=bool(archived),
+                               filters=filters)
+    record(request, visit.actor, "case.list", detail={"cases": len(view.rows)})
+    return render(request, "dashboard.html", view=view, filters=filters,
+                  severities=triage.SEVERITY_FILTERS, archived=bool(archived))
 
 
 @router.get("/cases/new")
@@ -120,12 +124,15 @@ def trajectory(request: Request, visit: Auth, case_id: int) -> JSONResponse:
     clinic = clinic_of(request)
     with clinic.db.read() as s:
         loaded = casebook.chart_case(s, visit.actor, case_id, clinic.catalog)
-    report, error = assess(loaded, clinic.policy, clinic.catalog)
-    if report is None:
+    progress, error = assess(loaded, clinic.policy, clinic.catalog, clinic.expected)
+    if progress is None:
         return JSONResponse({"data": [], "layout": {}, "error": error})
-    figure = trajectory_figure(loaded.case, report, clinic.policy, clinic.catalog,
-                               labels={**loaded.labels, "therapist": "Therapist"})
-    figure.update_layout(title=None, height=460, margin={"l": 50, "r": 10, "t": 10, "b": 40})
+    figure = trajectory_figure(loaded.case, progress.report, clinic.policy, clinic.catalog,
+                               labels={**loaded.labels, "therapist": "Therapist"},
+                               tracks=progress.tracks)
+    figure.update_layout(title=None, height=620 if progress.tracks else 460,
+                         margin={"l": 50, "r": 10, "t": 10, "b": 40},
+                         legend={"orientation": "h", "y": -0.12})
     return JSONResponse(json.loads(figure.to_json()))
 
 

@@ -1,43 +1,44 @@
-"""Static files: our own CSS and JS, and plotly.js served from the installed plotly package.
+"""Static files: our own CSS and JS, and plotly.js from the installed plotly package
+(:mod:`alliance.web.assets`): compressed, under content-hashed names, cached for good.
 
-plotly.js is never committed to this repository and never loaded from a CDN; the Python
-``plotly`` package ships the bundle, and this route streams that file.
+The unhashed addresses (``/static/app.css``, ``/static/vendor/plotly.min.js``) still answer,
+with a short cache, for anything that bookmarked them.
 """
 
 from __future__ import annotations
 
-from functools import cache
-from pathlib import Path
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
 
-from fastapi import APIRouter
-from fastapi.responses import FileResponse
-
-from alliance.errors import ConfigError, NotFound
+from alliance.errors import NotFound
+from alliance.web import assets
 
 router = APIRouter()
-HERE = Path(__file__).resolve().parent.parent / "static"
-OWN = {"app.css": "text/css", "chart.js": "text/javascript"}
-CACHE = {"cache-control": "public, max-age=3600"}
+SHORT = "public, max-age=3600"
 
 
-@cache
-def plotly_bundle() -> Path:
-    """The ``plotly.min.js`` inside the installed plotly package."""
-    import plotly
-
-    path = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
-    if not path.is_file():
-        raise ConfigError(f"plotly.js not found in the plotly package at {path}")
-    return path
+def _send(request: Request, name: str, cache_control: str) -> Response:
+    item = assets.load(name)
+    coding = assets.best_coding(request.headers.get("accept-encoding", ""))
+    headers = {"cache-control": cache_control, "vary": "Accept-Encoding"}
+    if coding == "identity":
+        return Response(item.body, media_type=item.media_type, headers=headers)
+    return Response(assets.compressed(name, coding), media_type=item.media_type,
+                    headers={**headers, "content-encoding": coding})
 
 
 @router.get("/static/vendor/plotly.min.js")
-def plotly_js() -> FileResponse:
-    return FileResponse(plotly_bundle(), media_type="text/javascript", headers=CACHE)
+def plotly_js(request: Request) -> Response:
+    return _send(request, assets.PLOTLY, SHORT)
 
 
 @router.get("/static/{name}")
-def own_static(name: str) -> FileResponse:
-    if name not in OWN:
-        raise NotFound("no such file")
-    return FileResponse(HERE / name, media_type=OWN[name], headers=CACHE)
+def own_static(request: Request, name: str) -> Response:
+    return _send(request, name, SHORT)
+
+
+@router.get("/static/{digest}/{name:path}")
+def hashed_static(request: Request, digest: str, name: str) -> Response:
+    if assets.load(name).digest != digest:
+        raise NotFound("no such file (an older version of it, perhaps)")
+    return _send(request, name, assets.IMMUTABLE)
