@@ -27,7 +27,7 @@ RULES_ONLY_NOTE = ("rules-only mode: codes come from the lexicon rules and conte
 HYBRID_NOTE = "hybrid mode: lexicon rules, context features and classifier heads on embeddings"
 FAMILY_COLOURS = {
     "withdrawal": "#b45309", "confrontation": "#b91c1c", "safety": "#7c3aed",
-    "repair": "#15803d", "threat": "#111827", "collaboration": "#1d4ed8",
+    "bond": "#0e7490", "repair": "#15803d", "threat": "#111827", "collaboration": "#1d4ed8",
 }
 
 
