@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 import math
 
 from alliance.coding.coder import CodeAssignment, CodedUtterance
@@ -96,7 +97,7 @@ def test_short_session_is_shrunk_toward_the_prior_with_a_wider_interval() -> Non
     assert width(short) > width(long)
     assert short.interval[0] <= short.alliance_index <= short.interval[1]
     assert short.warnings and "short session" in short.warnings[0]
-    assert not long.warnings and 2 * 80 >= MIN_TURNS
+    assert not long.warnings and MIN_TURNS <= 2 * 80
 
 
 def test_index_moves_smoothly_with_threat_rate() -> None:
@@ -105,7 +106,7 @@ def test_index_moves_smoothly_with_threat_rate() -> None:
         turns = [("T", f"t{i}", {"threat.judgmental": 0.9 if i < k else 0.0})
                  for i in range(40)]
         values.append(summarise(_scored(turns), []).components["threat"])
-    steps = [a - b for a, b in zip(values, values[1:], strict=False)]
+    steps = [a - b for a, b in itertools.pairwise(values)]
     assert all(s > 0 for s in steps)  # every extra threat lowers it: no cap reached
     assert values[-1] > 0
 
@@ -113,10 +114,10 @@ def test_index_moves_smoothly_with_threat_rate() -> None:
 def test_unresolved_marker_lowers_the_index_more_than_a_resolved_one(coded) -> None:
     base = [("T", "What was the week like?", []),
             ("C", "Whatever.", ["withdrawal.minimal_response"])]
-    resolved = coded(base + [("T", "I notice you went quiet.", ["repair.name_rupture"]),
-                             ("C", "Yeah, sorry, it was a long and hard week at work.", [])])
-    unresolved = coded(base + [("T", "Okay, next topic.", []),
-                               ("C", "Fine.", ["withdrawal.minimal_response"])])
+    resolved = coded([*base, ("T", "I notice you went quiet.", ["repair.name_rupture"]),
+                      ("C", "Yeah, sorry, it was a long and hard week at work.", [])])
+    unresolved = coded([*base, ("T", "Okay, next topic.", []),
+                        ("C", "Fine.", ["withdrawal.minimal_response"])])
     a = summarise(resolved, find_episodes(resolved))
     b = summarise(unresolved, find_episodes(unresolved))
     assert a.components["strain"] > b.components["strain"]

@@ -188,6 +188,12 @@ class Coder:
     def mode(self) -> str:
         return MODE_HYBRID if self.heads is not None else MODE_RULES
 
+    def threshold(self, code: str) -> float:
+        """The score at which ``code`` is assigned (any rule hit, for a code without head)."""
+        if self.heads is not None and code in self.heads.codes:
+            return float(self.heads.thresholds[self.heads.index(code)])
+        return 1e-9
+
     # -- core -------------------------------------------------------------------------
     def analyse(self, conversations: Sequence[tuple[Sequence[str], Sequence[str],
                                                     Sequence[str]]],

@@ -245,6 +245,7 @@ class EmbeddingCache:
             for t, v in zip(missing, fresh, strict=True):
                 self._rows[self._key(t)] = np.asarray(v, dtype=np.float32)
             self._dirty = True
+            self.save()  # encoding is the slow part: keep it even if a later step fails
         if not keys:
             return np.zeros((0, self.dimension), dtype=np.float32)
         return np.stack([self._rows[k] for k in keys])

@@ -37,7 +37,7 @@ def _reading(cu: CodedUtterance) -> dict[str, Any] | None:
     i = cu.utterance.index
     kind = r.kind if r.head == i else "continuation"
     out: dict[str, Any] = {"kind": kind, "unit": r.head}
-    if len(r.indices) > 1:
+    if len(r.indices) > 1 and kind != "continuation":
         out["indices"] = list(r.indices)
     if r.attached_to is not None:
         out["attached_to"] = r.attached_to

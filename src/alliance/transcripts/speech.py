@@ -96,7 +96,8 @@ _FILLER = re.compile(r"(?i)(?<![\w'-])(um+|uh+|erm+|er|hmm+|mm+)(?![\w'-])[,.]?\
 _YOU_KNOW = re.compile(r"(?i)(^|(?<=,)|(?<=\.))\s*(you know|i mean|like),\s*")
 _CUT_WORD = re.compile(r"(?i)(?<![\w'])([a-z']{1,6})-\s+(?=\1|[a-z])")
 _REPEAT = re.compile(r"(?i)\b([a-z']+)((?:,?\s+)\1\b)+")
-_INNER_DASH = re.compile(rf"\s*(--|[{_DASH}]|\s-\s)\s*")
+_REPEAT_PHRASE = re.compile(r"(?i)\b((?:[a-z']+\s+){1,2}[a-z']+)(?:,?\s+\1\b)+")
+_INNER_DASH = re.compile(rf"\s*(--|[{_DASH}]|\s-\s|\s-(?=\w))[\s-]*")
 _EDGE = re.compile(rf"^[\s,;{_DASH}.-]+|[\s,;{_DASH}-]+$")
 _SPACES = re.compile(r"\s{2,}")
 _SPACE_PUNCT = re.compile(r"\s+([,.;!?])")
@@ -127,7 +128,7 @@ def normalise_speech(text: str) -> Normalised:
     """Remove fillers, filler phrases, cut-off and repeated words and dashes (see module)."""
     t, idx = text, list(range(len(text)))
     for pattern, repl in ((_INNER_DASH, ", "), (_FILLER, ""), (_YOU_KNOW, " "),
-                          (_CUT_WORD, ""), (_REPEAT, r"\1"), (_EDGE, ""),
+                          (_CUT_WORD, ""), (_REPEAT, r"\1"), (_REPEAT_PHRASE, r"\1"), (_EDGE, ""),
                           (_DOUBLE_COMMA, ","), (_SPACE_PUNCT, r"\1"), (_COMMA_STOP, r"\1"),
                           (_SPACES, " ")):
         t, idx = _sub(t, idx, pattern, repl)
