@@ -309,7 +309,8 @@ def coding_train(corpus_dir: str | None, out_dir: str | None, seed: int | None,
                f"scaling and thresholds by grouped 5-fold CV (out-of-fold ECE "
                f"{result.cv_ece:.3f}, macro-F1 {result.heads.manifest['cv_macro_f1']})")
     if result.skipped:
-        click.echo("no head (too few train examples; rules only): " + ", ".join(result.skipped))
+        click.echo("no head (rules only: by design or too few examples): "
+                   + ", ".join(result.skipped))
     click.echo(f"wrote {target}")
 
 

@@ -27,6 +27,7 @@ from alliance.coding.codebook import FAMILY_ROLE, family_of, load_codebook
 from alliance.coding.embedder import Embedder
 from alliance.coding.features import TurnFeatures, content_stems, turn_features
 from alliance.coding.heads import Heads
+from alliance.coding.length import remove_length
 from alliance.coding.rules import RuleHit, RuleSet
 from alliance.transcripts.model import Transcript, Utterance
 from alliance.transcripts.speech import (
@@ -178,11 +179,16 @@ class Coder:
     """Codes transcripts; ``embedder`` and ``heads`` both given = hybrid, else rules-only."""
 
     def __init__(self, rules: RuleSet | None = None, embedder: Embedder | None = None,
-                 heads: Heads | None = None) -> None:
+                 heads: Heads | None = None,
+                 length_directions: np.ndarray | None = None) -> None:
         self.rules = rules or RuleSet()
         self.embedder = embedder
         self.heads = heads if embedder is not None else None
         self.codes = load_codebook().names
+        if length_directions is None and self.heads is not None:
+            length_directions = self.heads.length_directions
+        #: directions projected out of the embeddings the heads read (training sets them)
+        self.length_directions = length_directions
 
     @property
     def mode(self) -> str:
@@ -252,7 +258,7 @@ class Coder:
                 for u, t, r, f in zip(units, u_texts, u_roles, feats, strict=True)]
         x = conf = None
         if emb is not None and len(units):
-            x = head_inputs(emb, feats, hits, self.codes,
+            x = head_inputs(remove_length(emb, self.length_directions), feats, hits, self.codes,
                             self.heads.previous_turn if self.heads is not None
                             else PREVIOUS_TURN_DEFAULT)
             if self.heads is not None:

@@ -36,10 +36,12 @@ from alliance.coding.coder import (
 )
 from alliance.coding.corpus import Conversation, Corpus
 from alliance.coding.embedder import MODEL_SHA256, Embedder
-from alliance.coding.features import FEATURE_NAMES
+from alliance.coding.features import FEATURE_NAMES, word_count
+from alliance.coding.length import length_directions
 from alliance.coding.heads import HEADS_FORMAT, RULES_FILE, Heads
 from alliance.coding.rules import RuleSet, packaged_rules, rule_ids
 from alliance.errors import CodingError
+from alliance.transcripts.speech import normalise_speech, reading_units, unit_text
 
 DEFAULT_SEED = 20261122
 MIN_TRAIN_POSITIVES = 3
@@ -47,6 +49,9 @@ C_GRID = (0.5, 2.0, 8.0)
 #: Feed the heads the embedding of the turn being answered as well (see coder.head_inputs).
 PREVIOUS_TURN = PREVIOUS_TURN_DEFAULT
 FOLDS = 5
+#: Codes decided by their rules alone: brevity is what defines a minimal response, and a
+#: head on embeddings would learn "short turn" from it (issue 10: no length shortcut).
+RULES_ONLY_CODES = ("withdrawal.minimal_response",)
 _THRESHOLDS = np.round(np.arange(0.10, 0.91, 0.05), 2)
 
 
@@ -65,6 +70,17 @@ class Example:
     x: np.ndarray
     gold: frozenset[str]
     analysis: TurnAnalysis
+
+
+def unit_texts(convs: Sequence[Conversation]) -> list[str]:
+    """The distinct normalised texts of the turns read on their own (what the heads read)."""
+    out: dict[str, None] = {}
+    for conv in convs:
+        speakers, _, texts = conversation_inputs(conv)
+        for u in reading_units(speakers, texts):
+            if u.coded:
+                out[normalise_speech(unit_text(u, texts)).text] = None
+    return list(out)
 
 
 def unit_gold(conv: Conversation, a: TurnAnalysis, i: int) -> frozenset[str] | None:
@@ -158,9 +174,13 @@ def train(corpus: Corpus, embedder: Embedder, *, seed: int = DEFAULT_SEED,
     except ImportError as exc:
         raise CodingError(f"training needs scikit-learn ({exc})") from None
     book = load_codebook()
+    encode = encode or embedder.encode
+    texts = unit_texts([c for c in corpus.conversations if c.split in ("train", "dev")])
+    directions, length_r2 = length_directions(encode(texts), [word_count(t) for t in texts],
+                                              seed=seed)
     # Rule features use rule identity only (0/1), so the rule priors do not matter here.
-    base = Coder(RuleSet(packaged_rules()))
-    exs = examples(corpus, base, encode or embedder.encode)
+    base = Coder(RuleSet(packaged_rules()), length_directions=directions)
+    exs = examples(corpus, base, encode)
     if not exs:
         raise CodingError("the corpus has no labelled turns to train on")
     rules = rule_calibration(exs)
@@ -179,7 +199,7 @@ def train(corpus: Corpus, embedder: Embedder, *, seed: int = DEFAULT_SEED,
         role = FAMILY_ROLE[family_of(code)]
         rows = [e for e in pool if e.role == role]
         y = np.array([code in e.gold for e in rows])
-        if y.sum() < MIN_TRAIN_POSITIVES or y.all():
+        if code in RULES_ONLY_CODES or y.sum() < MIN_TRAIN_POSITIVES or y.all():
             skipped.append(code)
             continue
         x = np.stack([e.x for e in rows])
@@ -229,6 +249,11 @@ def train(corpus: Corpus, embedder: Embedder, *, seed: int = DEFAULT_SEED,
         "model": embedder.name,
         "model_sha256": model_sha256,
         "encoder": getattr(embedder, "runtime", type(embedder).__name__),
+        "length": {"directions_removed": len(directions),
+                   "heldout_r2_log_words": {"before": length_r2[0], "after": length_r2[-1]},
+                   "method": "iterated nullspace projection of ridge regressions of "
+                             "log(1 + words) on train+dev unit embeddings"},
+        "rules_only_codes": list(RULES_ONLY_CODES),
         "features": {"embedding": int(embedder.dimension),
                      "previous_turn_embedding": PREVIOUS_TURN,
                      "context": list(FEATURE_NAMES), "rule_hits": list(book.names)},
@@ -244,7 +269,7 @@ def train(corpus: Corpus, embedder: Embedder, *, seed: int = DEFAULT_SEED,
                      "scikit-learn": sklearn.__version__, **_encoder_versions()},
     }
     heads = Heads(tuple(codes), np.array(weights), np.array(bias), np.array(pa), np.array(pb),
-                  np.array(thresholds), manifest)
+                  np.array(thresholds), manifest, directions.astype(np.float32))
     return TrainResult(heads, rules, cv_ece, skipped)
 
 
