@@ -27,7 +27,13 @@ from alliance.coding.calibration import (
     smoothed_precision,
 )
 from alliance.coding.codebook import FAMILY_ROLE, family_of, load_codebook
-from alliance.coding.coder import Coder, TurnAnalysis, head_inputs
+from alliance.coding.coder import (
+    CALIBRATION_NOTE,
+    PREVIOUS_TURN_DEFAULT,
+    Coder,
+    EncodeFn,
+    TurnAnalysis,
+)
 from alliance.coding.corpus import Conversation, Corpus
 from alliance.coding.embedder import MODEL_SHA256, Embedder
 from alliance.coding.features import FEATURE_NAMES
@@ -39,7 +45,7 @@ DEFAULT_SEED = 20261122
 MIN_TRAIN_POSITIVES = 3
 C_GRID = (0.5, 2.0, 8.0)
 #: Feed the heads the embedding of the turn being answered as well (see coder.head_inputs).
-PREVIOUS_TURN = True
+PREVIOUS_TURN = PREVIOUS_TURN_DEFAULT
 FOLDS = 5
 _THRESHOLDS = np.round(np.arange(0.10, 0.91, 0.05), 2)
 
@@ -47,15 +53,6 @@ _THRESHOLDS = np.round(np.arange(0.10, 0.91, 0.05), 2)
 def conversation_inputs(conv: Conversation) -> tuple[list[str], list[str], list[str]]:
     return ([t.speaker for t in conv.turns], [t.role for t in conv.turns],
             [t.text for t in conv.turns])
-
-
-def embed_conversations(convs: Sequence[Conversation], embedder: Embedder) -> list[np.ndarray]:
-    """Embed every turn of every conversation in one batch (duplicates encoded once)."""
-    texts = sorted({t.text for c in convs for t in c.turns})
-    matrix = embedder.encode(texts)
-    row = {t: i for i, t in enumerate(texts)}
-    return [matrix[[row[t.text] for t in c.turns]] if c.turns else
-            np.zeros((0, matrix.shape[1]), dtype=np.float32) for c in convs]
 
 
 @dataclass(frozen=True)
@@ -70,19 +67,33 @@ class Example:
     analysis: TurnAnalysis
 
 
-def examples(corpus: Corpus, coder: Coder, embeddings: list[np.ndarray],
-             previous_turn: bool = PREVIOUS_TURN) -> list[Example]:
-    """Feature rows of every labelled turn (rule hits and features from ``coder``)."""
+def unit_gold(conv: Conversation, a: TurnAnalysis, i: int) -> frozenset[str] | None:
+    """The gold codes a coded turn answers for, or ``None`` when it is not read on its own.
+
+    A joined continuation's codes count for the turn it continues (its unit's head);
+    listener tokens and crosstalk fragments are scored as turns with no code.
+    """
+    if not a.head:
+        return None
+    members = a.unit.indices if a.unit is not None else (i,)
+    return frozenset(c for j in members for c in conv.labels.get(j, ()))
+
+
+def examples(corpus: Corpus, coder: Coder, encode: EncodeFn) -> list[Example]:
+    """Head input rows of every labelled turn read on its own (features from ``coder``).
+
+    Listener tokens and crosstalk fragments are left out: the coder never codes them.
+    """
     analyses = coder.analyse([conversation_inputs(c) for c in corpus.conversations],
-                             embeddings)
+                             encode, inputs=True)
     out: list[Example] = []
-    for conv, emb, res in zip(corpus.conversations, embeddings, analyses, strict=True):
-        xs = head_inputs(emb, [a.features for a in res], [a.hits for a in res], coder.codes,
-                         previous_turn)
-        for i, gold in sorted(conv.labels.items()):
+    for conv, res in zip(corpus.conversations, analyses, strict=True):
+        for i in sorted(conv.labels):
             a = res[i]
-            x = xs[i]
-            out.append(Example(conv.id, conv.split, conv.turns[i].role, x, frozenset(gold), a))
+            gold = unit_gold(conv, a, i)
+            if gold is None or a.x is None or (a.unit is not None and not a.unit.coded):
+                continue
+            out.append(Example(conv.id, conv.split, conv.turns[i].role, a.x, gold, a))
     return out
 
 
@@ -131,8 +142,7 @@ def _best_threshold(y: np.ndarray, score: np.ndarray) -> tuple[float, float]:
 
 
 def train(corpus: Corpus, embedder: Embedder, *, seed: int = DEFAULT_SEED,
-          model_sha256: str = MODEL_SHA256, embeddings: list[np.ndarray] | None = None,
-          previous_turn: bool = PREVIOUS_TURN) -> TrainResult:
+          model_sha256: str = MODEL_SHA256, encode: EncodeFn | None = None) -> TrainResult:
     """Fit one head per code on train + dev; C, Platt and threshold by grouped CV.
 
     For each code and each C in :data:`C_GRID`, :data:`FOLDS`-fold cross-validation over
@@ -148,11 +158,11 @@ def train(corpus: Corpus, embedder: Embedder, *, seed: int = DEFAULT_SEED,
     except ImportError as exc:
         raise CodingError(f"training needs scikit-learn ({exc})") from None
     book = load_codebook()
-    if embeddings is None:
-        embeddings = embed_conversations(corpus.conversations, embedder)
     # Rule features use rule identity only (0/1), so the rule priors do not matter here.
     base = Coder(RuleSet(packaged_rules()))
-    exs = examples(corpus, base, embeddings, previous_turn)
+    exs = examples(corpus, base, encode or embedder.encode)
+    if not exs:
+        raise CodingError("the corpus has no labelled turns to train on")
     rules = rule_calibration(exs)
     precision = {k: v["precision"] for k, v in rules.items()}
     group_of = {c.id: c.group or c.id for c in corpus.conversations}
@@ -219,12 +229,13 @@ def train(corpus: Corpus, embedder: Embedder, *, seed: int = DEFAULT_SEED,
         "model": embedder.name,
         "model_sha256": model_sha256,
         "encoder": getattr(embedder, "runtime", type(embedder).__name__),
-        "features": {"embedding": int(embeddings[0].shape[1]) if embeddings else 0,
-                     "previous_turn_embedding": previous_turn,
+        "features": {"embedding": int(embedder.dimension),
+                     "previous_turn_embedding": PREVIOUS_TURN,
                      "context": list(FEATURE_NAMES), "rule_hits": list(book.names)},
         "classifier": {"type": "logistic_regression", "C_grid": list(C_GRID),
                        "class_weight": "balanced", "solver": "lbfgs", "folds": FOLDS},
         "calibration": "platt on out-of-fold logits (grouped CV over train+dev)",
+        "calibration_data": CALIBRATION_NOTE,
         "cv_ece_heads": round(cv_ece, 4),
         "cv_macro_f1": round(float(np.mean([v["cv_f1"] for v in per_code.values()])), 4)
         if per_code else None,
