@@ -23,9 +23,9 @@ advice         0.10   lowers    unsolicited advice per therapist turn
 ============== ====== ========= ==================================================
 
 A raising component is ``1 - exp(-rate / scale)``, a lowering one ``exp(-rate / scale)``;
-the scale of each is the median rate in the project's own train + dev sessions (gold
-codes), so a session at the corpus median sits at 0.63 (raising) or 0.37 (lowering) on
-that component. **"No rupture episode" is missing, not perfect repair**: the repair
+the scale of each is the median non-zero rate in the project's own train + dev sessions
+(gold codes; ``benchmarks/index_reference.py``), so a session at that rate sits at 0.63
+(raising) or 0.37 (lowering) on that component. **"No rupture episode" is missing, not perfect repair**: the repair
 component is left out and the weights of the others are renormalised. The weighted mean
 ``raw`` is then shrunk toward :data:`PRIOR` (the median index of the train + dev sessions)
 with the weight of :data:`PRIOR_TURNS` turns: ``index = (n * raw + PRIOR_TURNS * PRIOR) /
@@ -56,12 +56,12 @@ from alliance.coding.episodes import Episode
 #: Scales: median rates of the project's train + dev sessions with gold codes (measured
 #: with benchmarks/index_reference.py; see docs/coding.md).
 COMPONENTS: dict[str, tuple[float, int, float]] = {
-    "bond": (0.25, +1, 0.20),
-    "collaboration": (0.15, +1, 0.15),
-    "repair": (0.20, +1, 1.0),
-    "strain": (0.15, -1, 0.10),
-    "threat": (0.15, -1, 0.06),
-    "advice": (0.10, -1, 0.05),
+    "bond": (0.25, +1, 0.27),
+    "collaboration": (0.15, +1, 0.27),
+    "repair": (0.20, +1, 1.0),  # a rate already in [0, 1]: used as it is
+    "strain": (0.15, -1, 0.09),
+    "threat": (0.15, -1, 0.09),
+    "advice": (0.10, -1, 0.04),
 }
 WEIGHTS = {k: v[0] for k, v in COMPONENTS.items()}
 #: Prior index and its weight in turns (shrinkage for short sessions).
