@@ -17,7 +17,7 @@ from collections import defaultdict
 from alliance.coding.corpus import load_corpus
 
 BANDS = ((1, 2), (3, 7), (8, 19), (20, 39), (40, 79), (80, 10**6))
-DISFLUENCY = re.compile(r"\b(um+|uh+|erm|er|you know|i mean)\b|—|--|-\s|\b(\w+)\s+\2\b", re.I)
+DISFLUENCY = re.compile(r"\b(um+|uh+|erm|er|you know|i mean)\b|—|--|-\s|\b(\w+),?\s+\2\b", re.I)
 
 
 def band(n: int) -> str:
