@@ -172,7 +172,11 @@ def head_inputs(emb: np.ndarray, feats: Sequence[TurnFeatures],
 
 
 #: Whether head inputs include the answered turn's embedding when no heads say otherwise.
-PREVIOUS_TURN_DEFAULT = True
+#: v2: no. The raw 384-d block of the answered turn helped cross-validated F1 on the corpus
+#: a little (v1) but lowered AUROC on the ESConv dev half for all three bond/advice codes
+#: (0.006-0.012); the context the heads keep is its cosine (continuity) and whether advice
+#: was asked for. Heads trained with it (manifest: previous_turn_embedding) still load.
+PREVIOUS_TURN_DEFAULT = False
 
 
 class Coder:

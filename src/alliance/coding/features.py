@@ -80,16 +80,21 @@ class TurnFeatures:
     first_turn: bool
     previous: int = -1  # index of the turn this one answers (latest by another speaker)
     advice_requested: bool = False
+    role: str = ""
 
     def vector(self) -> list[float]:
         """The numeric form fed to the classifier heads (order = :data:`FEATURE_NAMES`).
 
-        No length feature: brevity is for the minimal-response rules only.
+        No length feature: brevity is for the minimal-response rules only. On therapist
+        turns the client-side flags (:data:`CLIENT_ONLY_FEATURES`) are 0: whether the client
+        asked *for advice* is ``advice_requested``; a bare "the client asked a question"
+        flag let the heads learn "advice never follows a question" from the corpus.
         """
+        client = self.role != "therapist"
         return [
-            float(self.after_question),
-            float(self.after_open_question),
-            float(self.backchannel),
+            float(self.after_question and client),
+            float(self.after_open_question and client),
+            float(self.backchannel and client),
             self.continuity,
             float(self.first_turn),
             float(self.advice_requested),
@@ -100,6 +105,8 @@ FEATURE_NAMES = (
     "after_question", "after_open_question", "backchannel", "continuity", "first_turn",
     "advice_requested",
 )
+#: Features read only on client turns (0 on therapist turns; see TurnFeatures.vector).
+CLIENT_ONLY_FEATURES = ("after_question", "after_open_question", "backchannel")
 
 #: The previous turn asks for advice, an opinion, ideas or what to do.
 _ADVICE_REQUEST = re.compile(
@@ -216,6 +223,7 @@ def turn_features(
             first_turn=prev is None,
             previous=-1 if prev is None else prev,
             advice_requested=prev is not None and _requested(texts, speakers, skipped, prev),
+            role=roles[i],
         ))
     return out
 

@@ -45,7 +45,10 @@ from alliance.transcripts.speech import normalise_speech, reading_units, unit_te
 
 DEFAULT_SEED = 20261122
 MIN_TRAIN_POSITIVES = 3
-C_GRID = (0.5, 2.0, 8.0)
+#: v2 shifts the grid toward stronger regularisation (v1: 0.5, 2, 8): on the ESConv dev half
+#: the bond heads generalised better with smaller C; cross-validation on the corpus still
+#: picks each head's C from the grid.
+C_GRID = (0.1, 0.5, 2.0)
 #: Feed the heads the embedding of the turn being answered as well (see coder.head_inputs).
 PREVIOUS_TURN = PREVIOUS_TURN_DEFAULT
 FOLDS = 5
