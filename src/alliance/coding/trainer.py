@@ -52,9 +52,43 @@ C_GRID = (0.1, 0.5, 2.0)
 #: Feed the heads the embedding of the turn being answered as well (see coder.head_inputs).
 PREVIOUS_TURN = PREVIOUS_TURN_DEFAULT
 FOLDS = 5
-#: Codes decided by their rules alone: brevity is what defines a minimal response, and a
-#: head on embeddings would learn "short turn" from it (issue 10: no length shortcut).
-RULES_ONLY_CODES = ("withdrawal.minimal_response",)
+#: Codes decided by their rules alone. Brevity is what defines a minimal response, and a
+#: head on embeddings would learn "short turn" from it; v2 lecturing is moralising, which
+#: its phrases carry, and its head scored more the longer an ESConv supporter turn was
+#: (|Spearman| 0.36-0.39 on the dev half) (issue 10: no length shortcut).
+RULES_ONLY_CODES = ("withdrawal.minimal_response", "threat.lecturing")
+LENGTH_BINS = 10
+
+
+def length_matched_weights(words: np.ndarray, y: np.ndarray, bins: int = LENGTH_BINS,
+                           smooth: float = 0.02) -> np.ndarray:
+    """Sample weights that give the negatives the positives' length distribution.
+
+    Rows are put in ``bins`` quantile bins of log(1 + words); a negative in bin b weighs
+    (share of positives in b + smooth) / (share of negatives in b + smooth), and the
+    negatives' weights are rescaled to sum to their count. A head then cannot separate
+    its positives from the negatives by length, only by what is said (issue 10: no length
+    shortcut). Positives weigh 1.
+
+    >>> w = length_matched_weights(np.array([2, 2, 30, 30]), np.array([0, 0, 1, 0]), bins=2)
+    >>> [round(float(v), 2) for v in w]
+    [0.03, 0.03, 1.0, 2.94]
+    """
+    lw = np.log1p(np.asarray(words, dtype=float))
+    yb = np.asarray(y, dtype=bool)
+    edges = np.quantile(lw, np.linspace(0, 1, bins + 1)[1:-1])
+    which = np.digitize(lw, edges)
+    weights = np.ones(len(yb))
+    npos, nneg = max(int(yb.sum()), 1), max(int((~yb).sum()), 1)
+    for b in range(bins):
+        m = which == b
+        pos = float((m & yb).sum()) / npos
+        neg = float((m & ~yb).sum()) / nneg
+        if neg > 0:
+            weights[m & ~yb] = (pos + smooth) / (neg + smooth)
+    if (~yb).any():
+        weights[~yb] *= float((~yb).sum()) / float(weights[~yb].sum())
+    return weights
 _THRESHOLDS = np.round(np.arange(0.10, 0.91, 0.05), 2)
 
 
@@ -206,6 +240,8 @@ def train(corpus: Corpus, embedder: Embedder, *, seed: int = DEFAULT_SEED,
             skipped.append(code)
             continue
         x = np.stack([e.x for e in rows])
+        sample_weight = length_matched_weights(
+            np.array([e.analysis.features.words for e in rows]), y)
         rule = np.array([max([precision.get(h.rule, 0.0) for h in e.analysis.hits
                               if h.code == code] or [0.0]) for e in rows])
         folds = _group_folds([group_of[e.conversation] for e in rows], FOLDS, seed)
@@ -221,7 +257,7 @@ def train(corpus: Corpus, embedder: Embedder, *, seed: int = DEFAULT_SEED,
                                      random_state=seed, warm_start=True)
             for c_value in C_GRID:
                 clf.set_params(C=c_value)
-                clf.fit(x[fit_mask], y[fit_mask])
+                clf.fit(x[fit_mask], y[fit_mask], sample_weight=sample_weight[fit_mask])
                 oofs[c_value][test_mask] = clf.decision_function(x[test_mask])
         for c_value in C_GRID:
             oof = oofs[c_value]
@@ -234,7 +270,7 @@ def train(corpus: Corpus, embedder: Embedder, *, seed: int = DEFAULT_SEED,
         c_value, f1, platt, threshold, head = best
         clf = LogisticRegression(C=c_value, class_weight="balanced", max_iter=5000,
                                  random_state=seed)
-        clf.fit(x, y)
+        clf.fit(x, y, sample_weight=sample_weight)
         oof_probs.extend(head.tolist())
         oof_gold.extend(y.astype(int).tolist())
         codes.append(code)
@@ -266,7 +302,8 @@ def train(corpus: Corpus, embedder: Embedder, *, seed: int = DEFAULT_SEED,
                      "previous_turn_embedding": PREVIOUS_TURN,
                      "context": list(FEATURE_NAMES), "rule_hits": list(book.names)},
         "classifier": {"type": "logistic_regression", "C_grid": list(C_GRID),
-                       "class_weight": "balanced", "solver": "lbfgs", "folds": FOLDS},
+                       "class_weight": "balanced", "solver": "lbfgs", "folds": FOLDS,
+                       "sample_weight": f"length-matched negatives ({LENGTH_BINS} bins)"},
         "calibration": "platt on out-of-fold logits (grouped CV over train+dev)",
         "calibration_data": CALIBRATION_NOTE,
         "cv_ece_heads": round(cv_ece, 4),
