@@ -8,6 +8,7 @@ those medians (and, as a check, how the index relates to session length there). 
 only the project's corpus; no external data.
 
     PYTHONPATH=src python benchmarks/index_reference.py
+    PYTHONPATH=src python benchmarks/index_reference.py --predicted [CACHE.npz]   # + coder
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ def main() -> None:
     corpus = load_corpus()
     sessions = [c for c in corpus.sessions if c.split in ("train", "dev")]
     rates: dict[str, list[float]] = {k: [] for k in S.COMPONENTS}
-    index, turns = [], []
+    index, raw, turns = [], [], []
     for conv in sessions:
         utts = gold_session(conv)
         eps = find_episodes(utts)
@@ -51,6 +52,7 @@ def main() -> None:
         if s.resolution_rate is not None:
             rates["repair"].append(s.resolution_rate)
         index.append(s.alliance_index)
+        raw.append(s.raw_index)
         turns.append(len(conv.turns))
     print(f"{len(sessions)} train+dev sessions (gold codes)")
     for k, v in rates.items():
@@ -60,9 +62,41 @@ def main() -> None:
               f"{statistics.quantiles(v, n=4)[2]:.3f}; sessions {len(v)}); "
               f"scale = median of non-zero rates {statistics.median(nonzero):.3f} "
               f"({len(nonzero)} sessions)")
+    print(f"  raw index (before shrinkage): median {statistics.median(raw):.3f} (the prior)")
     print(f"  index with current constants: median {statistics.median(index):.3f}, "
-          f"Spearman with turns {spearman(index, turns):.3f}")
+          f"Spearman with turns {spearman(index, turns):.3f}, raw index with turns "
+          f"{spearman(raw, turns):.3f}")
+
+
+def predicted_vs_gold(cache: str | None) -> None:
+    """On the test sessions: the index from the coder's codes against the gold-code index."""
+    from alliance.coding.coder import load_coder
+    from alliance.coding.embedder import EmbeddingCache
+    from alliance.coding.trainer import conversation_inputs
+
+    corpus = load_corpus()
+    sessions = [c for c in corpus.sessions if c.split == "test"]
+    coder = load_coder()
+    assert coder.embedder is not None
+    enc = EmbeddingCache(coder.embedder, cache)
+    results = coder.analyse([conversation_inputs(c) for c in sessions], enc.encode)
+    gold_i, pred_i, turns = [], [], []
+    for conv, res in zip(sessions, results, strict=True):
+        g = gold_session(conv)
+        p = [CodedUtterance(u.utterance, a.assigned, a.scores, a.unit)
+             for u, a in zip(g, res, strict=True)]
+        gold_i.append(S.summarise(g, find_episodes(g)).alliance_index)
+        pred_i.append(S.summarise(p, find_episodes(p)).alliance_index)
+        turns.append(len(conv.turns))
+    print(f"{len(sessions)} test sessions: Spearman(index from coder, index from gold codes) "
+          f"{spearman(pred_i, gold_i):.3f}; Spearman(index from coder, turns) "
+          f"{spearman(pred_i, turns):.3f}")
 
 
 if __name__ == "__main__":
+    import sys
+
     main()
+    if "--predicted" in sys.argv:
+        predicted_vs_gold(sys.argv[sys.argv.index("--predicted") + 1]
+                          if len(sys.argv) > sys.argv.index("--predicted") + 1 else None)

@@ -25,9 +25,9 @@ advice         0.10   lowers    unsolicited advice per therapist turn
 A raising component is ``1 - exp(-rate / scale)``, a lowering one ``exp(-rate / scale)``;
 the scale of each is the median non-zero rate in the project's own train + dev sessions
 (gold codes; ``benchmarks/index_reference.py``), so a session at that rate sits at 0.63
-(raising) or 0.37 (lowering) on that component. **"No rupture episode" is missing, not perfect repair**: the repair
-component is left out and the weights of the others are renormalised. The weighted mean
-``raw`` is then shrunk toward :data:`PRIOR` (the median index of the train + dev sessions)
+(raising) or 0.37 (lowering) on that component. **"No rupture episode" is missing, not
+perfect repair**: the repair component is left out and the weights of the others are renormalised. The weighted mean
+``raw`` is then shrunk toward :data:`PRIOR` (the median raw index of the train + dev sessions)
 with the weight of :data:`PRIOR_TURNS` turns: ``index = (n * raw + PRIOR_TURNS * PRIOR) /
 (n + PRIOR_TURNS)`` with ``n`` the therapist turns, and reported with a 90% interval from
 the Beta distribution with those pseudo-counts (normal approximation). Sessions with fewer
@@ -57,7 +57,7 @@ from alliance.coding.episodes import Episode
 #: with benchmarks/index_reference.py; see docs/coding.md).
 COMPONENTS: dict[str, tuple[float, int, float]] = {
     "bond": (0.25, +1, 0.27),
-    "collaboration": (0.15, +1, 0.27),
+    "collaboration": (0.15, +1, 0.24),
     "repair": (0.20, +1, 1.0),  # a rate already in [0, 1]: used as it is
     "strain": (0.15, -1, 0.09),
     "threat": (0.15, -1, 0.09),
@@ -65,7 +65,7 @@ COMPONENTS: dict[str, tuple[float, int, float]] = {
 }
 WEIGHTS = {k: v[0] for k, v in COMPONENTS.items()}
 #: Prior index and its weight in turns (shrinkage for short sessions).
-PRIOR = 0.55
+PRIOR = 0.64
 PRIOR_TURNS = 20.0
 #: Fewer coded turns than this: the report warns that the index is unreliable.
 MIN_TURNS = 40

@@ -37,8 +37,8 @@ from alliance.coding.coder import (
 from alliance.coding.corpus import Conversation, Corpus
 from alliance.coding.embedder import MODEL_SHA256, Embedder
 from alliance.coding.features import FEATURE_NAMES, word_count
-from alliance.coding.length import length_directions
 from alliance.coding.heads import HEADS_FORMAT, RULES_FILE, Heads
+from alliance.coding.length import length_directions
 from alliance.coding.rules import RuleSet, packaged_rules, rule_ids
 from alliance.errors import CodingError
 from alliance.transcripts.speech import normalise_speech, reading_units, unit_text
