@@ -26,9 +26,9 @@ A raising component is ``1 - exp(-rate / scale)``, a lowering one ``exp(-rate / 
 the scale of each is the median non-zero rate in the project's own train + dev sessions
 (gold codes; ``benchmarks/index_reference.py``), so a session at that rate sits at 0.63
 (raising) or 0.37 (lowering) on that component. **"No rupture episode" is missing, not
-perfect repair**: the repair component is left out and the weights of the others are renormalised. The weighted mean
-``raw`` is then shrunk toward :data:`PRIOR` (the median raw index of the train + dev sessions)
-with the weight of :data:`PRIOR_TURNS` turns: ``index = (n * raw + PRIOR_TURNS * PRIOR) /
+perfect repair**: the repair component is left out and the weights of the others are
+renormalised. The weighted mean ``raw`` is then shrunk toward :data:`PRIOR` (the median raw
+index of the train + dev sessions) with the weight of :data:`PRIOR_TURNS` turns: ``index = (n * raw + PRIOR_TURNS * PRIOR) /
 (n + PRIOR_TURNS)`` with ``n`` the therapist turns, and reported with a 90% interval from
 the Beta distribution with those pseudo-counts (normal approximation). Sessions with fewer
 than :data:`MIN_TURNS` coded turns get a warning.
