@@ -28,8 +28,8 @@ the scale of each is the median non-zero rate in the project's own train + dev s
 (raising) or 0.37 (lowering) on that component. **"No rupture episode" is missing, not
 perfect repair**: the repair component is left out and the weights of the others are
 renormalised. The weighted mean ``raw`` is then shrunk toward :data:`PRIOR` (the median raw
-index of the train + dev sessions) with the weight of :data:`PRIOR_TURNS` turns: ``index = (n * raw + PRIOR_TURNS * PRIOR) /
-(n + PRIOR_TURNS)`` with ``n`` the therapist turns, and reported with a 90% interval from
+index of the train + dev sessions) with the weight of :data:`PRIOR_TURNS` turns:
+``index = (n * raw + PRIOR_TURNS * PRIOR) / (n + PRIOR_TURNS)`` with ``n`` the therapist turns, and reported with a 90% interval from
 the Beta distribution with those pseudo-counts (normal approximation). Sessions with fewer
 than :data:`MIN_TURNS` coded turns get a warning.
 
