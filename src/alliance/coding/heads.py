@@ -7,8 +7,8 @@ per code, in codebook order)]``, both embeddings with their length directions pr
 (:mod:`alliance.coding.length`; no head reads turn length). Output: the head's logit
 ``w·x + b``, turned into a calibrated confidence by Platt scaling fitted on out-of-fold
 logits of a grouped cross-validation over the train and dev splits (see
-:mod:`alliance.coding.trainer` and :mod:`alliance.coding.calibration`). A code is assigned when its score reaches the code's
-threshold, chosen in the same cross-validation to maximise F1.
+:mod:`alliance.coding.trainer` and :mod:`alliance.coding.calibration`). A code is assigned
+when its score reaches the code's threshold, chosen in the same cross-validation to maximise F1.
 
 Artifacts (small, versioned, checked in under ``alliance/coding/heads/``):
 ``heads.npz`` (weights, biases, Platt a/b, thresholds), ``manifest.json`` (codes, feature

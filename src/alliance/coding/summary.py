@@ -29,9 +29,10 @@ the scale of each is the median non-zero rate in the project's own train + dev s
 perfect repair**: the repair component is left out and the weights of the others are
 renormalised. The weighted mean ``raw`` is then shrunk toward :data:`PRIOR` (the median raw
 index of the train + dev sessions) with the weight of :data:`PRIOR_TURNS` turns:
-``index = (n * raw + PRIOR_TURNS * PRIOR) / (n + PRIOR_TURNS)`` with ``n`` the therapist turns, and reported with a 90% interval from
-the Beta distribution with those pseudo-counts (normal approximation). Sessions with fewer
-than :data:`MIN_TURNS` coded turns get a warning.
+``index = (n * raw + PRIOR_TURNS * PRIOR) / (n + PRIOR_TURNS)`` with ``n`` the therapist
+turns, and reported with a 90% interval from the Beta distribution with those
+pseudo-counts (normal approximation). Sessions with fewer than :data:`MIN_TURNS` coded turns
+get a warning.
 
 The weights were fixed on the project's own data and design (bond-building and repair
 first, the source documents' account of how trust is built) before any external figure
