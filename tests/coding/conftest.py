@@ -53,6 +53,16 @@ def real_embedder():  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="session")
+def packaged_coder(real_embedder):  # type: ignore[no-untyped-def]
+    """The hybrid coder users get: packaged heads on the real model."""
+    from alliance.coding.coder import Coder
+    from alliance.coding.heads import load_heads, load_rule_precision
+    from alliance.coding.rules import RuleSet
+
+    return Coder(RuleSet(precision=load_rule_precision()), real_embedder, load_heads())
+
+
+@pytest.fixture(scope="session")
 def reference_embedder():  # type: ignore[no-untyped-def]
     """The packaged model on sentence-transformers (torch): the reference implementation."""
     from alliance.coding.embedder import load_embedder

@@ -12,11 +12,13 @@ withdrawal.deferential withdrawal.content_affect_split withdrawal.self_criticism
 confrontation.complaint_therapist confrontation.reject_intervention
 confrontation.complaint_activities confrontation.complaint_parameters
 confrontation.complaint_progress confrontation.defend_self confrontation.control_pressure
-confrontation.attributes_intent safety.invites_judgment repair.name_rupture
+confrontation.attributes_intent safety.invites_judgment bond.reflection bond.affirmation
+repair.name_rupture
 repair.invite_feedback repair.take_responsibility repair.empathize_validate repair.clarify
 repair.rationale repair.renegotiate repair.link_pattern repair.reaffirm_nonjudgment
 threat.judgmental threat.mocking_humor threat.prosecutorial threat.lecturing
-threat.defensive_blaming threat.dismissive collaboration.we_language
+threat.unsolicited_advice threat.defensive_blaming threat.dismissive collaboration.we_language
+collaboration.elicit
 """
 ISSUE_CODES = _ISSUE_TEXT.split()
 
@@ -25,10 +27,24 @@ def test_packaged_codebook_has_exactly_the_issue_codes() -> None:
     assert list(load_codebook().names) == ISSUE_CODES
 
 
-def test_every_code_has_definition_and_examples() -> None:
+def test_codebook_v2_codes_name_their_boundaries() -> None:
+    book = load_codebook()
+    assert book.version == 2
+    assert book.families["bond"].role == "therapist"
+    advice = " ".join(book.codes["threat.unsolicited_advice"].exclude)
+    assert "asked" in advice and "collaboration.elicit" in advice
+    we = " ".join(book.codes["collaboration.we_language"].exclude)
+    assert "Institutional" in we
+    validate = " ".join(book.codes["repair.empathize_validate"].exclude)
+    assert "bond.affirmation" in validate and "bond.reflection" in validate
+    assert "threat.unsolicited_advice" in " ".join(book.codes["threat.lecturing"].exclude)
+
+
+def test_every_code_has_definition_include_exclude_and_examples() -> None:
     book = load_codebook()
     for code in book.codes.values():
         assert code.definition and len(code.examples) >= 2
+        assert code.include and code.exclude, code.name
         assert code.family in FAMILIES
 
 

@@ -61,3 +61,31 @@ def test_packaged_model_is_always_verified(monkeypatch) -> None:
 
 def test_expected_checksum_is_the_published_one() -> None:
     assert MODEL_SHA256 == "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+
+
+def test_embedding_cache_encodes_each_text_once_and_survives_a_restart(tmp_path,
+                                                                         fake_embedder) -> None:
+    from alliance.coding.embedder import EmbeddingCache
+
+    calls: list[int] = []
+
+    class Counting:
+        name, dimension, runtime = fake_embedder.name, fake_embedder.dimension, "test"
+
+        def encode(self, texts):  # type: ignore[no-untyped-def]
+            calls.append(len(texts))
+            return fake_embedder.encode(texts)
+
+    path = tmp_path / "cache.npz"
+    cache = EmbeddingCache(Counting(), path)
+    first = cache.encode(["a b", "c d", "a b"])
+    assert calls == [2] and first.shape == (3, fake_embedder.dimension)
+    again = EmbeddingCache(Counting(), path).encode(["c d", "a b"])
+    assert calls == [2]  # nothing re-encoded after reloading the file
+    assert (again[1] == first[0]).all()
+
+    class Other(Counting):
+        name = "another model"
+
+    EmbeddingCache(Other(), path).encode(["a b"])
+    assert calls == [2, 1]  # a cache of another model is not trusted

@@ -41,3 +41,15 @@ def test_backchannel_flag_not_set_after_open_question() -> None:
     f = turn_features(["T", "C", "T", "C"], ["therapist", "client"] * 2,
                       ["What do you feel?", "Yeah.", "It can take time to settle.", "Yeah."])
     assert not f[1].backchannel and f[3].backchannel
+
+
+def test_therapist_heads_do_not_read_client_question_flags_but_do_read_advice_requests() -> None:
+    from alliance.coding.features import CLIENT_ONLY_FEATURES, FEATURE_NAMES
+
+    f = turn_features(["C", "T"], ["client", "therapist"],
+                      ["What should I do about it?", "You could call her."])[1]
+    v = dict(zip(FEATURE_NAMES, f.vector(), strict=True))
+    assert f.after_question and all(v[k] == 0.0 for k in CLIENT_ONLY_FEATURES)
+    assert v["advice_requested"] == 1.0
+    c = turn_features(["T", "C"], ["therapist", "client"], ["How was it?", "Fine."])[1]
+    assert dict(zip(FEATURE_NAMES, c.vector(), strict=True))["after_question"] == 1.0

@@ -14,7 +14,9 @@ from alliance.coding.rules import RuleSet
 from alliance.errors import CodingError
 
 TURNS = {
-    "withdrawal.minimal_response": ["Dunno.", "Whatever.", "I guess.", "Not sure.", "Fine."],
+    "withdrawal.self_criticism": ["I'm useless at everything.", "I always mess it up.",
+                                  "I'm such a failure.", "Nothing will ever change for me.",
+                                  "I'm broken, useless."],
     "": ["It was a long week, my sister stayed and we argued about the kids.",
          "I tried the breathing and it helped a bit on Tuesday night.",
          "Work is stressful but I handled the meeting better than last time.",
@@ -45,15 +47,36 @@ def test_training_is_reproducible_and_artifacts_round_trip(tmp_path, fake_embedd
     corpus = load_corpus(tiny_corpus(tmp_path / "corpus"))
     a = trainer.train(corpus, fake_embedder, seed=7)
     b = trainer.train(corpus, fake_embedder, seed=7)
-    assert a.heads.codes == ("withdrawal.minimal_response",)
+    assert a.heads.codes == ("withdrawal.self_criticism",)
     assert np.array_equal(a.heads.weights, b.heads.weights)
+    assert np.array_equal(a.heads.length_directions, b.heads.length_directions)
     trainer.save(a, tmp_path / "heads")
     loaded = load_heads(tmp_path / "heads")
     assert loaded.codes == a.heads.codes
     assert np.allclose(loaded.weights, a.heads.weights, atol=1e-6)
     assert loaded.manifest["seed"] == 7
     assert loaded.manifest["corpus_sha256"] == corpus.data_hash
+    assert np.allclose(loaded.length_directions, a.heads.length_directions, atol=1e-6)
     assert "minimal.dont_know" in load_rule_precision(tmp_path / "heads")
+
+
+def test_minimal_response_has_no_head_and_length_is_projected_out(tmp_path,
+                                                                   fake_embedder) -> None:
+    root = tiny_corpus(tmp_path / "corpus")
+    extra = [{"id": f"m{k}", "group": f"m-{split}", "split": split,
+              "context": [{"role": "therapist", "text": "What was this week like for you?"}],
+              "role": "client", "text": t, "codes": ["withdrawal.minimal_response"],
+              "note": ""}
+             for k, (split, t) in enumerate([("train", "Dunno."), ("train", "Whatever."),
+                                             ("train", "I guess."), ("dev", "Not sure."),
+                                             ("test", "Fine.")])]
+    (root / "snippets" / "m.jsonl").write_text("\n".join(json.dumps(x) for x in extra),
+                                               encoding="utf-8")
+    result = trainer.train(load_corpus(root), fake_embedder, seed=7)
+    assert "withdrawal.minimal_response" not in result.heads.codes
+    assert "withdrawal.minimal_response" in result.skipped
+    length = result.heads.manifest["length"]
+    assert length["heldout_r2_log_words"]["after"] <= length["heldout_r2_log_words"]["before"]
 
 
 def test_hybrid_coder_with_injected_embedder_gives_calibrated_codes(tmp_path,
@@ -64,9 +87,9 @@ def test_hybrid_coder_with_injected_embedder_gives_calibrated_codes(tmp_path,
     coder = Coder(RuleSet(), fake_embedder, result.heads)
     assert coder.mode == "hybrid"
     coded = coder.code(transcript_of([("T", "What was this week like for you?"),
-                                      ("C", "Not sure.")]))
+                                      ("C", "I'm such a failure, I always mess it up.")]))
     codes = coded[1].codes
-    assert [c.code for c in codes] == ["withdrawal.minimal_response"]
+    assert [c.code for c in codes] == ["withdrawal.self_criticism"]
     assert 0 <= codes[0].confidence <= 1 and codes[0].evidence
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -47,8 +48,38 @@ def test_whatever_after_open_question_is_minimal_response() -> None:
 
 def test_we_language_only_on_therapist_turns() -> None:
     out = hits([("T", "Let's look at this together."), ("C", "We could, I suppose.")])
-    assert [c for c, _ in out[0]] == ["collaboration.we_language"]
+    assert {c for c, _ in out[0]} == {"collaboration.we_language"}
     assert all(family_of(c) != "collaboration" for c, _ in out[1])
+
+
+@pytest.mark.parametrize("text", [
+    "We call it high-risk drinking when it's more than fourteen units.",
+    "Our counsellors are all trained in this.",
+    "We close at five on Fridays.",
+    "We all get anxious before exams.",
+    "We have about ten minutes left.",
+])
+def test_institutional_generic_and_logistic_we_is_not_joint_action(text: str) -> None:
+    out = hits([("C", "Can I ask something?"), ("T", text)])
+    assert "collaboration.we_language" not in {c for c, _ in out[1]}
+
+
+@pytest.mark.parametrize("text", [
+    "Shall we go back to what happened on Monday?",
+    "We could try the breathing once here.",
+    "What should we focus on today?",
+    "Last time we talked about your sister.",
+])
+def test_joint_action_we_is_found(text: str) -> None:
+    out = hits([("C", "Okay."), ("T", text)])
+    assert "collaboration.we_language" in {c for c, _ in out[1]}
+
+
+def test_advice_after_a_request_is_not_unsolicited() -> None:
+    asked = hits([("C", "What should I do about the texts?"), ("T", "You should block him.")])
+    unasked = hits([("C", "He texted again."), ("T", "You should block him.")])
+    assert "threat.unsolicited_advice" not in {c for c, _ in asked[1]}
+    assert "threat.unsolicited_advice" in {c for c, _ in unasked[1]}
 
 
 def test_normalise_drops_apostrophes_and_maps_back() -> None:

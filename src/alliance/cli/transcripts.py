@@ -264,15 +264,22 @@ def coding_stats(corpus_dir: str | None) -> None:
     click.echo(render_corpus_stats(load_corpus(corpus_dir)), nl=False)
 
 
+_CACHE_HELP = ("Keep sentence embeddings in this .npz file between runs (a local working "
+               "file; never commit one made from data you may not share).")
+
+
 @coding.command("train")
 @click.option("--corpus", "corpus_dir", type=click.Path(file_okay=False),
               help="Corpus folder (default: data/coding of the checkout).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False),
               help="Where to write the heads (default: the packaged heads folder).")
 @click.option("--seed", type=int, default=None, help="Random seed (default: the fixed one).")
+@click.option("--embedding-cache", "cache_path", type=click.Path(dir_okay=False),
+              help=_CACHE_HELP)
 @model_options
 def coding_train(corpus_dir: str | None, out_dir: str | None, seed: int | None,
-                 model_path: str | None, no_verify_model: bool, encoder: str | None) -> None:
+                 cache_path: str | None, model_path: str | None, no_verify_model: bool,
+                 encoder: str | None) -> None:
     """Train the classifier heads and calibrate the rules (train + dev splits, never test).
 
     Reproducible: fixed seed, sorted corpus, deterministic CPU encoder; the manifest
@@ -286,13 +293,15 @@ def coding_train(corpus_dir: str | None, out_dir: str | None, seed: int | None,
 
     from alliance.coding import trainer
     from alliance.coding.corpus import load_corpus
-    from alliance.coding.embedder import load_embedder
+    from alliance.coding.embedder import EmbeddingCache, load_embedder
     from alliance.coding.heads import packaged_heads_dir
 
     corpus = load_corpus(corpus_dir)
     embedder = load_embedder(model_path, False if no_verify_model else None, encoder=encoder)
-    result = trainer.train(corpus, embedder,
+    cache = EmbeddingCache(embedder, cache_path)
+    result = trainer.train(corpus, embedder, encode=cache.encode,
                            seed=trainer.DEFAULT_SEED if seed is None else seed)
+    cache.save()
     target = Path(out_dir) if out_dir else packaged_heads_dir()
     trainer.save(result, target)
     n = corpus.labelled_count("train") + corpus.labelled_count("dev")
@@ -300,7 +309,8 @@ def coding_train(corpus_dir: str | None, out_dir: str | None, seed: int | None,
                f"scaling and thresholds by grouped 5-fold CV (out-of-fold ECE "
                f"{result.cv_ece:.3f}, macro-F1 {result.heads.manifest['cv_macro_f1']})")
     if result.skipped:
-        click.echo("no head (too few train examples; rules only): " + ", ".join(result.skipped))
+        click.echo("no head (rules only: by design or too few examples): "
+                   + ", ".join(result.skipped))
     click.echo(f"wrote {target}")
 
 
@@ -315,18 +325,33 @@ def coding_train(corpus_dir: str | None, out_dir: str | None, seed: int | None,
               help="Folder of trained heads (default: the packaged heads).")
 @model_options
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@click.option("--external", "external", type=click.Path(dir_okay=False),
+              help="Score a labelled set you hold instead of the corpus (see --format).")
+@click.option("--format", "ext_format", type=click.Choice(["esconv", "csv"]), default="csv",
+              show_default=True, help="With --external: ESConv JSON or speaker,text,label CSV.")
+@click.option("--label-map", "label_map",
+              help="With --external: label=code pairs separated by commas, or a YAML/JSON "
+                   "file of label -> code (ESConv has a default map).")
+@click.option("--embedding-cache", "cache_path", type=click.Path(dir_okay=False),
+              help=_CACHE_HELP)
 def coding_eval(corpus_dir: str | None, split: str, which: str, heads_dir: str | None,
                 model_path: str | None, no_verify_model: bool, encoder: str | None,
-                as_json: bool) -> None:
+                as_json: bool, external: str | None, ext_format: str, label_map: str | None,
+                cache_path: str | None) -> None:
     """Per-code precision/recall/F1, macro-F1 per family and a confusion table.
 
     Scores the rules-only and the hybrid coder on the held-out test split (by default),
-    plus how well the episode logic reproduces the annotated episodes.
+    plus how well the episode logic reproduces the annotated episodes. With --external,
+    scores the coder on your own labelled file instead: per-code AUROC, precision and
+    recall at the decision threshold, length correlation among non-targets and a
+    calibration table.
 
     \b
     Examples:
       alliance coding eval
       alliance coding eval --coder rules --json
+      alliance coding eval --external chats.json --format esconv
+      alliance coding eval --external turns.csv --label-map "RES=bond.reflection,GI=none"
     """
     import json
 
@@ -334,6 +359,26 @@ def coding_eval(corpus_dir: str | None, split: str, which: str, heads_dir: str |
     from alliance.coding.corpus import load_corpus
     from alliance.coding.evaluation import episode_agreement, evaluate, render_evaluation
 
+    if external is not None:
+        from alliance.coding import external as ext
+        from alliance.coding.embedder import EmbeddingCache
+
+        lmap = ext.parse_label_map(label_map, ext_format)
+        data = ext.read_external(external, ext_format)
+        coder = load_coder(rules_only=which == "rules", model_path=model_path,
+                           verify_model=False if no_verify_model else None,
+                           heads_dir=heads_dir, encoder=encoder)
+        cache = (EmbeddingCache(coder.embedder, cache_path)
+                 if coder.embedder is not None else None)
+        turns = ext.score_external(data, coder, lmap, cache.encode if cache else None)
+        if cache is not None:
+            cache.save()
+        report = ext.check(turns, coder, lmap, source=external)
+        if not report.codes:
+            raise click.ClickException("no label maps to a code: give --label-map")
+        click.echo(json.dumps(report.to_dict(), indent=2) if as_json
+                   else ext.render_external(report), nl=False)
+        return
     corpus = load_corpus(corpus_dir)
     results = []
     modes = ["rules", "hybrid"] if which == "both" else [which]

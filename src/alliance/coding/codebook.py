@@ -2,8 +2,9 @@
 
 The codebook is data (definitions, inclusion and exclusion notes, examples written by this
 project); this module loads and validates it. Client families (withdrawal, confrontation,
-safety) apply to client utterances, therapist families (repair, threat, collaboration) to
-therapist utterances.
+safety) apply to client utterances, therapist families (bond, repair, threat, collaboration)
+to therapist utterances. Version 2 added the ``bond`` family (reflection, affirmation),
+``threat.unsolicited_advice`` and ``collaboration.elicit``; see docs/coding.md.
 """
 
 from __future__ import annotations
@@ -21,13 +22,14 @@ from alliance.errors import CodingError
 SCHEMA = "alliance.codebook/1"
 #: Family order used everywhere (reports, tables, summaries).
 FAMILIES: tuple[str, ...] = (
-    "withdrawal", "confrontation", "safety", "repair", "threat", "collaboration",
+    "withdrawal", "confrontation", "safety", "bond", "repair", "threat", "collaboration",
 )
 #: Client families whose codes open a rupture-repair episode.
 MARKER_FAMILIES: tuple[str, ...] = ("withdrawal", "confrontation", "safety")
 FAMILY_ROLE: dict[str, str] = {
     "withdrawal": "client", "confrontation": "client", "safety": "client",
-    "repair": "therapist", "threat": "therapist", "collaboration": "therapist",
+    "bond": "therapist", "repair": "therapist", "threat": "therapist",
+    "collaboration": "therapist",
 }
 
 

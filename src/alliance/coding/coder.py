@@ -17,8 +17,8 @@ found, the sentence sharing most vocabulary with the code's codebook text.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
@@ -27,9 +27,26 @@ from alliance.coding.codebook import FAMILY_ROLE, family_of, load_codebook
 from alliance.coding.embedder import Embedder
 from alliance.coding.features import TurnFeatures, content_stems, turn_features
 from alliance.coding.heads import Heads
+from alliance.coding.length import remove_length
 from alliance.coding.rules import RuleHit, RuleSet
 from alliance.transcripts.model import Transcript, Utterance
+from alliance.transcripts.speech import (
+    Normalised,
+    ReadingUnit,
+    normalise_speech,
+    reading_units,
+    unit_text,
+)
 
+#: Encodes texts into unit vectors (an embedder's ``encode``, possibly cached).
+EncodeFn = Callable[[Sequence[str]], np.ndarray]
+
+#: Where the confidences come from, said in every report (heads without a manifest note).
+CALIBRATION_NOTE = ("Platt scaling fitted on out-of-fold scores of the project's own "
+                    "labelled corpus (train + dev splits; synthetic sessions written by the "
+                    "project, not real recordings)")
+RULES_CALIBRATION_NOTE = ("rule precision measured on the project's own labelled corpus "
+                          "(train + dev splits; synthetic sessions, not real recordings)")
 MODE_RULES = "rules-only"
 MODE_HYBRID = "hybrid"
 EVIDENCE_MAX = 200
@@ -52,8 +69,17 @@ class CodeAssignment:
 
 @dataclass(frozen=True)
 class CodedUtterance:
+    """An utterance with its assigned codes, every code's score, and how it was read.
+
+    ``scores``: the final score (a calibrated probability) of every code of the utterance's
+    role, assigned or not; the session summary sums them into expected counts. ``reading``:
+    the reading unit (listener token, crosstalk, joined continuation) or ``None``.
+    """
+
     utterance: Utterance
     codes: tuple[CodeAssignment, ...]
+    scores: dict[str, float] = field(default_factory=dict)
+    reading: ReadingUnit | None = None
 
     def has_family(self, family: str) -> bool:
         return any(c.family == family for c in self.codes)
@@ -69,6 +95,7 @@ class CodedTranscript:
     mode: str
     model: str | None
     heads_version: str | None
+    calibration: str | None = None
 
     def __len__(self) -> int:
         return len(self.utterances)
@@ -79,12 +106,20 @@ class CodedTranscript:
 
 @dataclass(frozen=True)
 class TurnAnalysis:
-    """Everything the coder computed for one turn (used by training and evaluation)."""
+    """Everything the coder computed for one turn (used by training and evaluation).
+
+    A turn joined to an earlier one (a continuation) or read with another turn (crosstalk)
+    is not coded itself: ``head`` is false and its unit's head carries the codes. ``x`` is
+    the head input row (computed when asked for, on head turns).
+    """
 
     features: TurnFeatures
     hits: tuple[RuleHit, ...]
     scores: dict[str, float]  # code -> final score (role-compatible codes only)
     assigned: tuple[CodeAssignment, ...]
+    unit: ReadingUnit | None = None
+    head: bool = True
+    x: np.ndarray | None = None
 
 
 @lru_cache(maxsize=1)
@@ -109,11 +144,6 @@ def evidence_for(text: str, code: str) -> tuple[str, int, int]:
         e -= 1
     e = min(e, s + EVIDENCE_MAX)
     return text[s:e], s, e
-
-
-def _rule_evidence(text: str, hit: RuleHit) -> tuple[str, int, int]:
-    return text[hit.start:hit.end][:EVIDENCE_MAX], hit.start, min(hit.end,
-                                                                  hit.start + EVIDENCE_MAX)
 
 
 def rule_vector(hits: Sequence[RuleHit], codes: Sequence[str]) -> list[float]:
@@ -141,55 +171,125 @@ def head_inputs(emb: np.ndarray, feats: Sequence[TurnFeatures],
     return np.hstack(parts)
 
 
+#: Whether head inputs include the answered turn's embedding when no heads say otherwise.
+#: v2: no. The raw 384-d block of the answered turn helped cross-validated F1 on the corpus
+#: a little (v1) but lowered AUROC on the ESConv dev half for all three bond/advice codes
+#: (0.006-0.012); the context the heads keep is its cosine (continuity) and whether advice
+#: was asked for. Heads trained with it (manifest: previous_turn_embedding) still load.
+PREVIOUS_TURN_DEFAULT = False
+
+
 class Coder:
     """Codes transcripts; ``embedder`` and ``heads`` both given = hybrid, else rules-only."""
 
     def __init__(self, rules: RuleSet | None = None, embedder: Embedder | None = None,
-                 heads: Heads | None = None) -> None:
+                 heads: Heads | None = None,
+                 length_directions: np.ndarray | None = None) -> None:
         self.rules = rules or RuleSet()
         self.embedder = embedder
         self.heads = heads if embedder is not None else None
         self.codes = load_codebook().names
+        if length_directions is None and self.heads is not None:
+            length_directions = self.heads.length_directions
+        #: directions projected out of the embeddings the heads read (training sets them)
+        self.length_directions = length_directions
 
     @property
     def mode(self) -> str:
         return MODE_HYBRID if self.heads is not None else MODE_RULES
 
+    def threshold(self, code: str) -> float:
+        """The score at which ``code`` is assigned (any rule hit, for a code without head)."""
+        if self.heads is not None and code in self.heads.codes:
+            return float(self.heads.thresholds[self.heads.index(code)])
+        return 1e-9
+
     # -- core -------------------------------------------------------------------------
     def analyse(self, conversations: Sequence[tuple[Sequence[str], Sequence[str],
                                                     Sequence[str]]],
-                embeddings: Sequence[np.ndarray] | None = None) -> list[list[TurnAnalysis]]:
+                encode: EncodeFn | None = None, *,
+                inputs: bool = False) -> list[list[TurnAnalysis]]:
         """Analyse conversations given as parallel (speakers, roles, texts) sequences.
 
-        All texts are embedded in one batch (hybrid mode) for throughput; ``embeddings``
-        may be passed in precomputed (training does this to embed once).
+        Each conversation is first grouped into reading units
+        (:func:`alliance.transcripts.speech.reading_units`): listener tokens and crosstalk
+        fragments are not coded, continuations are joined to the turn they continue, and
+        disfluencies are removed for the rules and the encoder. All unit texts are embedded
+        in one batch (duplicates once) with ``encode`` (default: the embedder's), when the
+        coder has heads or ``inputs`` asks for the head input rows (training).
         """
-        if self.heads is not None and embeddings is None:
-            assert self.embedder is not None
-            # repeated turns ("Mm-hmm.", "Okay.") are encoded once
-            unique = list(dict.fromkeys(t for _, _, texts in conversations for t in texts))
-            row = {t: i for i, t in enumerate(unique)}
-            matrix = self.embedder.encode(unique)
-            embeddings = [matrix[[row[t] for t in texts]] if texts else
-                          np.zeros((0, matrix.shape[1]), dtype=np.float32)
-                          for _, _, texts in conversations]
+        prepared = []
+        for speakers, _roles, texts in conversations:
+            units = reading_units(speakers, texts)
+            norms = [normalise_speech(unit_text(u, texts)) for u in units]
+            prepared.append((units, norms))
+        need = self.heads is not None or inputs
+        vectors: dict[str, np.ndarray] = {}
+        if need:
+            if encode is None:
+                if self.embedder is None:
+                    raise ValueError("analyse(inputs=True) needs an encoder")
+                encode = self.embedder.encode
+            unique = list(dict.fromkeys(n.text for units, norms in prepared
+                                        for u, n in zip(units, norms, strict=True) if u.coded))
+            if unique:
+                matrix = encode(unique)
+                vectors = {t: matrix[i] for i, t in enumerate(unique)}
         out: list[list[TurnAnalysis]] = []
-        for ci, (speakers, roles, texts) in enumerate(conversations):
-            emb = embeddings[ci] if embeddings is not None else None
-            feats = turn_features(speakers, roles, texts, emb)
-            hits = [self.rules.apply(t, r, f) for t, r, f in zip(texts, roles, feats,
-                                                                 strict=True)]
-            conf = None
-            if self.heads is not None and emb is not None and len(texts):
-                x = head_inputs(emb, feats, hits, self.codes, self.heads.previous_turn)
-                conf = self.heads.confidences(x)
-            out.append([self._decide(texts[i], roles[i], feats[i], hits[i],
-                                     None if conf is None else conf[i])
-                        for i in range(len(texts))])
+        for (speakers, roles, texts), (units, norms) in zip(conversations, prepared,
+                                                            strict=True):
+            out.append(self._analyse_one(speakers, roles, texts, units, norms,
+                                         vectors if need else None, inputs))
         return out
 
-    def _decide(self, text: str, role: str, f: TurnFeatures, hits: list[RuleHit],
-                conf: np.ndarray | None) -> TurnAnalysis:
+    def _analyse_one(self, speakers: Sequence[str], roles: Sequence[str],
+                     texts: Sequence[str], units: list[ReadingUnit], norms: list[Normalised],
+                     vectors: dict[str, np.ndarray] | None,
+                     inputs: bool) -> list[TurnAnalysis]:
+        u_speakers = [u.speaker for u in units]
+        u_roles = [roles[u.head] for u in units]
+        u_texts = [n.text for n in norms]
+        emb = None
+        if vectors is not None:
+            dim = next(iter(vectors.values())).shape[0] if vectors else 384
+            emb = np.zeros((len(units), dim), dtype=np.float32)
+            for k, (u, n) in enumerate(zip(units, norms, strict=True)):
+                if u.coded:
+                    emb[k] = vectors[n.text]
+        feats = turn_features(u_speakers, u_roles, u_texts, emb,
+                              skip=[not u.coded for u in units])
+        hits = [self.rules.apply(t, r, f) if u.coded else []
+                for u, t, r, f in zip(units, u_texts, u_roles, feats, strict=True)]
+        x = conf = None
+        if emb is not None and len(units):
+            x = head_inputs(remove_length(emb, self.length_directions), feats, hits, self.codes,
+                            self.heads.previous_turn if self.heads is not None
+                            else PREVIOUS_TURN_DEFAULT)
+            if self.heads is not None:
+                conf = self.heads.confidences(x)
+        result: list[TurnAnalysis | None] = [None] * len(texts)
+        for k, u in enumerate(units):
+            if u.coded:
+                a = self._decide(texts[u.head], unit_text(u, texts), norms[k], u_roles[k],
+                                 feats[k], hits[k], None if conf is None else conf[k])
+                head = TurnAnalysis(a.features, a.hits, a.scores, a.assigned, u, True,
+                                    x[k] if inputs and x is not None else None)
+            else:
+                head = TurnAnalysis(feats[k], (), self._zero(u_roles[k]), (), u, True)
+            result[u.head] = head
+            for j in u.indices[1:]:
+                result[j] = TurnAnalysis(feats[k], (), self._zero(roles[j]), (), u, False)
+        return [r for r in result if r is not None]
+
+    def _zero(self, role: str) -> dict[str, float]:
+        return {c: 0.0 for c in self.codes if FAMILY_ROLE[family_of(c)] == role}
+
+    def _decide(self, text: str, joined: str, norm: Normalised, role: str, f: TurnFeatures,
+                hits: list[RuleHit], conf: np.ndarray | None) -> TurnAnalysis:
+        """Scores and assignments of one unit. ``joined`` is the unit's original text (the
+        head utterance's ``text`` first), ``norm`` its normalised form; evidence spans are
+        mapped back onto ``text`` (a span inside a joined continuation keeps its words as
+        evidence with an empty span)."""
         best_hit: dict[str, RuleHit] = {}
         for h in hits:
             if h.code not in best_hit or h.confidence > best_hit[h.code].confidence:
@@ -216,8 +316,15 @@ class Coder:
                               "rule" if hit and rule_score >= head else "model")
             scores[code] = score
             if score >= threshold and score > 0:
-                ev, s, e = _rule_evidence(text, hit) if hit else evidence_for(text, code)
-                assigned.append(CodeAssignment(code, round(float(score), 4), ev, s, e, source))
+                if hit:
+                    s, e = hit.start, min(hit.end, hit.start + EVIDENCE_MAX)
+                else:
+                    _, s, e = evidence_for(norm.text, code)
+                s, e = norm.original_span(s, e)
+                ev = joined[s:e][:EVIDENCE_MAX]
+                s, e = (s, min(e, len(text))) if s < len(text) else (0, 0)
+                assigned.append(CodeAssignment(code, round(float(score), 4), ev, s, e,
+                                               source))
         assigned.sort(key=lambda a: (self.codes.index(a.code)))
         return TurnAnalysis(f, tuple(hits), scores, tuple(assigned))
 
@@ -228,9 +335,15 @@ class Coder:
         results = self.analyse(convs)
         model = self.embedder.name if self.heads is not None and self.embedder else None
         heads_version = self.heads.version if self.heads is not None else None
+        calibration = (self.heads.manifest.get("calibration_data") or CALIBRATION_NOTE
+                       if self.heads is not None else RULES_CALIBRATION_NOTE)
         return [
-            CodedTranscript(t, tuple(CodedUtterance(u, a.assigned) for u, a in zip(
-                t.utterances, res, strict=True)), self.mode, model, heads_version)
+            CodedTranscript(t, tuple(
+                CodedUtterance(u, a.assigned, a.scores,
+                               a.unit if a.unit is not None and (
+                                   a.unit.kind != "turn" or len(a.unit.indices) > 1) else None)
+                for u, a in zip(t.utterances, res, strict=True)), self.mode, model,
+                heads_version, calibration)
             for t, res in zip(transcripts, results, strict=True)
         ]
 

@@ -204,3 +204,62 @@ def _load_sentence_transformer(source: ModelSource, name: str,
     except Exception as exc:  # any loader failure is a model problem for the user
         raise ModelError(f"{source.path}: cannot load the model: {exc}") from None
     return SentenceTransformerEmbedder(model, name)
+
+
+class EmbeddingCache:
+    """An :class:`Embedder` that remembers vectors by text, in memory and optionally on disk.
+
+    Training and evaluation embed the same corpus texts again and again; on a small machine
+    that is most of their time. The file (``.npz``: sha256 of each text, and the matrix) is
+    tied to one model: it records the model's name and is ignored when it names another.
+    It is a local working file, never a shipped artifact.
+    """
+
+    def __init__(self, embedder: Embedder, path: str | Path | None = None) -> None:
+        self.embedder = embedder
+        self.name = embedder.name
+        self.dimension = embedder.dimension
+        self.runtime = getattr(embedder, "runtime", type(embedder).__name__)
+        self.path = Path(path) if path is not None else None
+        self._rows: dict[str, np.ndarray] = {}
+        self._dirty = False
+        if self.path is not None and self.path.is_file():
+            try:
+                with np.load(self.path, allow_pickle=False) as z:
+                    if str(z["model"]) == self.name:
+                        self._rows = dict(zip((str(k) for k in z["keys"]), z["vectors"],
+                                              strict=True))
+            except (OSError, ValueError, KeyError):
+                self._rows = {}  # an unreadable cache is rebuilt, never trusted
+
+    @staticmethod
+    def _key(text: str) -> str:
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        keys = [self._key(t) for t in texts]
+        missing = list(dict.fromkeys(t for t, k in zip(texts, keys, strict=True)
+                                     if k not in self._rows))
+        if missing:
+            fresh = self.embedder.encode(missing)
+            for t, v in zip(missing, fresh, strict=True):
+                self._rows[self._key(t)] = np.asarray(v, dtype=np.float32)
+            self._dirty = True
+            self.save()  # encoding is the slow part: keep it even if a later step fails
+        if not keys:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return np.stack([self._rows[k] for k in keys])
+
+    __call__ = encode
+
+    def save(self) -> None:
+        """Write the cache file (when a path was given and something new was encoded)."""
+        if self.path is None or not self._dirty:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        keys = sorted(self._rows)
+        tmp = self.path.with_suffix(".tmp.npz")
+        np.savez(tmp, model=np.array(self.name), keys=np.array(keys),
+                 vectors=np.stack([self._rows[k] for k in keys]))
+        tmp.replace(self.path)
+        self._dirty = False

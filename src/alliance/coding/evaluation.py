@@ -19,9 +19,9 @@ import numpy as np
 
 from alliance.coding.calibration import expected_calibration_error
 from alliance.coding.codebook import FAMILIES, FAMILY_ROLE, family_of, load_codebook
-from alliance.coding.coder import Coder
+from alliance.coding.coder import Coder, EncodeFn
 from alliance.coding.corpus import Corpus
-from alliance.coding.trainer import conversation_inputs
+from alliance.coding.trainer import conversation_inputs, unit_gold
 
 NONE = "none"
 
@@ -90,13 +90,15 @@ class Evaluation:
 
 
 def evaluate(corpus: Corpus, coder: Coder, split: str = "test",
-             embeddings: list[np.ndarray] | None = None) -> Evaluation:
-    """Score ``coder`` on the labelled turns of ``split``."""
+             encode: EncodeFn | None = None) -> Evaluation:
+    """Score ``coder`` on the labelled turns of ``split``.
+
+    A turn joined to the one it continues is scored with that turn (its codes count for
+    the joined unit); listener tokens and crosstalk fragments are scored as turns with no
+    code.
+    """
     convs = corpus.split(split)
-    if embeddings is not None:
-        index = {id(c): k for k, c in enumerate(corpus.conversations)}
-        embeddings = [embeddings[index[id(c)]] for c in convs]
-    results = coder.analyse([conversation_inputs(c) for c in convs], embeddings)
+    results = coder.analyse([conversation_inputs(c) for c in convs], encode)
     book = load_codebook()
     counts = {c: [0, 0, 0] for c in book.names}
     confusion: dict[str, Counter[str]] = {f: Counter() for f in (*FAMILIES, NONE)}
@@ -104,10 +106,13 @@ def evaluate(corpus: Corpus, coder: Coder, split: str = "test",
     truth: list[int] = []
     turns = 0
     for conv, res in zip(convs, results, strict=True):
-        for i, gold_codes in conv.labels.items():
-            turns += 1
-            gold = set(gold_codes)
+        for i in conv.labels:
             analysis = res[i]
+            unit_codes = unit_gold(conv, analysis, i)
+            if unit_codes is None:
+                continue
+            turns += 1
+            gold = set(unit_codes)
             pred = {a.code for a in analysis.assigned}
             role = conv.turns[i].role
             for code in book.names:

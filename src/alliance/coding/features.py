@@ -17,12 +17,23 @@ Features of utterance *i* (``prev`` = the latest earlier utterance by another sp
   not answer an open question;
 * ``continuity``: similarity with ``prev``, the cosine of sentence embeddings when the model
   is loaded, else the overlap of content-word stems (Jaccard). Low continuity after a
-  question is one cue of a topic shift.
+  question is one cue of a topic shift;
+* ``advice_requested``: ``prev`` asks for advice, an opinion or a suggestion ("what should I
+  do?", "any tips?"), or grants the permission the therapist just asked for ("Sure, go
+  ahead."). Advice that follows is not *unsolicited* (codebook v2).
+
+**No length shortcut.** ``words`` and ``length_ratio`` feed the rules (a minimal response is
+short by definition) but not the classifier heads: :meth:`TurnFeatures.vector` leaves them
+out, so a head cannot learn "long turn, therefore a code" from the corpus (see
+docs/coding.md, "No length shortcut").
+
+Turns that are not read on their own (listener tokens, crosstalk fragments; see
+:mod:`alliance.transcripts.speech`) are never anyone's ``prev``: a therapist's turn after
+the client's "Mm." answers what the client said before it.
 """
 
 from __future__ import annotations
 
-import math
 import re
 import statistics
 from collections.abc import Sequence
@@ -68,24 +79,63 @@ class TurnFeatures:
     continuity: float
     first_turn: bool
     previous: int = -1  # index of the turn this one answers (latest by another speaker)
+    advice_requested: bool = False
+    role: str = ""
 
     def vector(self) -> list[float]:
-        """The numeric form fed to the classifier heads (order = :data:`FEATURE_NAMES`)."""
+        """The numeric form fed to the classifier heads (order = :data:`FEATURE_NAMES`).
+
+        No length feature: brevity is for the minimal-response rules only. On therapist
+        turns the client-side flags (:data:`CLIENT_ONLY_FEATURES`) are 0: whether the client
+        asked *for advice* is ``advice_requested``; a bare "the client asked a question"
+        flag let the heads learn "advice never follows a question" from the corpus.
+        """
+        client = self.role != "therapist"
         return [
-            math.log1p(self.words) / 5.0,
-            min(self.length_ratio, 3.0) / 3.0,
-            float(self.after_question),
-            float(self.after_open_question),
-            float(self.backchannel),
+            float(self.after_question and client),
+            float(self.after_open_question and client),
+            float(self.backchannel and client),
             self.continuity,
             float(self.first_turn),
+            float(self.advice_requested),
         ]
 
 
 FEATURE_NAMES = (
-    "log_words", "length_ratio", "after_question", "after_open_question", "backchannel",
-    "continuity", "first_turn",
+    "after_question", "after_open_question", "backchannel", "continuity", "first_turn",
+    "advice_requested",
 )
+#: Features read only on client turns (0 on therapist turns; see TurnFeatures.vector).
+CLIENT_ONLY_FEATURES = ("after_question", "after_open_question", "backchannel")
+
+#: The previous turn asks for advice, an opinion, ideas or what to do.
+_ADVICE_REQUEST = re.compile(
+    r"\b(what (should|do|can|could|would|shall) i (do|say|try)|what do you (think|suggest|"
+    r"recommend|advise)|what would you (do|suggest|recommend)|(any|some|give me|got any) "
+    r"(advice|tips|ideas|suggestions|pointers)|(should|do you think) i (should )?\w+|how "
+    r"(do|can|should|could) i\b|tell me what to do|i need (some )?(advice|ideas|help with)|"
+    r"(id|i would) (like|love|appreciate) (some |your )?(advice|tips|ideas|view|opinion|input)|"
+    r"your (advice|opinion|view|suggestion)|is there anything i can do|what can i do)",
+    re.IGNORECASE,
+)
+_PERMISSION_ASKED = re.compile(
+    r"\b(would it be (ok|okay|alright|all right)|is it (ok|okay|alright)|can i (share|tell|"
+    r"suggest|offer|give)|may i|would you (like|want) (me to|some|to hear|an idea)|do you want "
+    r"(me to|some|to hear)|would you be (open|interested))",
+    re.IGNORECASE,
+)
+_YES = re.compile(r"^\W*(yes|yeah|yep|sure|ok|okay|please|go ahead|of course|definitely|"
+                  r"absolutely|i would|id like that|that would)\b", re.IGNORECASE)
+
+
+def asks_for_advice(text: str) -> bool:
+    """``text`` asks for advice or an opinion (the answer to it is not unsolicited)."""
+    return bool(_ADVICE_REQUEST.search(text.replace("\u2019", "").replace("'", "")))
+
+
+def asks_permission(text: str) -> bool:
+    """``text`` asks the client's permission to offer something."""
+    return bool(_PERMISSION_ASKED.search(text.replace("\u2019", "").replace("'", "")))
 
 
 def word_count(text: str) -> int:
@@ -106,7 +156,11 @@ def is_open_question(text: str) -> bool:
 
 
 def is_backchannel(text: str) -> bool:
-    return bool(_BACKCHANNEL.match(text.strip())) and word_count(text) <= 4
+    """A listener token ("mm-hmm", "right", "Mm, yeah."): see transcripts.speech."""
+    from alliance.transcripts.speech import is_listener_token
+
+    return (bool(_BACKCHANNEL.match(text.strip())) and word_count(text) <= 4) or \
+        is_listener_token(text)
 
 
 def content_stems(text: str) -> set[str]:
@@ -127,9 +181,15 @@ def turn_features(
     roles: Sequence[str],
     texts: Sequence[str],
     embeddings: np.ndarray | None = None,
+    skip: Sequence[bool] | None = None,
 ) -> list[TurnFeatures]:
-    """Features for every turn of one conversation (parallel sequences, in order)."""
+    """Features for every turn of one conversation (parallel sequences, in order).
+
+    ``skip[j]`` true: turn *j* is not read on its own (a listener token, a crosstalk
+    fragment) and is never the turn another one answers.
+    """
     n = len(texts)
+    skipped = list(skip) if skip is not None else [False] * n
     counts = [word_count(t) for t in texts]
     by_speaker: dict[str, list[int]] = {}
     for s, c in zip(speakers, counts, strict=True):
@@ -139,7 +199,8 @@ def turn_features(
         norms[s] = float(statistics.median(cs)) if len(cs) >= MIN_TURNS_FOR_NORM else -1.0
     out: list[TurnFeatures] = []
     for i in range(n):
-        prev = next((j for j in range(i - 1, -1, -1) if speakers[j] != speakers[i]), None)
+        prev = next((j for j in range(i - 1, -1, -1)
+                     if speakers[j] != speakers[i] and not skipped[j]), None)
         norm = norms[speakers[i]]
         if norm <= 0:
             norm = DEFAULT_NORM.get(roles[i], 12.0)
@@ -161,5 +222,19 @@ def turn_features(
             continuity=continuity,
             first_turn=prev is None,
             previous=-1 if prev is None else prev,
+            advice_requested=prev is not None and _requested(texts, speakers, skipped, prev),
+            role=roles[i],
         ))
     return out
+
+
+def _requested(texts: Sequence[str], speakers: Sequence[str], skipped: Sequence[bool],
+               prev: int) -> bool:
+    """``prev`` asks for advice, or says yes to a permission question just before it."""
+    if asks_for_advice(texts[prev]):
+        return True
+    if not _YES.match(texts[prev]):
+        return False
+    before = next((j for j in range(prev - 1, -1, -1)
+                   if speakers[j] != speakers[prev] and not skipped[j]), None)
+    return before is not None and asks_permission(texts[before])

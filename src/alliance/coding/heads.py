@@ -3,11 +3,12 @@
 Input of a head, for an utterance of the code's role:
 ``x = [embedding (384) | embedding of the turn it answers (384, if the manifest says
 previous_turn_embedding) | context features (features.FEATURE_NAMES) | rule hits (one 0/1
-per code, in codebook order)]``. Output: the head's logit ``w·x + b``, turned into a calibrated
-confidence by Platt scaling fitted on out-of-fold logits of a grouped cross-validation over
-the train and dev splits (see :mod:`alliance.coding.trainer` and
-:mod:`alliance.coding.calibration`). A code is assigned when its score reaches the code's
-threshold, chosen in the same cross-validation to maximise F1.
+per code, in codebook order)]``, both embeddings with their length directions projected out
+(:mod:`alliance.coding.length`; no head reads turn length). Output: the head's logit
+``w·x + b``, turned into a calibrated confidence by Platt scaling fitted on out-of-fold
+logits of a grouped cross-validation over the train and dev splits (see
+:mod:`alliance.coding.trainer` and :mod:`alliance.coding.calibration`). A code is assigned
+when its score reaches the code's threshold, chosen in the same cross-validation to maximise F1.
 
 Artifacts (small, versioned, checked in under ``alliance/coding/heads/``):
 ``heads.npz`` (weights, biases, Platt a/b, thresholds), ``manifest.json`` (codes, feature
@@ -43,6 +44,9 @@ class Heads:
     platt_b: np.ndarray
     thresholds: np.ndarray
     manifest: dict[str, Any] = field(default_factory=dict)
+    #: (k, d) directions carrying turn length, projected out of the embeddings the heads
+    #: read (see :mod:`alliance.coding.length`); empty = none.
+    length_directions: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
 
     @property
     def version(self) -> str:
@@ -74,6 +78,7 @@ class Heads:
             directory / HEADS_FILE, codes=np.array(self.codes),
             weights=self.weights.astype(np.float32), bias=self.bias.astype(np.float32),
             platt_a=self.platt_a, platt_b=self.platt_b, thresholds=self.thresholds,
+            length_directions=self.length_directions.astype(np.float32),
         )
         (directory / MANIFEST_FILE).write_text(
             json.dumps(self.manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
@@ -95,7 +100,9 @@ def load_heads(directory: str | Path | None = None) -> Heads:
         with np.load(npz, allow_pickle=False) as z:
             heads = Heads(tuple(str(c) for c in z["codes"]), z["weights"].astype(float),
                           z["bias"].astype(float), z["platt_a"].astype(float),
-                          z["platt_b"].astype(float), z["thresholds"].astype(float), manifest)
+                          z["platt_b"].astype(float), z["thresholds"].astype(float), manifest,
+                          z["length_directions"].astype(np.float32)
+                          if "length_directions" in z.files else np.zeros((0, 0)))
     except (OSError, ValueError, KeyError, json.JSONDecodeError) as exc:
         raise CodingError(f"{d}: unreadable heads: {exc}") from None
     if manifest.get("format") != HEADS_FORMAT:

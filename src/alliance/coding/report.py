@@ -2,8 +2,10 @@
 
 The JSON report is the contract (documented in ``docs/transcript-report.md``, schema in
 ``transcript-report.schema.json``); HTML and text are renderings of it. The HTML report is
-one self-contained file: our own CSS and an inline SVG timeline we draw here, no scripts,
-no CDN; all transcript text is HTML-escaped.
+one self-contained file: our own CSS and an inline SVG timeline
+(:func:`alliance.coding.timeline.timeline_svg`, shared with the web page), no scripts, no
+CDN; all transcript text is HTML-escaped. Codes are shown by their plain-language names,
+with the code id on hover.
 """
 
 from __future__ import annotations
@@ -16,19 +18,41 @@ from importlib import resources
 from typing import Any
 
 from alliance.coding.codebook import FAMILIES, MARKER_FAMILIES, load_codebook
-from alliance.coding.coder import MODE_RULES, CodedTranscript
+from alliance.coding.coder import MODE_RULES, CodedTranscript, CodedUtterance
 from alliance.coding.episodes import find_episodes
 from alliance.coding.summary import summarise
+from alliance.coding.timeline import FAMILY_COLOURS, timeline_svg
 from alliance.errors import CodingError
 
 SCHEMA = "alliance.transcript-report/1"
 RULES_ONLY_NOTE = ("rules-only mode: codes come from the lexicon rules and context features "
                    "alone, without the embedding model; expect lower recall")
 HYBRID_NOTE = "hybrid mode: lexicon rules, context features and classifier heads on embeddings"
-FAMILY_COLOURS = {
-    "withdrawal": "#b45309", "confrontation": "#b91c1c", "safety": "#7c3aed",
-    "repair": "#15803d", "threat": "#111827", "collaboration": "#1d4ed8",
-}
+
+
+def _reading(cu: CodedUtterance) -> dict[str, Any] | None:
+    r = cu.reading
+    if r is None:
+        return None
+    i = cu.utterance.index
+    kind = r.kind if r.head == i else "continuation"
+    out: dict[str, Any] = {"kind": kind, "unit": r.head}
+    if len(r.indices) > 1 and kind != "continuation":
+        out["indices"] = list(r.indices)
+    if r.attached_to is not None:
+        out["attached_to"] = r.attached_to
+    return out
+
+
+def _codes(cu: CodedUtterance, labels: dict[str, str]) -> list[dict[str, Any]]:
+    """The utterance's codes, each once (the most confident if a code came twice)."""
+    best: dict[str, Any] = {}
+    for c in cu.codes:
+        if c.code not in best or c.confidence > best[c.code].confidence:
+            best[c.code] = c
+    return [{"code": c.code, "label": labels.get(c.code, c.code), "family": c.family,
+             "confidence": c.confidence, "evidence": c.evidence, "span": [c.start, c.end],
+             "source": c.source} for c in best.values()]
 
 
 def build_report(coded: CodedTranscript, *, deidentified: bool = False) -> dict[str, Any]:
@@ -36,6 +60,17 @@ def build_report(coded: CodedTranscript, *, deidentified: bool = False) -> dict[
     episodes = find_episodes(coded.utterances)
     summary = summarise(coded.utterances, episodes)
     t = coded.transcript
+    labels = {n: c.label for n, c in load_codebook().codes.items()}
+    utterances = []
+    for cu in coded.utterances:
+        entry: dict[str, Any] = {
+            "index": cu.utterance.index, "speaker": cu.utterance.speaker,
+            "role": cu.utterance.role, "text": cu.utterance.text,
+            "start": cu.utterance.start, "end": cu.utterance.end, "codes": _codes(cu, labels)}
+        reading = _reading(cu)
+        if reading is not None:
+            entry["reading"] = reading
+        utterances.append(entry)
     return {
         "schema": SCHEMA,
         "source": t.source,
@@ -45,17 +80,10 @@ def build_report(coded: CodedTranscript, *, deidentified: bool = False) -> dict[
             "mode": coded.mode, "rules_only": coded.mode == MODE_RULES,
             "model": coded.model, "heads_version": coded.heads_version,
             "note": RULES_ONLY_NOTE if coded.mode == MODE_RULES else HYBRID_NOTE,
+            "calibration": coded.calibration or "",
         },
         "speakers": dict(t.speakers),
-        "utterances": [
-            {"index": cu.utterance.index, "speaker": cu.utterance.speaker,
-             "role": cu.utterance.role, "text": cu.utterance.text,
-             "start": cu.utterance.start, "end": cu.utterance.end,
-             "codes": [{"code": c.code, "family": c.family, "confidence": c.confidence,
-                        "evidence": c.evidence, "span": [c.start, c.end], "source": c.source}
-                       for c in cu.codes]}
-            for cu in coded.utterances
-        ],
+        "utterances": utterances,
         "episodes": [e.to_dict() for e in episodes],
         "summary": summary.to_dict(),
     }
@@ -85,6 +113,17 @@ def to_json(report: dict[str, Any], *, indent: int | None = 2) -> str:
 
 
 # ---------------------------------------------------------------------------- text
+def percent(rate: float | None) -> str:
+    """A rate in [0, 1] as a percentage ("67%"), or "n/a"."""
+    return "n/a" if rate is None else f"{100 * rate:.0f}%"
+
+
+def label_of(code: str) -> str:
+    """The plain-language name of a code (the id itself when unknown)."""
+    book = load_codebook()
+    return book.codes[code].label if code in book else code
+
+
 def render_text(report: dict[str, Any], width: int = 100) -> str:
     """A terminal summary (rich), returned as plain text with no colour codes."""
     from rich.console import Console
@@ -98,23 +137,33 @@ def render_text(report: dict[str, Any], width: int = 100) -> str:
                   f"coder: {coder['mode']})")
     if coder["rules_only"]:
         console.print(f"note: {coder['note']}")
-    ri = s["resolution_rate"]
-    console.print(f"alliance index {s['alliance_index']:.2f} (a project index, not a WAI "
-                  f"score) | resolution rate {'n/a' if ri is None else f'{ri:.2f}'} | "
-                  f"we-language {s['we_rate']:.1f} per 100 therapist turns")
-    fam = Table(title="Codes per family")
+    lo, hi = s.get("alliance_index_interval", [0.0, 1.0])
+    console.print(f"alliance index {s['alliance_index']:.2f} (90% interval {lo:.2f}-{hi:.2f})"
+                  f" | resolution rate {percent(s['resolution_rate'])} | joint-action we "
+                  f"{s['we_rate']:.1f} per 100 therapist turns")
+    console.print(f"  {s.get('alliance_index_meaning', '')}")
+    for w in s.get("warnings", []):
+        console.print(f"warning: {w}")
+    if coder.get("calibration"):
+        console.print(f"confidences: {coder['calibration']}")
+    fam = Table(title="Codes per family (assigned; expected = sum of probabilities)")
+    fam.add_column("")
     for f in FAMILIES:
         fam.add_column(f, justify="right")
-    fam.add_row(*(str(s["counts"][f]) for f in FAMILIES))
+    fam.add_row("assigned", *(str(s["counts"][f]) for f in FAMILIES))
+    exp = s.get("expected_counts") or {}
+    fam.add_row("expected", *(f"{exp.get(f, 0.0):.1f}" for f in FAMILIES))
     console.print(fam)
     if report["episodes"]:
         ep = Table(title="Rupture-repair episodes")
         for col in ("marker", "code", "repair moves", "threats", "resolution"):
             ep.add_column(col)
         for e in report["episodes"]:
-            ep.add_row(f"#{e['marker_index']}", e["marker_code"],
-                       ", ".join(f"#{r['index']} {r['code']}" for r in e["repair"]) or "-",
-                       ", ".join(f"#{r['index']} {r['code']}" for r in e["threats"]) or "-",
+            ep.add_row(f"#{e['marker_index']}", label_of(e["marker_code"]),
+                       ", ".join(f"#{r['index']} {label_of(r['code'])}"
+                                 for r in e["repair"]) or "-",
+                       ", ".join(f"#{r['index']} {label_of(r['code'])}"
+                                 for r in e["threats"]) or "-",
                        e["resolution"])
         console.print(ep)
     else:
@@ -137,7 +186,9 @@ border-radius:3px;color:#fff;padding:0 .35rem;margin:.15rem .2rem 0 0}
 mark{background:#fde68a}.card{border:1px solid #d1d5db;border-left-width:6px;border-radius:6px;
 padding:.5rem .8rem;margin:.6rem 0}.card.resolved{border-left-color:#15803d}
 .card.partial{border-left-color:#d97706}.card.unresolved{border-left-color:#b91c1c}
-svg text{font:11px system-ui,sans-serif}
+svg text{font:11px system-ui,sans-serif}.kpi small{display:block;color:#6b7280}
+.meaning{font-style:italic}.small{font-size:.85rem;color:#4b5563}
+em.reading{font-size:.75rem;color:#6b7280;margin-left:.3rem}
 """
 
 
@@ -167,39 +218,9 @@ def _highlight(text: str, codes: list[dict[str, Any]]) -> str:
     return "".join(out)
 
 
-def _timeline(report: dict[str, Any]) -> str:
-    """Inline SVG: one lane per family, a tick per coded utterance, episode arcs."""
-    n = max(1, len(report["utterances"]))
-    left, width, lane = 110, 760, 22
-
-    def x(i: int) -> float:
-        return left + (i + 0.5) * width / n
-
-    height = lane * len(FAMILIES) + 40
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + width + 10}" '
-             f'height="{height}" role="img" aria-label="session timeline">']
-    for k, fam in enumerate(FAMILIES):
-        y = 20 + k * lane
-        parts.append(f'<text x="4" y="{y + 4}">{_esc(fam)}</text>'
-                     f'<line x1="{left}" y1="{y}" x2="{left + width}" y2="{y}" '
-                     f'stroke="#e5e7eb"/>')
-        for u in report["utterances"]:
-            fam_codes = [c for c in u["codes"] if c["family"] == fam]
-            if fam_codes:
-                title = _esc(f"#{u['index']} {', '.join(c['code'] for c in fam_codes)}")
-                parts.append(f'<circle cx="{x(u["index"]):.1f}" cy="{y}" r="5" '
-                             f'fill="{FAMILY_COLOURS[fam]}"><title>{title}</title></circle>')
-    lanes = {f: 20 + k * lane for k, f in enumerate(FAMILIES)}
-    for e in report["episodes"]:
-        y0 = lanes[e["marker_code"].split(".")[0]]
-        for r in e["repair"]:
-            parts.append(f'<line x1="{x(e["marker_index"]):.1f}" y1="{y0}" '
-                         f'x2="{x(r["index"]):.1f}" y2="{lanes["repair"]}" stroke="#15803d" '
-                         f'stroke-opacity=".35"/>')
-    axis = 20 + len(FAMILIES) * lane
-    parts.append(f'<text x="{left}" y="{axis}">utterance 0</text>'
-                 f'<text x="{left + width - 80}" y="{axis}">utterance {n - 1}</text></svg>')
-    return "".join(parts)
+def _named(code: str) -> str:
+    """A code's plain-language name, its id on hover."""
+    return f"<span title=\"{_esc(code)}\">{_esc(label_of(code))}</span>"
 
 
 def render_html(report: dict[str, Any]) -> str:
@@ -208,6 +229,7 @@ def render_html(report: dict[str, Any]) -> str:
     coder = report["coder"]
     title = f"Alliance report: {report['source']}"
     rr = s["resolution_rate"]
+    lo, hi = s.get("alliance_index_interval", [0.0, 1.0])
     out = [f"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
            f"<title>{_esc(title)}</title><style>{_CSS}</style></head><body>",
            f"<h1>{_esc(title)}</h1>",
@@ -215,25 +237,35 @@ def render_html(report: dict[str, Any]) -> str:
            "Codes are suggestions for a clinician or researcher to check, not a diagnosis; "
            "the alliance index is this project's summary index, not a WAI score.</p>",
            "<div class=\"kpi\">"
-           f"<div>alliance index<b>{s['alliance_index']:.2f}</b></div>"
-           f"<div>resolution rate<b>{'n/a' if rr is None else f'{rr:.2f}'}</b></div>"
-           f"<div>we-language / 100 therapist turns<b>{s['we_rate']:.1f}</b></div>"
+           f"<div>alliance index<b>{s['alliance_index']:.2f}</b>"
+           f"<small>90% interval {lo:.2f}–{hi:.2f}</small></div>"
+           f"<div>episodes resolved<b>{percent(rr)}</b></div>"
+           f"<div>joint-action “we” / 100 therapist turns<b>{s['we_rate']:.1f}</b></div>"
            f"<div>episodes<b>{s['episodes']['total']}</b></div></div>",
-           "<h2>Timeline</h2>", _timeline(report),
-           "<h2>Codes per family</h2><table class=\"counts\"><tr>",
-           "".join(f"<th>{_esc(f)}</th>" for f in FAMILIES), "</tr><tr>",
-           "".join(f"<td>{s['counts'][f]}</td>" for f in FAMILIES), "</tr></table>",
+           f"<p class=\"meaning\">{_esc(s.get('alliance_index_meaning', ''))}</p>",
+           "".join(f"<p class=\"note\">Warning: {_esc(w)}</p>"
+                   for w in s.get("warnings", [])),
+           f"<p class=\"small\">Confidences: {_esc(coder.get('calibration', ''))}.</p>",
+           "<h2>Timeline</h2>", timeline_svg(report),
+           "<h2>Codes per family</h2><table class=\"counts\"><tr><th></th>",
+           "".join(f"<th>{_esc(book.families[f].label)}</th>" for f in FAMILIES),
+           "</tr><tr><th>assigned</th>",
+           "".join(f"<td>{s['counts'][f]}</td>" for f in FAMILIES),
+           "</tr><tr><th title=\"sum of the codes' probabilities\">expected</th>",
+           "".join(f"<td>{(s.get('expected_counts') or {}).get(f, 0.0):.1f}</td>"
+                   for f in FAMILIES), "</tr></table>",
            "<h2>Episodes</h2>"]
     if not report["episodes"]:
         out.append("<p>No rupture markers were coded.</p>")
     texts = {u["index"]: u["text"] for u in report["utterances"]}
     for e in report["episodes"]:
         label = book.codes[e["marker_code"]].label if e["marker_code"] in book else ""
-        reps = "".join(f"<li>#{r['index']} {_esc(r['code'])}</li>" for r in e["repair"])
-        thr = "".join(f"<li>#{r['index']} {_esc(r['code'])}</li>" for r in e["threats"])
+        reps = "".join(f"<li>#{r['index']} {_named(r['code'])}</li>" for r in e["repair"])
+        thr = "".join(f"<li>#{r['index']} {_named(r['code'])}</li>" for r in e["threats"])
         out.append(
             f"<div class=\"card {_esc(e['resolution'])}\"><b>#{e['marker_index']} "
-            f"{_esc(e['marker_code'])}</b> ({_esc(label)}), {_esc(e.get('speaker', ''))}"
+            f"<span title=\"{_esc(e['marker_code'])}\">{_esc(label or e['marker_code'])}"
+            f"</span></b>, {_esc(e.get('speaker', ''))}"
             f" — {_esc(e['resolution'])}"
             f"<br><q>{_esc(texts.get(e['marker_index'], ''))}</q>"
             f"<br>Repair moves: {'<ul>' + reps + '</ul>' if reps else 'none'}"
@@ -242,8 +274,15 @@ def render_html(report: dict[str, Any]) -> str:
     for u in report["utterances"]:
         badges = "".join(
             f"<span style=\"background:{FAMILY_COLOURS[c['family']]}\" "
-            f"title=\"{_esc(c['evidence'])}\">{_esc(c['code'])} {c['confidence']:.2f}</span>"
+            f"title=\"{_esc(c['code'])}: {_esc(c['evidence'])}\">"
+            f"{_esc(c.get('label') or label_of(c['code']))} {c['confidence']:.2f}</span>"
             for c in u["codes"])
+        reading = u.get("reading") or {}
+        if reading.get("kind") in ("listener", "crosstalk", "continuation"):
+            note = {"listener": "listener token", "crosstalk": "crosstalk, read with #"
+                    f"{reading.get('attached_to', '')}", "continuation": "continues #"
+                    f"{reading['unit']}"}[reading["kind"]]
+            badges += f"<em class=\"reading\">{_esc(note)}</em>"
         marker = " marker" if any(c["family"] in MARKER_FAMILIES for c in u["codes"]) else ""
         out.append(f"<div class=\"utt {_esc(u['role'])}{marker}\" id=\"u{u['index']}\">"
                    f"<div class=\"idx\">#{u['index']}</div><div class=\"who\">"

@@ -22,7 +22,8 @@ from alliance.coding.features import TurnFeatures
 from alliance.errors import CodingError
 
 _APOSTROPHES = "'’‘`"
-_CONDITIONS = ("max_words", "min_words", "after_question", "after_open_question")
+_CONDITIONS = ("max_words", "min_words", "after_question", "after_open_question",
+               "advice_requested")
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,8 @@ class Rule:
             if key == "after_question" and f.after_question != value:
                 return False
             if key == "after_open_question" and f.after_open_question != value:
+                return False
+            if key == "advice_requested" and f.advice_requested != value:
                 return False
         return True
 
