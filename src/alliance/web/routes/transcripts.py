@@ -7,8 +7,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 
+from alliance.coding.timeline import timeline_svg
 from alliance.store import transcripts
 from alliance.web import forms
 from alliance.web.deps import clinic_of, record
@@ -20,7 +22,7 @@ Auth = Annotated[Visit, Depends(authenticate)]
 
 FAMILY_CLASS = {"withdrawal": "code-withdrawal", "confrontation": "code-confrontation",
                 "repair": "code-repair", "threat": "code-threat", "safety": "code-safety",
-                "collaboration": "code-collaboration"}
+                "collaboration": "code-collaboration", "bond": "code-bond"}
 
 
 @router.post("/cases/{case_id}/transcripts")
@@ -47,7 +49,11 @@ def report(request: Request, visit: Auth, case_id: int, transcript_id: int) -> H
     record(request, visit.actor, "transcript.read", case_id=case_id,
            detail={"transcript": transcript_id})
     row = view.row
+    # The coder's own timeline (markers, repairs, threats by utterance): a self-contained SVG
+    # with every text escaped, so the template may insert it as markup.
+    timeline = Markup(timeline_svg(view.report)) if view.report else None
     return render(request, "transcript.html", case=view.case, session=view.session,
+                  timeline=timeline,
                   status=row.status, error=row.error, report=view.report,
                   filename=row.filename, families=FAMILY_CLASS, transcript=row,
                   speakers=view.speakers, roles=row.roles or {},
