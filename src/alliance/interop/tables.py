@@ -75,6 +75,8 @@ def _read(path: str | Path, fmt: str | None, text_columns: list[str] | None) -> 
         raise InputFileError(f"{p}: is not UTF-8 text; is it really a {kind} file?") from None
     except json.JSONDecodeError as exc:
         raise InputFileError(f"{p}: line {exc.lineno}: invalid JSON ({exc.msg})") from None
+    except RecursionError:
+        raise InputFileError(f"{p}: nested too deeply to be a {kind} table") from None
     except pd.errors.EmptyDataError:
         raise InputFileError(f"{p}: the file is empty") from None
     except pd.errors.ParserError as exc:
