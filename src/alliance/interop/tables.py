@@ -98,6 +98,9 @@ def _read_excel(p: Path, text_columns: list[str] | None) -> pd.DataFrame:
         raise InputFileError(f"{p}: is not an Excel .xlsx workbook") from None
     except ImportError:  # pragma: no cover - openpyxl is a core dependency
         raise InputFileError("reading .xlsx needs the openpyxl package") from None
+    except Exception as exc:  # a corrupt workbook fails inside zipfile, zlib, XML or openpyxl
+        raise InputFileError(f"{p}: is not a readable Excel .xlsx workbook "
+                             f"({type(exc).__name__})") from None
     # Cells typed as numbers stay numbers; an item cell holding text reaches the scorer as
     # text, like CSV, so it is reported with its row and item rather than turned into NaN.
     for col in text_columns or []:
