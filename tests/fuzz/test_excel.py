@@ -65,5 +65,5 @@ def test_corrupt_compressed_part_is_an_input_file_error(tmp_path: Path) -> None:
     start = info.header_offset + 30 + len(info.filename) + len(info.extra)
     for i in range(start + 2, start + 12):
         data[i] ^= 0x5A
-    with pytest.raises(InputFileError, match="not a readable Excel|not an Excel"):
+    with pytest.raises(InputFileError, match=r"not a readable Excel|not an Excel"):
         _read(tmp_path, bytes(data))

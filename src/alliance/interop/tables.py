@@ -60,7 +60,7 @@ def _read(path: str | Path, fmt: str | None, text_columns: list[str] | None) -> 
         if kind == "xlsx":
             return _read_excel(p, text_columns)
         if kind == "parquet":
-            return pd.read_parquet(p)
+            return _read_parquet(p)
         with p.open(encoding="utf-8") as fh:
             data = json.load(fh)
         if isinstance(data, dict) and "responses" in data:
@@ -87,6 +87,16 @@ def _read(path: str | Path, fmt: str | None, text_columns: list[str] | None) -> 
         if type(exc).__module__.startswith("pyarrow"):
             raise InputFileError(f"{p}: not a readable Parquet file ({exc})") from None
         raise
+
+
+def _read_parquet(p: Path) -> pd.DataFrame:
+    try:
+        return pd.read_parquet(p)
+    except ImportError:  # pragma: no cover - pyarrow is a core dependency
+        raise
+    except Exception as exc:  # corrupt data or pandas metadata fails in pyarrow with any type
+        raise InputFileError(f"{p}: not a readable Parquet file ({type(exc).__name__})"
+                             ) from None
 
 
 def _read_excel(p: Path, text_columns: list[str] | None) -> pd.DataFrame:
