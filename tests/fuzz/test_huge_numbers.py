@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from alliance.errors import CaseFileError, ScoringError
+from alliance.errors import CaseFileError, InputFileError, ScoringError
 from alliance.instruments import get_instrument, score_response
 from alliance.interop.casefiles import load_case_file
 
@@ -48,3 +48,9 @@ def test_case_file_answer_past_the_float_range_is_a_typed_error(tmp_path: Path) 
         load_case_file(path)
     assert "out of range" in str(caught.value)
 
+
+def test_integer_past_the_digit_limit_is_an_input_file_error(tmp_path: Path) -> None:
+    path = tmp_path / "cases.json"
+    path.write_text('{"cases": [' + "9" * 5000 + "]}", encoding="utf-8")
+    with pytest.raises(InputFileError, match="unusable JSON"):
+        load_case_file(path)
