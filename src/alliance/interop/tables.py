@@ -68,6 +68,11 @@ def _read(path: str | Path, fmt: str | None, text_columns: list[str] | None) -> 
         if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
             raise InputFileError(f"{p}: a JSON table must be a list of objects (one per "
                                  f"response) or {{\"responses\": [...]}}")
+        try:  # JSON may escape half a surrogate pair ("\ud800"), which is not text
+            json.dumps(data, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise InputFileError(f"{p}: holds an unpaired surrogate escape (\\ud800-\\udfff); "
+                                 f"it is not valid text") from None
         return pd.DataFrame.from_records(data)
     except InputFileError:
         raise
