@@ -38,3 +38,10 @@ def test_scale_bound_past_the_float_range_or_not_finite_is_an_instrument_error(
         scale: dict[str, Any]) -> None:
     with pytest.raises(InstrumentError, match="field response_scale: min, max and anchors"):
         parse_yaml_spec(_spec(**scale), "spec.yaml")
+
+
+def test_cutoff_past_the_float_range_is_an_instrument_error() -> None:
+    spec = yaml.safe_load(_spec())
+    spec["cutoffs"] = [{"score": "total", "below": HUGE, "label": "low", "source": "test"}]
+    with pytest.raises(InstrumentError, match="lies outside the score's range"):
+        parse_yaml_spec(yaml.safe_dump(spec), "spec.yaml")

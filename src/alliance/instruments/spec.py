@@ -383,7 +383,10 @@ class Instrument:
 
 
 def _num(x: float) -> str:
-    return str(int(x)) if float(x).is_integer() else str(x)
+    try:
+        return str(int(x)) if float(x).is_integer() else str(x)
+    except OverflowError:  # an integer past the float range (a cutoff of 10**400)
+        return str(x)
 
 
 def _where(origin: str, raw: Mapping[str, Any], path: Sequence[Any]) -> str:
