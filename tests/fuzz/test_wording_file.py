@@ -39,3 +39,9 @@ def test_unknown_number_and_text_keys_are_an_instrument_error() -> None:
     wording["extra"] = "y"
     with pytest.raises(InstrumentError, match=r"unknown field\(s\) \['1', 'extra'\]"):
         merge_wording(builtin_catalog()["ors"], wording)
+
+
+@pytest.mark.parametrize("key", [10**400, None, "x"])
+def test_anchor_key_that_is_not_a_usable_number_is_an_instrument_error(key: Any) -> None:
+    with pytest.raises(InstrumentError, match="anchors must map scale values"):
+        merge_wording(builtin_catalog()["ors"], _wording(anchors={key: "label"}))

@@ -131,7 +131,7 @@ def merge_wording(instrument: Instrument, wording: Any, origin: str = "<wording>
         if wording.get("anchors"):
             try:
                 anchors = {float(k): str(v) for k, v in dict(wording["anchors"]).items()}
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):
                 raise InstrumentError(f"{origin}: field anchors must map scale values to "
                                       f"labels") from None
             outside = [a for a in anchors if not scale.min <= a <= scale.max]
