@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from alliance.errors import InstrumentError
-from alliance.instruments.catalog import builtin_catalog, merge_wording, parse_yaml_spec
+from alliance.instruments.catalog import parse_yaml_spec
 
 HUGE = 10**400
 
