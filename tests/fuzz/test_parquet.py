@@ -34,5 +34,5 @@ def test_parquet_with_damaged_pandas_metadata_is_an_input_file_error(tmp_path: P
 def test_parquet_that_is_not_parquet_is_an_input_file_error(tmp_path: Path) -> None:
     path = tmp_path / "responses.parquet"
     path.write_bytes(b"PAR1 not really")
-    with pytest.raises(InputFileError, match="not a readable Parquet file"):
+    with pytest.raises(InputFileError, match="cannot read as parquet"):
         read_table(path)

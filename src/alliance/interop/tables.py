@@ -97,9 +97,9 @@ def _read(path: str | Path, fmt: str | None, text_columns: list[str] | None) -> 
 def _read_parquet(p: Path) -> pd.DataFrame:
     try:
         return pd.read_parquet(p)
-    except ImportError:  # pragma: no cover - pyarrow is a core dependency
+    except (ImportError, OSError, ValueError):  # reported by _read ("cannot read as parquet")
         raise
-    except Exception as exc:  # corrupt data or pandas metadata fails in pyarrow with any type
+    except Exception as exc:  # corrupt pandas metadata fails inside pyarrow with any type
         raise InputFileError(f"{p}: not a readable Parquet file ({type(exc).__name__})"
                              ) from None
 
