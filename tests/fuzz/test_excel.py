@@ -67,3 +67,19 @@ def test_corrupt_compressed_part_is_an_input_file_error(tmp_path: Path) -> None:
         data[i] ^= 0x5A
     with pytest.raises(InputFileError, match=r"not a readable Excel|not an Excel"):
         _read(tmp_path, bytes(data))
+
+
+@pytest.mark.parametrize("row", ["9223372036854775808", "1048577"])
+def test_row_number_past_excels_last_row_is_refused_not_padded(tmp_path: Path, row: str
+                                                                ) -> None:
+    # pandas pads missing rows up to the highest row number: 2^63 never finished reading.
+    sheet = _sheet_xml().replace(b'<row r="2"', f'<row r="{row}"'.encode(), 1)
+    assert row.encode() in sheet
+    with pytest.raises(InputFileError, match="past Excel's last row"):
+        _read(tmp_path, _with_sheet(sheet))
+
+
+def test_workbook_within_excels_rows_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "responses.xlsx"
+    path.write_bytes(_workbook())
+    assert list(read_table(path)["b2"]) == [3, 4]

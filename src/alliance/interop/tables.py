@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -104,13 +105,34 @@ def _read_parquet(p: Path) -> pd.DataFrame:
                              ) from None
 
 
+# Excel's own limits. A row number past them (row r="9223372036854775808") made pandas pad
+# the sheet with empty rows up to it: a file of 7 kB that never finished reading.
+_EXCEL_ROWS = 1_048_576
+_ROW_NUMBER = re.compile(rb"<(?:\w+:)?(?:row|c)\b[^>]*?\sr=\"[A-Za-z]*(\d+)\"")
+
+
+def _check_excel_rows(p: Path) -> None:
+    import zipfile
+
+    with zipfile.ZipFile(p) as workbook:
+        for name in workbook.namelist():
+            if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+                for m in _ROW_NUMBER.finditer(workbook.read(name)):
+                    if int(m.group(1)) > _EXCEL_ROWS:
+                        raise InputFileError(f"{p}: {name} names row {int(m.group(1)):,}, past "
+                                             f"Excel's last row ({_EXCEL_ROWS:,})")
+
+
 def _read_excel(p: Path, text_columns: list[str] | None) -> pd.DataFrame:
     import zipfile
 
     try:
+        _check_excel_rows(p)
         table = pd.read_excel(p, sheet_name=0, engine="openpyxl")
     except zipfile.BadZipFile:
         raise InputFileError(f"{p}: is not an Excel .xlsx workbook") from None
+    except InputFileError:
+        raise
     except ImportError:  # pragma: no cover - openpyxl is a core dependency
         raise InputFileError("reading .xlsx needs the openpyxl package") from None
     except Exception as exc:  # a corrupt workbook fails inside zipfile, zlib, XML or openpyxl
