@@ -625,6 +625,7 @@ def fuzz_with_atheris(target: Target, runs: int, crash_dir: Path, out: Path | No
     for i, item in enumerate(corpus):
         (corpus_dir / f"seed-{i}").write_bytes(item)
     recorder = Recorder(target, crash_dir)
+    crash_dir.mkdir(parents=True, exist_ok=True)  # libFuzzer writes hangs and slow inputs here
     started = time.perf_counter()
 
     def one_input(data: bytes) -> None:
@@ -645,6 +646,7 @@ def fuzz_with_atheris(target: Target, runs: int, crash_dir: Path, out: Path | No
     max_len = max(8192, *(len(s) for s in corpus)) + 1024
     atheris.Setup([sys.argv[0], str(corpus_dir), f"-timeout={timeout}", f"-seed={seed}",
                    f"-max_len={max_len}", "-rss_limit_mb=4096", "-print_final_stats=0",
+                   f"-artifact_prefix={crash_dir}/",
                    "-detect_leaks=0"], one_input, custom_mutator=mutator)
     atheris.Fuzz()
 
