@@ -100,8 +100,8 @@ def merge_wording(instrument: Instrument, wording: Any, origin: str = "<wording>
         raise InstrumentError(f"{origin}: a wording file must be a mapping")
     unknown = set(wording) - WORDING_KEYS
     if unknown:
-        raise InstrumentError(f"{origin}: unknown field(s) {sorted(unknown)}; allowed: "
-                              f"{sorted(WORDING_KEYS)}")
+        raise InstrumentError(f"{origin}: unknown field(s) {sorted(map(str, unknown))}; "
+                              f"allowed: {sorted(WORDING_KEYS)}")
     target = wording.get("instrument")
     if target != instrument.id:
         raise InstrumentError(f"{origin}: field instrument is {target!r} but the spec is "
@@ -109,6 +109,10 @@ def merge_wording(instrument: Instrument, wording: Any, origin: str = "<wording>
     if not wording.get("licence"):
         raise InstrumentError(f"{origin}: field licence is required (who licensed this wording "
                               f"to you, and under which terms)")
+    instructions = wording.get("instructions")
+    if instructions is not None and not isinstance(instructions, str | Mapping):
+        raise InstrumentError(f"{origin}: field instructions must be text or a mapping of "
+                              f"rater type to text")
     items = wording.get("items")
     if not isinstance(items, Mapping) or not items:
         raise InstrumentError(f"{origin}: field items must map every item id to its text")
@@ -144,7 +148,7 @@ def merge_wording(instrument: Instrument, wording: Any, origin: str = "<wording>
         if wording.get("anchors"):
             try:
                 anchors = {float(k): str(v) for k, v in dict(wording["anchors"]).items()}
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):
                 raise InstrumentError(f"{origin}: field anchors must map scale values to "
                                       f"labels") from None
             outside = [a for a in anchors if not scale.min <= a <= scale.max]
@@ -153,7 +157,6 @@ def merge_wording(instrument: Instrument, wording: Any, origin: str = "<wording>
                                       f"{scale.describe()}")
             scale = replace(scale, anchors=anchors)
         new_items.append(replace(item, text=mapped, scale=scale))
-    instructions = wording.get("instructions")
     return replace(
         instrument, items=tuple(new_items), structure_only=False,
         licence=str(wording["licence"]),

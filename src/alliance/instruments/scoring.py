@@ -111,7 +111,10 @@ def check_value(item: Item, value: Any) -> float | None:
             raise ScoringError(f"item {item.id!r}: {value!r} is not a number; expected "
                                f"{item.scale.describe()}", item=item.id, value=value) from None
     else:
-        number = float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # an integer past the float range is past any scale's maximum
+            number = math.inf
     if math.isnan(number):
         return None
     if math.isinf(number) or not item.scale.min <= number <= item.scale.max:

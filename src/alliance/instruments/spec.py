@@ -9,6 +9,7 @@ The format is documented in ``docs/instruments.md``; the machine-readable schema
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
@@ -449,7 +450,10 @@ class Instrument:
 
 
 def _num(x: float) -> str:
-    return str(int(x)) if float(x).is_integer() else str(x)
+    try:
+        return str(int(x)) if float(x).is_integer() else str(x)
+    except OverflowError:  # an integer past the float range (a cutoff of 10**400)
+        return str(x)
 
 
 def _where(origin: str, raw: Mapping[str, Any], path: Sequence[Any]) -> str:
@@ -476,10 +480,15 @@ def _where(origin: str, raw: Mapping[str, Any], path: Sequence[Any]) -> str:
     return f"{origin}: " + ", ".join(parts) if parts else origin
 
 
-def _scale(raw: Mapping[str, Any]) -> ResponseScale:
-    anchors = {float(k): v for k, v in (raw.get("anchors") or {}).items()}
-    return ResponseScale(float(raw["min"]), float(raw["max"]), bool(raw.get("integer", True)),
-                         anchors)
+def _scale(raw: Mapping[str, Any], where: str) -> ResponseScale:
+    try:  # YAML allows null or huge-integer anchor keys; min and max may be 10**400 or .nan
+        anchors = {float(k): v for k, v in (raw.get("anchors") or {}).items()}
+        low, high = float(raw["min"]), float(raw["max"])
+    except (TypeError, ValueError, OverflowError):
+        raise InstrumentError(f"{where}: min, max and anchors must be numbers") from None
+    if not all(math.isfinite(v) for v in (low, high, *anchors)):
+        raise InstrumentError(f"{where}: min, max and anchors must be finite numbers")
+    return ResponseScale(low, high, bool(raw.get("integer", True)), anchors)
 
 
 def parse_spec(raw: Any, origin: str = "<spec>") -> Instrument:
@@ -511,7 +520,7 @@ def parse_spec(raw: Any, origin: str = "<spec>") -> Instrument:
         raise InstrumentError(f"{_where(origin, raw, list(err.absolute_path))}: {detail}",
                               path=list(err.absolute_path))
 
-    default_scale = _scale(raw["response_scale"])
+    default_scale = _scale(raw["response_scale"], f"{origin}: field response_scale")
     sub_raw = raw.get("subscales") or []
     sub_ids = [s["id"] for s in sub_raw]
     if len(set(sub_ids)) != len(sub_ids):
@@ -533,7 +542,8 @@ def parse_spec(raw: Any, origin: str = "<spec>") -> Instrument:
         if sub is not None and sub not in sub_ids:
             raise InstrumentError(f'{origin}: item "{iid}", field subscale: {sub!r} is not one of '
                                   f"{sub_ids}", item=iid)
-        scale = _scale(entry["response_scale"]) if "response_scale" in entry else default_scale
+        scale = (_scale(entry["response_scale"], f'{origin}: item "{iid}", field response_scale')
+                 if "response_scale" in entry else default_scale)
         if scale.min >= scale.max:
             raise InstrumentError(f'{origin}: item "{iid}", field response_scale: min must be '
                                   f"below max", item=iid)

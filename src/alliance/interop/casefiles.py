@@ -25,6 +25,10 @@ def read_json(path: str | Path) -> Any:
         raise InputFileError(f"{p}: is not UTF-8 text; is it really a JSON case file?") from None
     except json.JSONDecodeError as exc:
         raise InputFileError(f"{p}: line {exc.lineno}: invalid JSON ({exc.msg})") from None
+    except RecursionError:
+        raise InputFileError(f"{p}: JSON nested too deeply to be a case file") from None
+    except ValueError as exc:  # valid JSON that Python refuses: an integer past 4,300 digits
+        raise InputFileError(f"{p}: unusable JSON ({exc})") from None
 
 
 def load_case_file(path: str | Path) -> list[Case]:

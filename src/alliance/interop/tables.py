@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -60,7 +61,7 @@ def _read(path: str | Path, fmt: str | None, text_columns: list[str] | None) -> 
         if kind == "xlsx":
             return _read_excel(p, text_columns)
         if kind == "parquet":
-            return pd.read_parquet(p)
+            return _read_parquet(p)
         with p.open(encoding="utf-8") as fh:
             data = json.load(fh)
         if isinstance(data, dict) and "responses" in data:
@@ -68,6 +69,11 @@ def _read(path: str | Path, fmt: str | None, text_columns: list[str] | None) -> 
         if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
             raise InputFileError(f"{p}: a JSON table must be a list of objects (one per "
                                  f"response) or {{\"responses\": [...]}}")
+        try:  # JSON may escape half a surrogate pair ("\ud800"), which is not text
+            json.dumps(data, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise InputFileError(f"{p}: holds an unpaired surrogate escape (\\ud800-\\udfff); "
+                                 f"it is not valid text") from None
         return pd.DataFrame.from_records(data)
     except InputFileError:
         raise
@@ -75,6 +81,8 @@ def _read(path: str | Path, fmt: str | None, text_columns: list[str] | None) -> 
         raise InputFileError(f"{p}: is not UTF-8 text; is it really a {kind} file?") from None
     except json.JSONDecodeError as exc:
         raise InputFileError(f"{p}: line {exc.lineno}: invalid JSON ({exc.msg})") from None
+    except RecursionError:
+        raise InputFileError(f"{p}: nested too deeply to be a {kind} table") from None
     except pd.errors.EmptyDataError:
         raise InputFileError(f"{p}: the file is empty") from None
     except pd.errors.ParserError as exc:
@@ -87,15 +95,49 @@ def _read(path: str | Path, fmt: str | None, text_columns: list[str] | None) -> 
         raise
 
 
+def _read_parquet(p: Path) -> pd.DataFrame:
+    try:
+        return pd.read_parquet(p)
+    except (ImportError, OSError, ValueError):  # reported by _read ("cannot read as parquet")
+        raise
+    except Exception as exc:  # corrupt pandas metadata fails inside pyarrow with any type
+        raise InputFileError(f"{p}: not a readable Parquet file ({type(exc).__name__})"
+                             ) from None
+
+
+# Excel's own limits. A row number past them (row r="9223372036854775808") made pandas pad
+# the sheet with empty rows up to it: a file of 7 kB that never finished reading.
+_EXCEL_ROWS = 1_048_576
+_ROW_NUMBER = re.compile(rb"<(?:\w+:)?(?:row|c)\b[^>]*?\sr=\"[A-Za-z]*(\d+)\"")
+
+
+def _check_excel_rows(p: Path) -> None:
+    import zipfile
+
+    with zipfile.ZipFile(p) as workbook:
+        for name in workbook.namelist():
+            if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+                for m in _ROW_NUMBER.finditer(workbook.read(name)):
+                    if int(m.group(1)) > _EXCEL_ROWS:
+                        raise InputFileError(f"{p}: {name} names row {int(m.group(1)):,}, past "
+                                             f"Excel's last row ({_EXCEL_ROWS:,})")
+
+
 def _read_excel(p: Path, text_columns: list[str] | None) -> pd.DataFrame:
     import zipfile
 
     try:
+        _check_excel_rows(p)
         table = pd.read_excel(p, sheet_name=0, engine="openpyxl")
     except zipfile.BadZipFile:
         raise InputFileError(f"{p}: is not an Excel .xlsx workbook") from None
+    except InputFileError:
+        raise
     except ImportError:  # pragma: no cover - openpyxl is a core dependency
         raise InputFileError("reading .xlsx needs the openpyxl package") from None
+    except Exception as exc:  # a corrupt workbook fails inside zipfile, zlib, XML or openpyxl
+        raise InputFileError(f"{p}: is not a readable Excel .xlsx workbook "
+                             f"({type(exc).__name__})") from None
     # Cells typed as numbers stay numbers; an item cell holding text reaches the scorer as
     # text, like CSV, so it is reported with its row and item rather than turned into NaN.
     for col in text_columns or []:

@@ -11,6 +11,7 @@ instrument spec unless the policy's ``instruments`` section overrides them;
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
@@ -244,6 +245,8 @@ def _check_section(name: str, cls: type, raw: Any, origin: str) -> Any:
                 raise PolicyError(f"{where}: must say where the numbers come from (text)")
         elif isinstance(value, bool) or not isinstance(value, int | float):
             raise PolicyError(f"{where}: {value!r} is not a number")
+        elif isinstance(value, int) and abs(value) > sys.float_info.max:  # 10**400 in YAML
+            raise PolicyError(f"{where}: is out of range (a {len(str(abs(value)))}-digit number)")
         elif f.type == "int":
             if not float(value).is_integer() or value < 1:
                 raise PolicyError(f"{where}: {value!r} must be a whole number of at least 1")

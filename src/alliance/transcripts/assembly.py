@@ -1,8 +1,8 @@
 """Segments -> :class:`Transcript`: roles, merged turns, validation.
 
 Consecutive segments by the same speaker become one turn (subtitle files cut speech every
-few seconds; a coder needs turns). The merged turn keeps the start of its first segment and
-the end of its last.
+few seconds; a coder needs turns). The merged turn spans its segments: the earliest start
+and the latest end (the first and the last, when the file is in time order).
 """
 
 from __future__ import annotations
@@ -41,9 +41,11 @@ def assemble(segments: Sequence[Segment], source: str, fmt: str,
             turns.append([seg])
     utterances = []
     for index, turn in enumerate(turns):
+        # min/max, not first/last: cues out of order must not give a turn that ends first.
+        starts = [s.start for s in turn if s.start is not None]
         ends = [s.end for s in turn if s.end is not None]
         utterances.append(Utterance(
             index=index, speaker=turn[0].speaker, role=mapping[turn[0].speaker],
-            text=" ".join(s.text.strip() for s in turn), start=turn[0].start,
-            end=turn[-1].end if turn[-1].end is not None else (ends[-1] if ends else None)))
+            text=" ".join(s.text.strip() for s in turn), start=min(starts, default=None),
+            end=max(ends, default=None)))
     return Transcript(tuple(utterances), source=source, format=fmt, meta=dict(meta or {}))
