@@ -24,6 +24,7 @@ Variables (defaults in brackets):
 * ``ALLIANCE_JOB_LEASE_SECONDS`` [300]: how long a worker's claim on a job lasts
 * ``ALLIANCE_RUN_WORKER`` [1]: web processes also run the background jobs
 * ``ALLIANCE_DEBUG`` [off]: the CLI shows the traceback of a bug
+* ``ALLIANCE_MAX_BODY_BYTES`` [8 MiB]: the largest request body read (larger: 413)
 """
 
 from __future__ import annotations
@@ -115,6 +116,7 @@ class Settings:
     policy_file: Path | None = None
     job_lease: dt.timedelta = dt.timedelta(minutes=5)
     debug: bool = False
+    max_body_bytes: int = 8 * 1024 * 1024
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None,
@@ -139,6 +141,7 @@ class Settings:
             "debug": bool(env.get("ALLIANCE_DEBUG")),
             "run_worker": env.get("ALLIANCE_RUN_WORKER", "1").strip().lower()
             not in ("0", "no", "false"),
+            "max_body_bytes": int(_number(env, "ALLIANCE_MAX_BODY_BYTES", 8 * 1024 * 1024)),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

@@ -38,7 +38,7 @@ def _aware(t: dt.datetime) -> dt.datetime:
 
 def normalise_email(email: str) -> str:
     email = email.strip().lower()
-    if "@" not in email or len(email) > 254 or " " in email:
+    if "@" not in email or len(email) > 254 or " " in email or "\x00" in email:
         raise AuthError(f"{email!r} is not an e-mail address")
     return email
 

@@ -16,10 +16,10 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DataError
 from sqlalchemy.orm import Session, sessionmaker
 
-from alliance.errors import ConfigError
+from alliance.errors import ConfigError, InputError
 
 DEFAULT_URL = "sqlite:///alliance.db"
 
@@ -50,6 +50,16 @@ def make_engine(url: str) -> Engine:
     raise ConfigError(f"database URL {url!r}: only sqlite and postgresql are supported")
 
 
+@contextmanager
+def _unstorable() -> Iterator[None]:
+    """A value the database cannot hold (an integer past its range, a NUL character in text
+    on PostgreSQL) is the input's fault: :class:`InputError`, never a server error."""
+    try:
+        yield
+    except (DataError, OverflowError):
+        raise InputError("a value is out of range or cannot be stored") from None
+
+
 @dataclass
 class Database:
     """An engine plus a session factory and the SQLite writer lock."""
@@ -73,7 +83,7 @@ class Database:
 
         Closing, unlike rolling back, leaves loaded objects readable after the block.
         """
-        with self._factory() as session:
+        with self._factory() as session, _unstorable():
             yield session
 
     @contextmanager
@@ -87,7 +97,7 @@ class Database:
         if lock is not None:
             lock.acquire()
         try:
-            with self._factory() as session:
+            with self._factory() as session, _unstorable():
                 try:
                     yield session
                     session.commit()

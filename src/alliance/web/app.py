@@ -34,6 +34,7 @@ from alliance.errors import (
     Throttled,
 )
 from alliance.store.database import Database
+from alliance.web.limits import InputLimits
 from alliance.web.rendering import error_page
 from alliance.web.routes import admin, auth, cases, exports, static, survey, transcripts
 from alliance.web.security import LoginRequired, SecurityHeaders
@@ -112,5 +113,6 @@ def create_app(settings: Settings | None = None, db: Database | None = None, *,
             return error_page(request, 404, "Not found", NOT_FOUND)
         return error_page(request, exc.status_code, "Error", str(exc.detail))
 
+    app.add_middleware(InputLimits, max_body_bytes=clinic.settings.max_body_bytes)
     app.add_middleware(SecurityHeaders)
     return app
