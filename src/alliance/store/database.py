@@ -4,6 +4,9 @@ SQLite runs in WAL mode with ``synchronous=FULL`` (a COMMIT is on disk before it
 so an acknowledged submission survives a power cut) and foreign keys on. SQLite allows one
 writer at a time; rather than let threads spin on ``SQLITE_BUSY``, :meth:`Database.write`
 serialises writers behind one in-process lock. PostgreSQL needs no such lock.
+
+Engines hide bound parameters (``hide_parameters=True``): a database error's message, and
+so every log line and traceback quoting it, never carries the values (notes, labels, names).
 """
 
 from __future__ import annotations
@@ -33,6 +36,23 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+def _withhold_values(context: Any) -> None:
+    """PostgreSQL's error messages quote values ("Key (email)=(…) already exists", "Failing
+    row contains (…)"); keep only the SQLSTATE and the names of table, column, constraint."""
+    orig = context.original_exception
+    diag = getattr(orig, "diag", None)
+    if diag is None:
+        return
+    names = (("table", diag.table_name), ("column", diag.column_name),
+             ("constraint", diag.constraint_name))
+    message = "SQLSTATE " + str(diag.sqlstate) + "".join(
+        f", {kind} {name}" for kind, name in names if name) + " (values withheld)"
+    orig.args = (message,)
+    wrapped = context.sqlalchemy_exception
+    if wrapped is not None:
+        wrapped.args = (f"({type(orig).__module__}.{type(orig).__name__}) {message}",)
+
+
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; raises :class:`ConfigError` for a malformed or unsupported URL."""
     try:
@@ -42,11 +62,15 @@ def make_engine(url: str) -> Engine:
                           "sqlite:///alliance.db or postgresql+psycopg://user@host/db") from None
     backend = parsed.get_backend_name()
     if backend == "sqlite":
-        engine = create_engine(parsed, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(parsed, connect_args={"check_same_thread": False, "timeout": 30},
+                               hide_parameters=True)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     if backend == "postgresql":
-        return create_engine(parsed, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        engine = create_engine(parsed, pool_pre_ping=True, pool_size=10, max_overflow=20,
+                               hide_parameters=True)
+        event.listen(engine, "handle_error", _withhold_values)
+        return engine
     raise ConfigError(f"database URL {url!r}: only sqlite and postgresql are supported")
 
 
