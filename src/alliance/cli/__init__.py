@@ -60,6 +60,9 @@ def _register_all() -> None:
 
     for module in (instruments, monitoring, practice, transcripts, web, research, batch):
         module.register(main)
+    from alliance.cli import audit
+
+    audit.register(main)
 
 
 _register_all()

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from alliance.store import auditchain
 from alliance.store.actors import Actor
 from alliance.store.models import AuditEvent, utcnow
 
@@ -33,12 +34,14 @@ ACTIONS: tuple[str, ...] = (
 def record(session: Session, actor: Actor | None, action: str, *, case_id: int | None = None,
            subject: str = "", detail: dict[str, Any] | None = None, ip: str = "",
            at: dt.datetime | None = None) -> None:
-    """Append one event in the caller's transaction (so it commits, or not, with the work)."""
-    session.add(AuditEvent(at=at or utcnow(), actor_id=actor.id if actor else None,
-                           actor_email=actor.email if actor else subject if action.startswith(
-                               "login") else "",
-                           action=action, case_id=case_id, subject=subject,
-                           detail=detail or {}, ip=ip))
+    """Append one event in the caller's transaction (so it commits, or not, with the work),
+    chained to the one before it (:mod:`alliance.store.auditchain`)."""
+    event = AuditEvent(at=at or utcnow(), actor_id=actor.id if actor else None,
+                       actor_email=actor.email if actor else subject if action.startswith(
+                           "login") else "",
+                       action=action, case_id=case_id, subject=subject,
+                       detail=detail or {}, ip=ip)
+    auditchain.append(session, event)
 
 
 def failures_since(session: Session, email: str, since: dt.datetime) -> int:

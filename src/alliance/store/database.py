@@ -41,7 +41,7 @@ def _withhold_values(context: Any) -> None:
     row contains (…)"); keep only the SQLSTATE and the names of table, column, constraint."""
     orig = context.original_exception
     diag = getattr(orig, "diag", None)
-    if diag is None:
+    if diag is None or diag.sqlstate is None:  # a client-side error quotes no row
         return
     names = (("table", diag.table_name), ("column", diag.column_name),
              ("constraint", diag.constraint_name))
