@@ -13,7 +13,9 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import ipaddress
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from typing import Any
@@ -93,7 +95,40 @@ class Visit:
 
 
 def client_ip(request: Request) -> str:
-    return request.client.host if request.client else ""
+    """The client's address: the peer's, or, when the peer is a trusted reverse proxy
+    (``Settings.trusted_proxies``), the nearest untrusted address in ``X-Forwarded-For``."""
+    peer = request.client.host if request.client else ""
+    proxies = _networks(request.app.state.settings.trusted_proxies)
+    if not proxies or not _within(peer, proxies):
+        return peer
+    chain = [a.strip() for a in request.headers.get("x-forwarded-for", "").split(",")]
+    for address in reversed([a for a in chain if a]):
+        if not _within(address, proxies):
+            return address[:64]
+    return peer
+
+
+def forwarded_https(request: Request) -> bool:
+    """Whether a trusted proxy says the client came over HTTPS (``X-Forwarded-Proto``)."""
+    peer = request.client.host if request.client else ""
+    proxies = _networks(request.app.state.settings.trusted_proxies)
+    return bool(proxies) and _within(peer, proxies) and request.headers.get(
+        "x-forwarded-proto", "").strip().lower() == "https"
+
+
+@functools.cache
+def _networks(proxies: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network,
+                                                 ...]:
+    return tuple(ipaddress.ip_network(p, strict=False) for p in proxies)
+
+
+def _within(address: str, networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
+            ) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in net for net in networks)
 
 
 def cookie_options(max_age: int | None = None) -> dict[str, Any]:

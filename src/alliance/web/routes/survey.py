@@ -29,6 +29,7 @@ from alliance.web.security import (
     Visit,
     authenticate,
     cookie_options,
+    forwarded_https,
     survey_csrf,
 )
 
@@ -43,7 +44,13 @@ def _qr_svg(url: str) -> str:
 
 
 def _base_url(request: Request) -> str:
-    return clinic_of(request).settings.public_url or str(request.base_url).rstrip("/")
+    # the configured public URL (required in production); the request's own address only
+    # in development, where nobody else chooses the Host header
+    public = clinic_of(request).settings.public_url
+    if public:
+        return public
+    base = str(request.base_url).rstrip("/")
+    return "https://" + base.partition("://")[2] if forwarded_https(request) else base
 
 
 def _instrument(request: Request, instrument_id: str) -> Instrument:
