@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy import func, select
@@ -28,7 +29,12 @@ ACTIONS: tuple[str, ...] = (
     "response.void", "alert.transition", "transcript.upload", "transcript.read",
     "transcript.analyse", "transcript.roles", "transcript.retry", "transcript.delete",
     "export.case", "export.research", "audit.read",
+    "case.trajectory", "paper.open", "research.read", "user.list", "access.denied",
 )
+
+# The client address of the web request being served (set by the web app for each request,
+# so rows written deep in the store, a submission or an upload, carry it too).
+request_ip: ContextVar[str] = ContextVar("alliance_audit_ip", default="")
 
 
 def record(session: Session, actor: Actor | None, action: str, *, case_id: int | None = None,
@@ -40,7 +46,7 @@ def record(session: Session, actor: Actor | None, action: str, *, case_id: int |
                        actor_email=actor.email if actor else subject if action.startswith(
                            "login") else "",
                        action=action, case_id=case_id, subject=subject,
-                       detail=detail or {}, ip=ip)
+                       detail=detail or {}, ip=ip or request_ip.get())
     auditchain.append(session, event)
 
 

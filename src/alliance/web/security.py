@@ -23,7 +23,7 @@ from typing import Any
 from fastapi import Request
 
 from alliance.errors import CsrfError
-from alliance.store import accounts
+from alliance.store import accounts, audit
 from alliance.store.actors import Actor, load_actor
 from alliance.store.database import Database
 from alliance.store.models import UserSession
@@ -80,6 +80,25 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class AuditAddress:
+    """Pure ASGI middleware: every audit row written while serving a request carries the
+    client's address (:func:`client_ip`, proxy-aware)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Callable[[], Awaitable[Message]],
+                       send: Callable[[Message], Awaitable[None]]) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        token = audit.request_ip.set(client_ip(Request(scope)))
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            audit.request_ip.reset(token)
 
 
 class LoginRequired(Exception):

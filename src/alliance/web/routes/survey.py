@@ -18,11 +18,11 @@ from starlette.concurrency import run_in_threadpool
 
 from alliance.errors import AuthError, InputError, InstrumentError, LinkGone, ScoringError
 from alliance.instruments import Instrument
-from alliance.store import cases, surveys
+from alliance.store import audit, cases, surveys
 from alliance.store.actors import get_case
 from alliance.store.tokens import same
 from alliance.web import forms
-from alliance.web.deps import clinic_of
+from alliance.web.deps import clinic_of, record
 from alliance.web.rendering import render, templates
 from alliance.web.security import (
     SURVEY_COOKIE,
@@ -136,6 +136,8 @@ def paper_form(request: Request, visit: Auth, case_id: int) -> HTMLResponse:
         session = cases.get_session(s, case_id, session_id)
         members = cases.members(s, case_id)
         supersedes = surveys.answered(s, session_id, inst.id, rater, member_id)
+    record(request, visit.actor, "paper.open", case_id=case_id,
+           detail={"session": session_id, "instrument": inst.id, "rater": rater})
     return render(request, "paper.html", case=case, session=session, inst=inst, rater=rater,
                   member_id=member_id, members=members, items=_items(inst, rater),
                   supersedes=supersedes)
@@ -177,6 +179,8 @@ def open_link(request: Request, token: str) -> Response:
         return _message(request, "Link not usable", str(exc), 410)
     except AuthError as exc:
         return _message(request, "Link not usable", str(exc), 404)
+    with clinic.db.write() as s:
+        audit.record(s, None, "link.open", case_id=link.case_id, detail={"link": link.id})
     remaining = min(surveys.FORM_TTL, link.expires_at.replace(tzinfo=dt.UTC) - now
                     if link.expires_at.tzinfo is None else link.expires_at - now)
     response = RedirectResponse("/survey", status_code=303)
