@@ -47,6 +47,8 @@ def _withhold_values(context: Any) -> None:
              ("constraint", diag.constraint_name))
     message = "SQLSTATE " + str(diag.sqlstate) + "".join(
         f", {kind} {name}" for kind, name in names if name) + " (values withheld)"
+    if str(diag.sqlstate).startswith("P0"):  # raised by our own triggers: no values quoted
+        message += f": {diag.message_primary}"
     orig.args = (message,)
     wrapped = context.sqlalchemy_exception
     if wrapped is not None:
