@@ -33,6 +33,10 @@ Variables (defaults in brackets):
   ``ALLIANCE_CLINIC_NAME``, ``ALLIANCE_REMINDER_DELAY``, ``ALLIANCE_SEND_WINDOW``,
   ``ALLIANCE_QUIET_HOURS``, ``ALLIANCE_TIMEZONE``: delivery of survey links and notices
   (``docs/delivery.md``; nothing is sent unless configured)
+* ``ALLIANCE_MAX_BODY_BYTES`` [8 MiB]: the largest request body read (larger: 413)
+* ``ALLIANCE_PRODUCTION`` [off]: refuse to start without an ``https://`` public URL
+* ``ALLIANCE_TRUSTED_PROXIES`` [none]: comma-separated addresses or networks of the reverse
+  proxies whose ``X-Forwarded-For`` / ``X-Forwarded-Proto`` are believed
 """
 
 from __future__ import annotations
@@ -128,6 +132,9 @@ class Settings:
     debug: bool = False
     practice_coder: str = "rules"
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
+    max_body_bytes: int = 8 * 1024 * 1024
+    production: bool = False
+    trusted_proxies: tuple[str, ...] = ()
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None,
@@ -156,6 +163,11 @@ class Settings:
                                          "ALLIANCE_PRACTICE_CODER"),
             "run_worker": env.get("ALLIANCE_RUN_WORKER", "1").strip().lower()
             not in ("0", "no", "false"),
+            "max_body_bytes": int(_number(env, "ALLIANCE_MAX_BODY_BYTES", 8 * 1024 * 1024)),
+            "production": env.get("ALLIANCE_PRODUCTION", "").strip().lower()
+            in ("1", "yes", "true"),
+            "trusted_proxies": tuple(p.strip() for p in env.get(
+                "ALLIANCE_TRUSTED_PROXIES", "").split(",") if p.strip()),
         }
         values["delivery"] = parse_delivery_settings(env)
         values.update({k: v for k, v in overrides.items() if v is not None})
@@ -307,7 +319,23 @@ class Clinic:
         """Everything a process needs, checked at start-up rather than at the first request:
         the key opens the stored transcripts, the catalogue and the policy file load."""
         self.check_key()
+        self.check_deployment()
         _ = self.catalog, self.policy, self.delivery, self.expected
+
+    def check_deployment(self) -> None:
+        """In production, survey links must come from a configured ``https://`` URL, never
+        from a request's Host header; proxy addresses must parse."""
+        import ipaddress
+
+        if self.settings.production and not self.settings.public_url.startswith("https://"):
+            raise ConfigError("ALLIANCE_PRODUCTION is set: ALLIANCE_PUBLIC_URL must be the "
+                              "clinic's https:// address (survey links and QR codes use it)")
+        for proxy in self.settings.trusted_proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise ConfigError(f"ALLIANCE_TRUSTED_PROXIES: {proxy!r} is not an address "
+                                  "or network") from None
 
     def dispose(self) -> None:
         self.db.dispose()

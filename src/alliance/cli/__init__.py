@@ -82,6 +82,9 @@ def _register_all() -> None:
     from alliance.cli import report
 
     report.register(main)
+    from alliance.cli import audit
+
+    audit.register(main)
 
 
 _register_all()

@@ -1,10 +1,8 @@
 """Accounts, log-in with throttling, and server-side sessions.
 
-Throttling: after :data:`MAX_FAILURES` failed log-ins for one e-mail within
-:data:`FAILURE_WINDOW`, further attempts are refused (even with the right password) until
-the window has passed; OWASP's authentication guidance suggests a lock-out of this order.
-Failures are read from the audit log, so throttling survives restarts and works across
-processes.
+Throttling (:mod:`alliance.store.throttle`): failures are counted per (account, IP) and
+per IP, in rows, with an exponential delay; nobody can lock an account out from elsewhere.
+The rows are in the database, so throttling survives restarts and works across processes.
 
 Sessions: the cookie carries a 256-bit random token; the database keeps its SHA-256, the
 user, the CSRF token, the creation time (absolute timeout) and the last use (idle timeout).
@@ -20,14 +18,15 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from alliance.errors import AuthError, NotFound, StoreError, Throttled
-from alliance.store import audit
+from alliance.store import audit, throttle
 from alliance.store.actors import Actor
+from alliance.store.database import Database
 from alliance.store.models import ROLES, Supervision, User, UserSession, utcnow
 from alliance.store.passwords import dummy_verify, hash_password, verify_password
 from alliance.store.tokens import new_token, token_hash
 
-MAX_FAILURES = 5
-FAILURE_WINDOW = dt.timedelta(minutes=15)
+MAX_FAILURES = throttle.ACCOUNT_FREE
+FAILURE_WINDOW = throttle.WINDOW
 SUPERVISED = ("clinician", "trainee")  # roles a supervisor can be assigned
 IDLE_TIMEOUT = dt.timedelta(minutes=30)
 ABSOLUTE_TIMEOUT = dt.timedelta(hours=12)
@@ -40,7 +39,7 @@ def _aware(t: dt.datetime) -> dt.datetime:
 
 def normalise_email(email: str) -> str:
     email = email.strip().lower()
-    if "@" not in email or len(email) > 254 or " " in email:
+    if "@" not in email or len(email) > 254 or " " in email or "\x00" in email:
         raise AuthError(f"{email!r} is not an e-mail address")
     return email
 
@@ -78,27 +77,104 @@ def set_supervision(session: Session, supervisor_id: int, clinician_ids: list[in
                  detail={"clinicians": sorted(clinicians)})
 
 
+def _throttle_keys(email: str, ip: str) -> list[tuple[str, int]]:
+    return [(throttle.account_key(email, ip), throttle.ACCOUNT_FREE),
+            (throttle.ip_key(ip), throttle.IP_FREE)]
+
+
+def _refusal(wait: dt.timedelta) -> Throttled:
+    minutes = max(1, -(-int(wait.total_seconds()) // 60))
+    return Throttled(f"too many failed log-ins from here; try again in {minutes} "
+                     f"minute{'s' if minutes != 1 else ''}")
+
+
+@dataclass(frozen=True)
+class _Claim:
+    """Phase one of a log-in: the attempt counted, and the account's hash read."""
+
+    email: str
+    user_id: int | None
+    password_hash: str
+    active: bool
+    blocks: dt.timedelta
+
+
+def _claim(session: Session, email: str, ip: str, now: dt.datetime) -> _Claim:
+    verdict = throttle.reserve(session, _throttle_keys(email, ip), now)
+    if verdict.refused:
+        raise _refusal(verdict.wait)
+    row = session.execute(select(User.id, User.password_hash, User.active)
+                          .where(User.email == email)).first()
+    if row is None:
+        return _Claim(email, None, "", False, verdict.blocks)
+    return _Claim(email, row.id, row.password_hash, bool(row.active), verdict.blocks)
+
+
+def _check(claim: _Claim, password: str) -> bool:
+    """The argon2 verification, the same work for unknown, disabled and active accounts."""
+    if claim.user_id is None:
+        dummy_verify(password)
+        return False
+    return verify_password(claim.password_hash, password) and claim.active
+
+
+def _settle(session: Session, claim: _Claim, ok: bool, ip: str, now: dt.datetime) -> User:
+    """Phase two: the failure audited (and the block it starts), or the attempt forgiven."""
+    user = session.get(User, claim.user_id) if ok and claim.user_id is not None else None
+    if user is None or not user.active:
+        audit.record(session, None, "login.failed", subject=claim.email, ip=ip, at=now)
+        if claim.blocks:
+            audit.record(session, None, "login.throttled", subject=claim.email, ip=ip, at=now,
+                         detail={"seconds": int(claim.blocks.total_seconds())})
+        raise AuthError("wrong e-mail or password")
+    throttle.forgive(session, throttle.account_key(claim.email, ip), throttle.ip_key(ip))
+    return user
+
+
 def authenticate(session: Session, email: str, password: str, *, ip: str = "",
                  now: dt.datetime | None = None) -> User:
-    """The active user with this e-mail and password, or :class:`AuthError`.
+    """The active user with this e-mail and password, or :class:`AuthError` (in the caller's
+    transaction, which must commit even on failure). The web app uses :func:`log_in`,
+    which keeps the slow hash outside any transaction and lock.
 
-    Every outcome is audited; the message never says whether the e-mail exists.
+    Every failure is audited; the message never says whether the e-mail exists.
     """
     now = now or utcnow()
     try:
         email = normalise_email(email)
     except AuthError:
         raise AuthError("wrong e-mail or password") from None
-    if audit.failures_since(session, email, now - FAILURE_WINDOW) >= MAX_FAILURES:
-        audit.record(session, None, "login.throttled", subject=email, ip=ip, at=now)
-        raise Throttled("too many failed log-ins; try again in 15 minutes")
-    user = session.scalars(select(User).where(User.email == email)).first()
-    if user is None:
+    claim = _claim(session, email, ip, now)
+    return _settle(session, claim, _check(claim, password), ip, now)
+
+
+def log_in(db: Database, email: str, password: str, *, ip: str = "",
+           now: dt.datetime | None = None) -> tuple[User, NewSession]:
+    """Check a password and start a session, in two short transactions with the argon2
+    verification between them, outside the SQLite writer lock: a flood of log-ins no longer
+    stalls every other write. The attempt is counted in the first transaction, so parallel
+    attempts cannot outrun the throttle (:mod:`alliance.store.throttle`).
+
+    Raises :class:`Throttled` or :class:`AuthError` (after its audit row is committed).
+    """
+    now = now or utcnow()
+    try:
+        email = normalise_email(email)
+    except AuthError:
         dummy_verify(password)
-    if user is None or not user.active or not verify_password(user.password_hash, password):
-        audit.record(session, None, "login.failed", subject=email, ip=ip, at=now)
-        raise AuthError("wrong e-mail or password")
-    return user
+        raise AuthError("wrong e-mail or password") from None
+    with db.write() as s:
+        claim = _claim(s, email, ip, now)
+    ok = _check(claim, password)
+    failure: AuthError | None = None
+    with db.write() as s:
+        try:
+            user = _settle(s, claim, ok, ip, now)
+        except AuthError as exc:
+            failure = exc
+        else:
+            return user, start_session(s, user, ip=ip, now=now)
+    raise failure
 
 
 @dataclass(frozen=True)

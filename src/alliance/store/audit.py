@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from alliance.store import auditchain
 from alliance.store.actors import Actor
 from alliance.store.models import AuditEvent, utcnow
 
@@ -30,18 +32,25 @@ ACTIONS: tuple[str, ...] = (
     "token.create", "token.revoke", "import.cases",
     "practice.start", "practice.respond", "practice.answer", "practice.read", "practice.list",
     "case.report",
+    "case.trajectory", "paper.open", "research.read", "user.list", "access.denied",
 )
+
+# The client address of the web request being served (set by the web app for each request,
+# so rows written deep in the store, a submission or an upload, carry it too).
+request_ip: ContextVar[str] = ContextVar("alliance_audit_ip", default="")
 
 
 def record(session: Session, actor: Actor | None, action: str, *, case_id: int | None = None,
            subject: str = "", detail: dict[str, Any] | None = None, ip: str = "",
            at: dt.datetime | None = None) -> None:
-    """Append one event in the caller's transaction (so it commits, or not, with the work)."""
-    session.add(AuditEvent(at=at or utcnow(), actor_id=actor.id if actor else None,
-                           actor_email=actor.email if actor else subject if action.startswith(
-                               "login") else "",
-                           action=action, case_id=case_id, subject=subject,
-                           detail=detail or {}, ip=ip))
+    """Append one event in the caller's transaction (so it commits, or not, with the work),
+    chained to the one before it (:mod:`alliance.store.auditchain`)."""
+    event = AuditEvent(at=at or utcnow(), actor_id=actor.id if actor else None,
+                       actor_email=actor.email if actor else subject if action.startswith(
+                           "login") else "",
+                       action=action, case_id=case_id, subject=subject,
+                       detail=detail or {}, ip=ip or request_ip.get())
+    auditchain.append(session, event)
 
 
 def failures_since(session: Session, email: str, since: dt.datetime) -> int:

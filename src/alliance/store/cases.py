@@ -70,8 +70,12 @@ class CaseDraft:
         if bad:
             raise StoreError(f"unknown normative cue {bad[0]!r}; known: "
                              f"{', '.join(NORMATIVE_CUES)}")
+        seen: set[tuple[str, str]] = set()
         for instrument_id, rater, every in self.measures:
             check_measure(instrument_id, rater, every, catalog)
+            if (instrument_id, rater) in seen:
+                raise StoreError(f"{instrument_id} ({rater}) is listed twice")
+            seen.add((instrument_id, rater))
 
 
 def check_measure(instrument_id: str, rater: str, every: int,

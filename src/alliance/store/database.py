@@ -4,6 +4,9 @@ SQLite runs in WAL mode with ``synchronous=FULL`` (a COMMIT is on disk before it
 so an acknowledged submission survives a power cut) and foreign keys on. SQLite allows one
 writer at a time; rather than let threads spin on ``SQLITE_BUSY``, :meth:`Database.write`
 serialises writers behind one in-process lock. PostgreSQL needs no such lock.
+
+Engines hide bound parameters (``hide_parameters=True``): a database error's message, and
+so every log line and traceback quoting it, never carries the values (notes, labels, names).
 """
 
 from __future__ import annotations
@@ -16,10 +19,10 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DataError
 from sqlalchemy.orm import Session, sessionmaker
 
-from alliance.errors import ConfigError
+from alliance.errors import ConfigError, InputError
 
 DEFAULT_URL = "sqlite:///alliance.db"
 
@@ -33,6 +36,25 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+def _withhold_values(context: Any) -> None:
+    """PostgreSQL's error messages quote values ("Key (email)=(…) already exists", "Failing
+    row contains (…)"); keep only the SQLSTATE and the names of table, column, constraint."""
+    orig = context.original_exception
+    diag = getattr(orig, "diag", None)
+    if diag is None or diag.sqlstate is None:  # a client-side error quotes no row
+        return
+    names = (("table", diag.table_name), ("column", diag.column_name),
+             ("constraint", diag.constraint_name))
+    message = "SQLSTATE " + str(diag.sqlstate) + "".join(
+        f", {kind} {name}" for kind, name in names if name) + " (values withheld)"
+    if str(diag.sqlstate).startswith("P0"):  # raised by our own triggers: no values quoted
+        message += f": {diag.message_primary}"
+    orig.args = (message,)
+    wrapped = context.sqlalchemy_exception
+    if wrapped is not None:
+        wrapped.args = (f"({type(orig).__module__}.{type(orig).__name__}) {message}",)
+
+
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; raises :class:`ConfigError` for a malformed or unsupported URL."""
     try:
@@ -42,12 +64,26 @@ def make_engine(url: str) -> Engine:
                           "sqlite:///alliance.db or postgresql+psycopg://user@host/db") from None
     backend = parsed.get_backend_name()
     if backend == "sqlite":
-        engine = create_engine(parsed, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(parsed, connect_args={"check_same_thread": False, "timeout": 30},
+                               hide_parameters=True)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     if backend == "postgresql":
-        return create_engine(parsed, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        engine = create_engine(parsed, pool_pre_ping=True, pool_size=10, max_overflow=20,
+                               hide_parameters=True)
+        event.listen(engine, "handle_error", _withhold_values)
+        return engine
     raise ConfigError(f"database URL {url!r}: only sqlite and postgresql are supported")
+
+
+@contextmanager
+def _unstorable() -> Iterator[None]:
+    """A value the database cannot hold (an integer past its range, a NUL character in text
+    on PostgreSQL) is the input's fault: :class:`InputError`, never a server error."""
+    try:
+        yield
+    except (DataError, OverflowError):
+        raise InputError("a value is out of range or cannot be stored") from None
 
 
 @dataclass
@@ -73,7 +109,7 @@ class Database:
 
         Closing, unlike rolling back, leaves loaded objects readable after the block.
         """
-        with self._factory() as session:
+        with self._factory() as session, _unstorable():
             yield session
 
     @contextmanager
@@ -87,7 +123,7 @@ class Database:
         if lock is not None:
             lock.acquire()
         try:
-            with self._factory() as session:
+            with self._factory() as session, _unstorable():
                 try:
                     yield session
                     session.commit()

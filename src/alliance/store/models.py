@@ -372,6 +372,9 @@ class AuditEvent(Base):
     subject: Mapped[str] = mapped_column(String(254), default="")
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     ip: Mapped[str] = mapped_column(String(64), default="")
+    # the hash chain (issue 11): sha256 of the previous row's hash and this row's content
+    prev_hash: Mapped[str] = mapped_column(String(64), default="")
+    hash: Mapped[str] = mapped_column(String(64), default="")
 
 
 class ApiToken(Base):
@@ -521,3 +524,27 @@ class SafetyText(Base):
     text: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+
+
+
+class AuditChainHead(Base):
+    """The one row (id 1) naming the last audit row and its hash. Appends lock it
+    (``SELECT … FOR UPDATE`` on PostgreSQL), so parallel writers never fork the chain."""
+
+    __tablename__ = "audit_chain"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    last_id: Mapped[int] = mapped_column(Integer, default=0)
+    last_hash: Mapped[str] = mapped_column(String(64), default="")
+
+
+class LoginThrottle(Base):
+    """Failed log-ins per key (``sha256`` of ``acct:<email>|<ip>`` or ``ip:<ip>``) in the
+    current window, and until when the key is refused (an exponential delay)."""
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_start: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    blocked_until: Mapped[dt.datetime | None] = mapped_column(nullable=True)

@@ -20,6 +20,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from alliance.clinic import Clinic, Settings
@@ -34,6 +35,8 @@ from alliance.errors import (
     Throttled,
 )
 from alliance.store.database import Database
+from alliance.web.deps import record
+from alliance.web.limits import InputLimits
 from alliance.web.rendering import error_page
 from alliance.web.routes import (
     admin,
@@ -49,7 +52,7 @@ from alliance.web.routes import (
     tokens,
     transcripts,
 )
-from alliance.web.security import LoginRequired, SecurityHeaders
+from alliance.web.security import AuditAddress, LoginRequired, SecurityHeaders
 
 NOT_FOUND = "There is nothing here, or it is not yours to see."
 STATUS: tuple[tuple[type[AllianceError], int, str], ...] = (
@@ -115,6 +118,11 @@ def create_app(settings: Settings | None = None, db: Database | None = None, *,
     @app.exception_handler(AllianceError)
     async def _alliance(request: Request, exc: AllianceError) -> Response:
         status, title = status_of(exc)
+        visit = getattr(request.state, "visit", None)
+        if status in (403, 404) and visit is not None:  # probes of foreign ids, CSRF failures
+            await run_in_threadpool(record, request, visit.actor, "access.denied",
+                                    detail={"path": request.url.path[:200], "status": status,
+                                            "error": type(exc).__name__})
         return error_page(request, status, title, NOT_FOUND if status == 404 else str(exc))
 
     @app.exception_handler(RequestValidationError)
@@ -129,5 +137,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None, *,
             return error_page(request, 404, "Not found", NOT_FOUND)
         return error_page(request, exc.status_code, "Error", str(exc.detail))
 
+    app.add_middleware(AuditAddress)
+    app.add_middleware(InputLimits, max_body_bytes=clinic.settings.max_body_bytes)
     app.add_middleware(SecurityHeaders)
     return app

@@ -21,6 +21,7 @@ async def read(request: Request, visit: Visit) -> dict[str, Any]:
     fields: dict[str, Any] = {}
     for key in data:
         values = data.getlist(key)
+        refuse_nul(key, *(v for v in values if isinstance(v, str)))
         fields[key] = values if len(values) > 1 or key.endswith("[]") else values[0]
     check_csrf(visit, str(fields.get("csrf") or ""))
     return fields
@@ -32,6 +33,7 @@ async def read_upload(request: Request, visit: Visit, name: str, limit: int
     ``limit + 1`` bytes of it (so the caller can tell an oversized file), after CSRF."""
     data = await request.form()
     check_csrf(visit, str(data.get("csrf") or ""))
+    refuse_nul(*(v for v in data.values() if isinstance(v, str)))
     upload = data.get(name)
     if upload is None or isinstance(upload, str) or not upload.filename:
         raise InputError("choose a file to upload")
@@ -43,7 +45,19 @@ async def read_public(request: Request) -> dict[str, str]:
     """The text fields of a form sent without a log-in (the client's questionnaire; its
     CSRF token is checked by the caller against the survey cookie)."""
     data = await request.form()
-    return {k: str(v) for k, v in data.items() if isinstance(v, str)}
+    fields = {k: str(v) for k, v in data.items() if isinstance(v, str)}
+    refuse_nul(*fields, *fields.values())
+    return fields
+
+
+# Ids and whole numbers fit a 32-bit signed integer (PostgreSQL's INTEGER; SQLite's is 64).
+MAX_INTEGER = 2**31 - 1
+
+
+def refuse_nul(*values: str) -> None:
+    """No text field may hold a NUL character (PostgreSQL cannot store one)."""
+    if any("\x00" in v for v in values):
+        raise InputError("a field holds a NUL character")
 
 
 def _label(name: str) -> str:
@@ -57,9 +71,12 @@ def integer(form: Mapping[str, Any], name: str, default: int | None = None) -> i
             raise InputError(f"{_label(name)} is required")
         return default
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
-        raise InputError(f"{_label(name)}: {raw!r} is not a whole number") from None
+        raise InputError(f"{_label(name)}: {raw[:40]!r} is not a whole number") from None
+    if abs(value) > MAX_INTEGER:
+        raise InputError(f"{_label(name)}: {raw[:40]!r} is out of range")
+    return value
 
 
 def optional_integer(form: Mapping[str, Any], name: str) -> int | None:

@@ -13,7 +13,9 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import ipaddress
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +23,7 @@ from typing import Any
 from fastapi import Request
 
 from alliance.errors import CsrfError
-from alliance.store import accounts
+from alliance.store import accounts, audit
 from alliance.store.actors import Actor, load_actor
 from alliance.store.database import Database
 from alliance.store.models import UserSession
@@ -80,6 +82,25 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+class AuditAddress:
+    """Pure ASGI middleware: every audit row written while serving a request carries the
+    client's address (:func:`client_ip`, proxy-aware)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Callable[[], Awaitable[Message]],
+                       send: Callable[[Message], Awaitable[None]]) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        token = audit.request_ip.set(client_ip(Request(scope)))
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            audit.request_ip.reset(token)
+
+
 class LoginRequired(Exception):
     """Raised by :func:`authenticate` for pages that need a log-in; answered by a redirect."""
 
@@ -93,7 +114,40 @@ class Visit:
 
 
 def client_ip(request: Request) -> str:
-    return request.client.host if request.client else ""
+    """The client's address: the peer's, or, when the peer is a trusted reverse proxy
+    (``Settings.trusted_proxies``), the nearest untrusted address in ``X-Forwarded-For``."""
+    peer = request.client.host if request.client else ""
+    proxies = _networks(request.app.state.settings.trusted_proxies)
+    if not proxies or not _within(peer, proxies):
+        return peer
+    chain = [a.strip() for a in request.headers.get("x-forwarded-for", "").split(",")]
+    for address in reversed([a for a in chain if a]):
+        if not _within(address, proxies):
+            return address[:64]
+    return peer
+
+
+def forwarded_https(request: Request) -> bool:
+    """Whether a trusted proxy says the client came over HTTPS (``X-Forwarded-Proto``)."""
+    peer = request.client.host if request.client else ""
+    proxies = _networks(request.app.state.settings.trusted_proxies)
+    return bool(proxies) and _within(peer, proxies) and request.headers.get(
+        "x-forwarded-proto", "").strip().lower() == "https"
+
+
+@functools.cache
+def _networks(proxies: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network,
+                                                 ...]:
+    return tuple(ipaddress.ip_network(p, strict=False) for p in proxies)
+
+
+def _within(address: str, networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
+            ) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in net for net in networks)
 
 
 def cookie_options(max_age: int | None = None) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from alliance.store import accounts, audit
 from alliance.store.actors import require_role
 from alliance.store.models import ROLES
 from alliance.web import forms
+from alliance.web.deps import record
 from alliance.web.rendering import render
 from alliance.web.security import Visit, authenticate, client_ip
 
@@ -24,6 +25,7 @@ def users(request: Request, visit: Auth) -> HTMLResponse:
     require_role(visit.actor, "admin")
     with request.app.state.db.read() as s:
         rows, supervised = accounts.roster(s)
+    record(request, visit.actor, "user.list", detail={"users": len(rows)})
     clinicians = [u for u in rows if u.role in accounts.SUPERVISED]
     return render(request, "admin_users.html", users=rows, roles=ROLES,
                   supervised=supervised, clinicians=clinicians)

@@ -56,18 +56,13 @@ def login(request: Request, email: Annotated[str, Form()], password: Annotated[s
     if not csrf or not cookie or not same(csrf, cookie):
         return _login_page(request, "The form expired; please try again.", status=403)
     db = request.app.state.db
-    failure: AuthError | None = None
-    with db.write() as s:  # the failure is caught inside, so its audit row commits
-        try:
-            user = accounts.authenticate(s, email, password, ip=client_ip(request))
-        except AuthError as exc:
-            failure = exc
-        else:
-            started = accounts.start_session(s, user, ip=client_ip(request))
-            role = user.role
-    if failure is not None:
+    try:
+        user, started = accounts.log_in(db, email, password, ip=client_ip(request),
+                                        now=request.app.state.clinic.clock())
+    except AuthError as failure:
         status = 429 if isinstance(failure, Throttled) else 401
         return _login_page(request, str(failure), status=status)
+    role = user.role
     old = request.cookies.get(SESSION_COOKIE)
     if old:
         with db.write() as s:

@@ -124,6 +124,7 @@ def trajectory(request: Request, visit: Auth, case_id: int) -> JSONResponse:
     clinic = clinic_of(request)
     with clinic.db.read() as s:
         loaded = casebook.chart_case(s, visit.actor, case_id, clinic.catalog)
+    record(request, visit.actor, "case.trajectory", case_id=case_id)
     progress, error = assess(loaded, clinic.policy, clinic.catalog, clinic.expected)
     if progress is None:
         return JSONResponse({"data": [], "layout": {}, "error": error})

@@ -47,6 +47,7 @@ def research(request: Request, visit: Auth) -> HTMLResponse:
     require_role(visit.actor, "researcher")
     with clinic_of(request).db.read() as s:
         counts = exports.research_counts(s, visit.actor)
+    record(request, visit.actor, "research.read")
     return render(request, "research.html", counts=counts, min_cell=exports.MIN_CASES)
 
 

@@ -25,18 +25,19 @@ from alliance.errors import (
     ScoringError,
 )
 from alliance.instruments import Instrument
-from alliance.store import cases, signals, surveys
+from alliance.store import audit, cases, signals, surveys
 from alliance.store import delivery as contacts
 from alliance.store.actors import get_case
 from alliance.store.tokens import same
 from alliance.web import client_text, forms
-from alliance.web.deps import clinic_of
+from alliance.web.deps import clinic_of, record
 from alliance.web.rendering import render, templates
 from alliance.web.security import (
     SURVEY_COOKIE,
     Visit,
     authenticate,
     cookie_options,
+    forwarded_https,
     survey_csrf,
 )
 
@@ -52,7 +53,13 @@ def _qr_svg(url: str) -> str:
 
 
 def _base_url(request: Request) -> str:
-    return clinic_of(request).settings.public_url or str(request.base_url).rstrip("/")
+    # the configured public URL (required in production); the request's own address only
+    # in development, where nobody else chooses the Host header
+    public = clinic_of(request).settings.public_url
+    if public:
+        return public
+    base = str(request.base_url).rstrip("/")
+    return "https://" + base.partition("://")[2] if forwarded_https(request) else base
 
 
 def _instrument(request: Request, instrument_id: str) -> Instrument:
@@ -147,6 +154,8 @@ def paper_form(request: Request, visit: Auth, case_id: int) -> HTMLResponse:
         session = cases.get_session(s, case_id, session_id)
         members = cases.members(s, case_id)
         supersedes = surveys.answered(s, session_id, inst.id, rater, member_id)
+    record(request, visit.actor, "paper.open", case_id=case_id,
+           detail={"session": session_id, "instrument": inst.id, "rater": rater})
     return render(request, "paper.html", case=case, session=session, inst=inst, rater=rater,
                   member_id=member_id, members=members, items=_items(inst, rater),
                   supersedes=supersedes)
@@ -189,6 +198,8 @@ def open_link(request: Request, token: str) -> Response:
         return _message(request, "Link not usable", str(exc), 410)
     except AuthError as exc:
         return _message(request, "Link not usable", str(exc), 404)
+    with clinic.db.write() as s:
+        audit.record(s, None, "link.open", case_id=link.case_id, detail={"link": link.id})
     remaining = min(surveys.FORM_TTL, link.expires_at.replace(tzinfo=dt.UTC) - now
                     if link.expires_at.tzinfo is None else link.expires_at - now)
     response = RedirectResponse("/survey", status_code=303)
