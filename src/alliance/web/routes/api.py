@@ -218,6 +218,7 @@ def create_api(clinic: Clinic, status_of: Callable[[AllianceError], tuple[int, s
                   description="Cases, trajectories, responses, alerts and FHIR R4 resources "
                               "of the clinic, scoped to the token's user.")
     api.state.clinic = clinic
+    api.state.settings = clinic.settings  # proxies and limits, as on the pages
 
     @api.exception_handler(Unauthenticated)
     async def _unauth(request: Request, exc: Unauthenticated) -> JSONResponse:
