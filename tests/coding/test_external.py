@@ -15,6 +15,8 @@ from alliance.errors import InputFileError
 
 REFLECT = "It sounds like you've been carrying all of this on your own."
 ADVISE = "You should talk to your manager about the hours this week."
+# The format's label vocabulary (strategy names); every text in these files is written here.
+REFLECTION = "Reflection of feelings"
 
 
 def _esconv(tmp_path: Path, *, as_string: bool = True) -> Path:
@@ -22,7 +24,7 @@ def _esconv(tmp_path: Path, *, as_string: bool = True) -> Path:
     for k in range(3):
         dialog = [
             {"speaker": "usr", "text": "I feel so alone since my husband left."},
-            {"speaker": "sys", "text": REFLECT, "strategy": "Reflection of feelings"},
+            {"speaker": "sys", "text": REFLECT, "strategy": REFLECTION},
             {"speaker": "usr", "text": "Yes, and work is piling up too."},
             {"speaker": "sys", "text": ADVISE, "strategy": "Providing Suggestions"},
             {"speaker": "usr", "text": "Maybe."},
