@@ -20,8 +20,8 @@ Figures:
 * a reliability table (and with ``--plot FILE`` a PNG diagram) of the three target codes on
   the ``dev`` half.
 
-    PYTHONPATH=src python benchmarks/esconv_eval.py /path/to/q-esconv.json
-    PYTHONPATH=src python benchmarks/esconv_eval.py PATH --plot docs/img/esconv-reliability.png
+    PYTHONPATH=src python benchmarks/external_dev_eval.py /path/to/q-esconv.json
+    PYTHONPATH=src python benchmarks/external_dev_eval.py PATH --plot /tmp/dev-reliability.png
 """
 
 from __future__ import annotations
