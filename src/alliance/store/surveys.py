@@ -329,6 +329,17 @@ def _reason(reason: str) -> str:
     return text
 
 
+def _add_void(db: DbSession, actor: Actor, case_id: int, reason: str, action: str,
+              detail: dict[str, Any], **target: int) -> Void:
+    """The void row for a response or a session, its audit event, and the case marked changed."""
+    void = Void(case_id=case_id, reason=_reason(reason), actor_id=actor.id, **target)
+    db.add(void)
+    db.flush()
+    audit.record(db, actor, action, case_id=case_id, detail={**detail, "void": void.id})
+    changes.touch(db, case_id)
+    return void
+
+
 def void_response(db: DbSession, actor: Actor, case_id: int, response_id: int,
                   reason: str) -> Void:
     """Void one response (entered for the wrong person, wrong session…): a row, audited."""
@@ -338,14 +349,8 @@ def void_response(db: DbSession, actor: Actor, case_id: int, response_id: int,
         raise NotFound(f"response {response_id} is not part of this case")
     if response_id in _voided_responses(db, [case_id]):
         raise StoreError("this response is already voided")
-    void = Void(case_id=case_id, response_id=response_id, reason=_reason(reason),
-                actor_id=actor.id)
-    db.add(void)
-    db.flush()
-    audit.record(db, actor, "response.void", case_id=case_id,
-                 detail={"response": response_id, "void": void.id})
-    changes.touch(db, case_id)
-    return void
+    return _add_void(db, actor, case_id, reason, "response.void", {"response": response_id},
+                     response_id=response_id)
 
 
 def void_session(db: DbSession, actor: Actor, case_id: int, session_id: int,
@@ -357,11 +362,5 @@ def void_session(db: DbSession, actor: Actor, case_id: int, session_id: int,
         raise NotFound(f"session {session_id} is not part of this case")
     if session_id in voided_sessions(db, [case_id]):
         raise StoreError("this session is already voided")
-    void = Void(case_id=case_id, session_id=session_id, reason=_reason(reason),
-                actor_id=actor.id)
-    db.add(void)
-    db.flush()
-    audit.record(db, actor, "session.void", case_id=case_id,
-                 detail={"session": session.number, "void": void.id})
-    changes.touch(db, case_id)
-    return void
+    return _add_void(db, actor, case_id, reason, "session.void", {"session": session.number},
+                     session_id=session_id)
