@@ -57,6 +57,8 @@ def test_unknown_field_is_rejected_with_its_path() -> None:
     (lambda d: d["cases"][0]["members"][0].update(id="therapist"), "reserved"),
     (lambda d: d["cases"][0]["sessions"][0].update(minutes_late=5),
      "only a session with attendance 'late'"),
+    (lambda d: d["cases"][0]["sessions"][0].update(date="2026-02-30"),
+     r"cases\[0\]\.sessions\[0\]\.date: '2026-02-30' is not a calendar date"),
 ])
 def test_semantic_problems_raise_case_file_errors(mutate: Any, message: str) -> None:
     data = case_dict([5, 6])

@@ -14,6 +14,7 @@ in :mod:`alliance.interop.casefiles`.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -307,6 +308,12 @@ def _session(raw: Mapping[str, Any], here: str, origin: str, members: set[str],
     ratings: list[Rating] = []
     seen: set[tuple[str, str]] = set()
     attendance = raw["attendance"]
+    if "date" in raw:
+        try:
+            dt.date.fromisoformat(raw["date"])
+        except ValueError:
+            raise CaseFileError(f"{origin}: {here}.date: {raw['date']!r} is not a calendar "
+                                f"date") from None
     if raw.get("ratings") and attendance not in HELD:
         raise CaseFileError(f"{origin}: {here}.ratings: the session was {attendance}, so it "
                             f"cannot have ratings")
