@@ -238,3 +238,19 @@ def plant_drop(db: Database, actor: Actor, case_id: int, *, high: int = 4, low: 
 def web_any(db: Database, people: dict[str, Actor], box: Box) -> Web:
     """The app on SQLite, then on PostgreSQL."""
     return Web(db, people, box)
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's chromium, headless, driven by Playwright (never a downloaded browser)."""
+    if not CHROMIUM.exists():
+        pytest.fail("chromium is missing: run `make browser` (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        yield b
+        b.close()

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,10 +20,10 @@ import pytest
 from alliance.clinic import Clinic, Settings
 from alliance.store import Box, Database, generate_key, upgrade
 from alliance.store.demo import seed_demo
+from alliance.testing.server import serve
 from alliance.web.app import create_app
 
 pytestmark = pytest.mark.browser
-CHROMIUM = Path("/usr/bin/chromium")
 # Screenshots are taken on every run (they exercise rendering), but written over the
 # README's copies in docs/screenshots/ only on request: ALLIANCE_UPDATE_SCREENSHOTS=1.
 DOCS_SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -35,10 +33,7 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "transcripts"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    import uvicorn
 
-    if not CHROMIUM.exists():
-        pytest.fail("chromium is missing: run `make browser` (apt-get install chromium)")
     db = Database(f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'demo.db'}")
     upgrade(db.engine)
     box = Box.from_text(generate_key())
@@ -46,30 +41,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                              transcript_coder="rules", instruments_dir=None), db)
     seed_demo(clinic, password=PASSWORD, today=dt.date(2026, 11, 20))
     app = create_app(clinic=clinic)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    for _ in range(100):
-        if srv.started:
-            break
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with serve(app) as base:
+        yield base
     db.dispose()
 
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        yield b
-        b.close()
 
 
 def _login(browser: object, base: str, email: str, **ctx: object) -> object:

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from .test_browser import DOCS_SHOTS, _login, browser, server  # noqa: F401  (module fixtures)
+from .test_browser import DOCS_SHOTS, _login, server  # noqa: F401  (module fixture)
 
 pytestmark = pytest.mark.browser
 BUDGET_BYTES = 1_500_000

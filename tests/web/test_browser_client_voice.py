@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,11 +17,12 @@ from alliance.clinic import Clinic, Settings
 from alliance.interop.specfiles import load_catalog
 from alliance.store import Box, Database, cases, delivery, generate_key, surveys, upgrade
 from alliance.store.models import CaseSignal
+from alliance.testing.server import serve
 from alliance.web import client_text
 from alliance.web.app import create_app
 
 from .conftest import add_people
-from .test_browser import CHROMIUM, DOCS_SHOTS
+from .test_browser import DOCS_SHOTS
 
 pytestmark = pytest.mark.browser
 DATA = Path(__file__).parent / "data"
@@ -33,12 +31,9 @@ DATA = Path(__file__).parent / "data"
 @pytest.fixture(scope="module")
 def clinic_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Clinic,
                                                                                dict[str, Any]]]:
-    import uvicorn
 
     from alliance.store.passwords import hash_password
 
-    if not CHROMIUM.exists():
-        pytest.fail("chromium is missing: run `make browser` (apt-get install chromium)")
     db = Database(f"sqlite:///{tmp_path_factory.mktemp('voice') / 'voice.db'}")
     upgrade(db.engine)
     clinic = Clinic(Settings(database_url=db.url, box=Box.from_text(generate_key()),
@@ -46,30 +41,10 @@ def clinic_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[st
                     db, catalog=load_catalog(DATA))
     people = add_people(db, hash_password("browser-voice-pw"))
     app = create_app(clinic=clinic)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    for _ in range(100):
-        if srv.started:
-            break
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", clinic, people
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with serve(app) as base:
+        yield base, clinic, people
     db.dispose()
 
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        yield b
-        b.close()
 
 
 def _link(clinic: Clinic, people: dict[str, Any], instrument: str, language: str) -> str:

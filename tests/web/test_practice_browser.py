@@ -5,11 +5,7 @@ console errors (the Content-Security-Policy would report inline script)."""
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -17,21 +13,18 @@ from alliance.clinic import Clinic, Settings
 from alliance.store import Box, Database, accounts, generate_key, upgrade
 from alliance.store.actors import load_actor
 from alliance.store.models import User
+from alliance.testing.server import serve
 from alliance.training import load_casebook
 from alliance.web.app import create_app
 
 pytestmark = pytest.mark.browser
-CHROMIUM = Path("/usr/bin/chromium")
 PASSWORD = "browser-test-pw"
 CASE = load_casebook()["quiet-homework"]
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    import uvicorn
 
-    if not CHROMIUM.exists():
-        pytest.fail("chromium is missing: run `make browser` (apt-get install chromium)")
     db = Database(f"sqlite:///{tmp_path_factory.mktemp('practice') / 'p.db'}")
     upgrade(db.engine)
     clinic = Clinic(Settings(database_url=db.url, box=Box.from_text(generate_key()),
@@ -45,30 +38,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         accounts.set_supervision(s, lee.id, [tia.id], load_actor(s, admin))
         assert s.get(User, tia.id) is not None
     app = create_app(clinic=clinic)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    for _ in range(100):
-        if srv.started:
-            break
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with serve(app) as base:
+        yield base
     db.dispose()
 
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        yield b
-        b.close()
 
 
 def _login(browser: object, base: str, email: str) -> object:
