@@ -26,7 +26,6 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
-    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship

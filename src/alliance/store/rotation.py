@@ -122,7 +122,7 @@ def reseal_step(conn: Connection, keys: Keys, limit: int = 200) -> Tally:
                 if key_id_in(blob) == want:
                     continue
                 plain = keys.open(blob, column_aad(f"{name}.{col}")).decode("utf-8")
-            elif value == "":
+            elif value is None or value == "":
                 continue  # nothing to hide
             else:
                 plain = json.dumps(value) if is_json else str(value)
@@ -138,9 +138,9 @@ def reseal_step(conn: Connection, keys: Keys, limit: int = 200) -> Tally:
             want, data_id = _target(keys, case_keys, case_id)
             if not blob or key_id_in(blob) == want:
                 continue
-            plain = keys.open(blob, aad(row_key))
+            opened = keys.open(blob, aad(row_key))
             conn.execute(update(t).where(t.c[key] == row_key).values(
-                {col: keys.seal(plain, aad(row_key), data_id or None)}))
+                {col: keys.seal(opened, aad(row_key), data_id or None)}))
             tally.add(f"{name}.{col}")
             if tally.total >= limit:
                 return tally

@@ -29,6 +29,7 @@ import json
 import secrets
 import threading
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from sqlalchemy import JSON, Engine, String, Text, event, inspect, select
@@ -62,7 +63,7 @@ class CaseText(str):
         return obj
 
 
-class CaseJSON(dict):  # type: ignore[type-arg]
+class CaseJSON(dict[str, Any]):
     """A JSON object to seal under a client's data key."""
 
     key_id: str
@@ -239,7 +240,7 @@ class SealedText(TypeDecorator[str]):
 
     def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
         keys = keys_of(dialect)
-        if value is None or keys is None:
+        if not value or keys is None:  # "" stays "": emptiness is not health data
             return value
         return keys.seal_text(str(value), self.column, getattr(value, "key_id", None))
 
@@ -277,10 +278,12 @@ class SealedJSON(TypeDecorator[Any]):
         return json.loads(keys.open_text(value, self.column))
 
 
-def sealed_columns(cls: type) -> list[str]:
+@cache
+def sealed_columns(cls: type) -> tuple[str, ...]:
     """The attribute names of ``cls``'s sealed columns."""
-    return [c.key for c in inspect(cls).column_attrs
-            if isinstance(c.columns[0].type, SealedText | SealedJSON)]
+    mapper: Any = inspect(cls)
+    return tuple(c.key for c in mapper.column_attrs
+            if isinstance(c.columns[0].type, SealedText | SealedJSON))
 
 
 # -- the flush: seal under the client's data key ------------------------------------------
