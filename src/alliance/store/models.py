@@ -30,7 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from alliance.store.sealing import SealedJSON, SealedText
+from alliance.store.sealedcolumns import SealedJSON, SealedText
 
 # The clinical vocabulary is the monitoring core's, defined once (docs/case-file.md).
 from alliance.vocabulary import (

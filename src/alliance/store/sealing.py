@@ -25,31 +25,32 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import secrets
 import threading
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any
 
-from sqlalchemy import JSON, Engine, String, Text, event, inspect, select
-from sqlalchemy.engine import Dialect
+from sqlalchemy import Engine, event, inspect, select
 from sqlalchemy.orm import Session as DbSession
-from sqlalchemy.types import TypeDecorator
 
 from alliance.errors import ConfigError, StoreError
 from alliance.store.crypto import KID_BYTES, Box, key_id_in
+from alliance.store.models import Case
+from alliance.store.sealedcolumns import (
+    _ATTR,
+    PREFIX,
+    SealedJSON,
+    SealedText,
+    column_aad,
+    keys_of,
+)
 
-PREFIX = "enc:"
-_ATTR = "alliance_keys"
+__all__ = ["PREFIX", "SealedJSON", "SealedText", "column_aad", "keys_of"]
+
 
 
 def wrap_aad(key_id: str) -> bytes:
     return f"data-key:{key_id}".encode()
-
-
-def column_aad(column: str) -> bytes:
-    return f"sealed:{column}".encode()
 
 
 class CaseText(str):
@@ -104,8 +105,6 @@ class Keys:
             found = self._data.get(kid)
         if found is not None:
             return found
-        from alliance.store.models import Case
-
         with self.engine.connect() as conn:
             wrapped = conn.execute(select(Case.data_key).where(Case.key_id == kid.hex())
                                    ).scalar()
@@ -144,8 +143,6 @@ class Keys:
 
     def case_key_id(self, db: DbSession, case_id: int) -> str:
         """The id of the case's data key, created (and stored, wrapped) on first use."""
-        from alliance.store.models import Case
-
         case = db.get(Case, case_id)
         if case is None:
             raise StoreError(f"case {case_id} does not exist")
@@ -174,10 +171,6 @@ def attach(engine: Engine, box: Box | None) -> Keys | None:
     keys = Keys(box, engine)
     setattr(engine.dialect, _ATTR, keys)
     return keys
-
-
-def keys_of(dialect: Dialect) -> Keys | None:
-    return getattr(dialect, _ATTR, None)
 
 
 def need_keys(db: DbSession) -> Keys:
@@ -216,74 +209,16 @@ def for_case(db: DbSession, case_id: int, text: str) -> str:
     return CaseText(text, keys.case_key_id(db, case_id)) if keys is not None else text
 
 
-# -- column types ------------------------------------------------------------------------------
-
-class SealedText(TypeDecorator[str]):
-    """Text sealed at rest; ``column`` (``"table.column"``) is its associated data.
-
-    A ciphertext is longer than its text: on PostgreSQL the column is ``TEXT``; SQLite
-    enforces no length, so there it keeps its declared ``VARCHAR(length)`` (no table rebuild
-    in the migration)."""
-
-    impl = Text
-    cache_ok = True
-
-    def __init__(self, column: str, length: int | None = None) -> None:
-        super().__init__()
-        self.column = column
-        self.length = length
-
-    def load_dialect_impl(self, dialect: Dialect) -> Any:
-        if dialect.name == "sqlite" and self.length is not None:
-            return String(self.length)
-        return Text()
-
-    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
-        keys = keys_of(dialect)
-        if not value or keys is None:  # "" stays "": emptiness is not health data
-            return value
-        return keys.seal_text(str(value), self.column, getattr(value, "key_id", None))
-
-    def process_result_value(self, value: str | None, dialect: Dialect) -> str | None:
-        if value is None or not value.startswith(PREFIX):
-            return value
-        keys = keys_of(dialect)
-        if keys is None:
-            raise ConfigError(f"{self.column} is sealed but no encryption key is configured")
-        return keys.open_text(value, self.column)
+_SEALED: dict[type, tuple[str, ...]] = {}
 
 
-class SealedJSON(TypeDecorator[Any]):
-    """A JSON value sealed at rest (stored as one JSON string)."""
-
-    impl = JSON
-    cache_ok = True
-
-    def __init__(self, column: str) -> None:
-        super().__init__()
-        self.column = column
-
-    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
-        keys = keys_of(dialect)
-        if value is None or keys is None:
-            return value
-        return keys.seal_text(json.dumps(value), self.column, getattr(value, "key_id", None))
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> Any:
-        if not isinstance(value, str) or not value.startswith(PREFIX):
-            return value
-        keys = keys_of(dialect)
-        if keys is None:
-            raise ConfigError(f"{self.column} is sealed but no encryption key is configured")
-        return json.loads(keys.open_text(value, self.column))
-
-
-@cache
 def sealed_columns(cls: type) -> tuple[str, ...]:
     """The attribute names of ``cls``'s sealed columns."""
-    mapper: Any = inspect(cls)
-    return tuple(c.key for c in mapper.column_attrs
-            if isinstance(c.columns[0].type, SealedText | SealedJSON))
+    if cls not in _SEALED:
+        mapper: Any = inspect(cls)
+        _SEALED[cls] = tuple(c.key for c in mapper.column_attrs
+                             if isinstance(c.columns[0].type, SealedText | SealedJSON))
+    return _SEALED[cls]
 
 
 # -- the flush: seal under the client's data key ------------------------------------------
@@ -293,7 +228,6 @@ def _seal_on_flush(session: DbSession, _context: Any, _instances: Any) -> None:
     keys = keys_of(session.get_bind().dialect)
     if keys is None:
         return
-    from alliance.store.models import Case
 
     pending = list(session.new) + list(session.dirty)
     for obj in sorted(pending, key=lambda o: not isinstance(o, Case)):
