@@ -54,6 +54,7 @@ from typing import TYPE_CHECKING, Any
 
 from alliance.delivery.settings import DeliverySettings, parse_delivery_settings
 from alliance.errors import ConfigError, PolicyError
+from alliance.store import sealing
 from alliance.store.crypto import Box
 from alliance.store.database import DEFAULT_URL, Database
 
@@ -219,6 +220,8 @@ class Clinic:
         self.settings = settings
         self.db = db if db is not None else Database(settings.database_url)
         self.box = settings.box
+        # the sealed columns (names, notes, labels) read and write with this key
+        sealing.attach(self.db.engine, self.box)
         self.clock = clock
         self._coder_factory = coder_factory
         self._coder: Any = None
@@ -246,20 +249,46 @@ class Clinic:
         if self._policy is not None:
             return self._policy
         from alliance.monitoring import default_policy
-        from alliance.monitoring.policy import load_policy_text
+        from alliance.monitoring.policy import parse_policy
 
         path = self.settings.policy_file
         if path is None:
             return default_policy()
+        raw = self._policy_raw
+        if isinstance(raw, dict):  # ``retention`` is the clinic's, not monitoring's
+            raw = {k: v for k, v in raw.items() if k != "retention"}
+        try:
+            return parse_policy(raw, str(path))
+        except PolicyError as exc:
+            raise ConfigError(str(exc)) from None
+
+    @cached_property
+    def _policy_raw(self) -> Any:
+        """The clinic's policy file, parsed (``None`` without one)."""
+        from alliance.yamltext import load_yaml
+
+        path = self.settings.policy_file
+        if path is None:
+            return None
         try:
             text = path.read_text(encoding="utf-8")
         except OSError as exc:
             raise ConfigError(f"{path}: cannot read the monitoring policy "
                               f"({exc.strerror or exc})") from None
         try:
-            return load_policy_text(text, str(path))
+            return load_yaml(text, str(path), PolicyError)
         except PolicyError as exc:
             raise ConfigError(str(exc)) from None
+
+    @cached_property
+    def retention(self) -> Any:
+        """The clinic's retention policy: the policy file's ``retention:`` section
+        (:class:`alliance.store.retention.Retention`; none: archived cases are kept)."""
+        from alliance.store.retention import Retention
+
+        raw = self._policy_raw
+        return Retention.from_mapping(raw.get("retention") if isinstance(raw, dict) else None,
+                                      str(self.settings.policy_file or "policy"))
 
     @cached_property
     def expected(self) -> dict[str, Any]:

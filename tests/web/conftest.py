@@ -21,7 +21,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
 from alliance.clinic import Clinic, Settings
-from alliance.store import Box, Database, generate_key, upgrade
+from alliance.store import Box, Database, generate_key, sealing, upgrade
 from alliance.store.actors import Actor, load_actor
 from alliance.store.models import Base, Supervision, User
 from alliance.store.passwords import hash_password
@@ -72,22 +72,25 @@ def _truncate_pg(db: Database) -> None:
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
-    """A migrated, empty database: SQLite in a temp folder, then PostgreSQL."""
+def db(request: pytest.FixtureRequest, tmp_path: Path, box: Box) -> Iterator[Database]:
+    """A migrated, empty database: SQLite in a temp folder, then PostgreSQL; its sealed
+    columns use the test's ``box`` (as a clinic built on it would)."""
     if request.param == "sqlite":
         database = Database(f"sqlite:///{tmp_path / 'test.db'}")
         upgrade(database.engine)
     else:
         database = Database(request.getfixturevalue("pg_server_url"))
         _truncate_pg(database)
+    sealing.attach(database.engine, box)
     yield database
     database.dispose()
 
 
 @pytest.fixture
-def sqlite_db(tmp_path: Path) -> Iterator[Database]:
+def sqlite_db(tmp_path: Path, box: Box) -> Iterator[Database]:
     database = Database(f"sqlite:///{tmp_path / 'test.db'}")
     upgrade(database.engine)
+    sealing.attach(database.engine, box)
     yield database
     database.dispose()
 

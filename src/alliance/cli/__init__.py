@@ -85,6 +85,9 @@ def _register_all() -> None:
     from alliance.cli import audit
 
     audit.register(main)
+    from alliance.cli import keys
+
+    keys.register(main)
 
 
 _register_all()

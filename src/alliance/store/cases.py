@@ -16,7 +16,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session as DbSession
 
 from alliance.errors import InstrumentError, NotFound, StoreError
-from alliance.store import audit, changes
+from alliance.store import audit, changes, sealing
 from alliance.store.actors import Actor, case_scope, get_case
 from alliance.store.models import (
     ATTENDANCE,
@@ -94,9 +94,11 @@ def check_measure(instrument_id: str, rater: str, every: int,
 
 
 def list_cases(db: DbSession, actor: Actor, *, archived: bool = False) -> Sequence[Case]:
-    query = select(Case).where(case_scope(actor)).order_by(Case.label)
+    """The actor's cases by label (sorted here: labels are sealed, the database sees
+    ciphertext)."""
+    query = select(Case).where(case_scope(actor)).order_by(Case.id)
     query = query.where(Case.archived_at.is_not(None) if archived else Case.archived_at.is_(None))
-    return db.scalars(query).all()
+    return sorted(db.scalars(query).all(), key=lambda c: c.label)
 
 
 def create_case(db: DbSession, actor: Actor, draft: CaseDraft,
@@ -144,13 +146,19 @@ def set_archived(db: DbSession, actor: Actor, case_id: int, archived: bool) -> C
 
 def delete_case(db: DbSession, actor: Actor, case_id: int, *, confirm: str | None = None) -> None:
     """Remove the case and, by ``ON DELETE CASCADE``, every row about the client (its
-    monitoring state and alert rows included). ``confirm``, when given, must be the label."""
+    monitoring state and alert rows included) and the client's data key with the case row,
+    which shreds the client (``docs/security.md``). ``confirm``, when given, must be the
+    label. A case on legal hold is not deleted."""
     case = get_case(db, actor, case_id, write=True)
     if confirm is not None and confirm != case.label:
         raise StoreError("type the case label exactly to confirm the deletion")
+    if case.legal_hold:
+        raise StoreError("this case is on legal hold and cannot be deleted")
+    key_id = case.key_id
     db.expunge(case)
     db.execute(delete(Case).where(Case.id == case_id))
     audit.record(db, actor, "case.delete", case_id=case_id)
+    sealing.shred(db, key_id)
 
 
 def record_consent(db: DbSession, actor: Actor, case_id: int, kind: str, granted: bool) -> None:

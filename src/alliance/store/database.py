@@ -5,16 +5,23 @@ so an acknowledged submission survives a power cut) and foreign keys on. SQLite 
 writer at a time; rather than let threads spin on ``SQLITE_BUSY``, :meth:`Database.write`
 serialises writers behind one in-process lock. PostgreSQL needs no such lock.
 
+The SQLite file, and so its ``-wal`` and ``-shm`` files (SQLite gives them the database's
+mode), is created readable by the owner only (0600), and an existing one is narrowed to
+0600 on connect; ``secure_delete`` overwrites deleted content (a shredded client's rows and
+data key) instead of leaving it in free pages.
+
 Engines hide bound parameters (``hide_parameters=True``): a database error's message, and
 so every log line and traceback quoting it, never carries the values (notes, labels, names).
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -27,13 +34,41 @@ from alliance.errors import ConfigError, InputError
 DEFAULT_URL = "sqlite:///alliance.db"
 
 
+PRIVATE = 0o600
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=FULL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=10000")
+    cur.execute("PRAGMA secure_delete=ON")
+    path = cur.execute("PRAGMA database_list").fetchone()[2]
     cur.close()
+    if path:
+        for name in (path, path + "-wal", path + "-shm"):
+            _narrow(name)
+
+
+def _narrow(path: str) -> None:
+    """Make an existing file of ours owner-only (0600)."""
+    try:
+        if os.stat(path).st_mode & 0o777 != PRIVATE:
+            os.chmod(path, PRIVATE)
+    except OSError:  # not there (yet), or not ours: SQLite reports what matters
+        pass
+
+
+def _create_private(database: str | None) -> None:
+    """Create the SQLite file 0600 before SQLite does (it would use the umask, 0644)."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    if path.exists() or not path.parent.is_dir():
+        return
+    with suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE))
 
 
 def _withhold_values(context: Any) -> None:
@@ -64,6 +99,7 @@ def make_engine(url: str) -> Engine:
                           "sqlite:///alliance.db or postgresql+psycopg://user@host/db") from None
     backend = parsed.get_backend_name()
     if backend == "sqlite":
+        _create_private(parsed.database)
         engine = create_engine(parsed, connect_args={"check_same_thread": False, "timeout": 30},
                                hide_parameters=True)
         event.listen(engine, "connect", _sqlite_pragmas)

@@ -46,7 +46,7 @@ from alliance.errors import ConfigError, InputError, NotFound
 from alliance.instruments import Catalog
 from alliance.instruments.languages import best_match
 from alliance.monitoring.casefile import HELD
-from alliance.store import audit
+from alliance.store import audit, sealing
 from alliance.store.actors import Actor, get_case
 from alliance.store.cases import consents
 from alliance.store.crypto import Box
@@ -97,8 +97,8 @@ def _need_box(box: Box | None) -> Box:
     return box
 
 
-def _open(box: Box, row: MemberContact) -> Contact:
-    data = json.loads(box.decrypt(row.sealed, _aad(row.member_id)))
+def _open(db: DbSession, box: Box, row: MemberContact) -> Contact:
+    data = json.loads(sealing.open_bytes(db, box, row.sealed, _aad(row.member_id)))
     return Contact(email=data.get("email", ""), phone=data.get("phone", ""),
                    preferred=data.get("preferred", "email"),
                    language=data.get("language", "en"), opted_out=row.opted_out,
@@ -138,14 +138,14 @@ def set_contact(db: DbSession, actor: Actor, box: Box | None, case_id: int, memb
     if language not in LANGUAGES:
         raise InputError(f"the language is one of {', '.join(LANGUAGES)}")
     row = db.get(MemberContact, member_id)
-    token = _open(sealer, row).opt_out_token if row is not None else new_token()
+    token = _open(db, sealer, row).opt_out_token if row is not None else new_token()
     payload = json.dumps({"email": email, "phone": phone, "preferred": preferred,
                           "language": language, "opt_out": token}).encode()
     if row is None:
         row = MemberContact(member_id=member_id, case_id=case_id, opted_out=False,
                             opt_out_hash=token_hash(token), sealed=b"")
         db.add(row)
-    row.sealed = sealer.encrypt(payload, _aad(member_id))
+    row.sealed = sealing.seal_bytes(db, sealer, case_id, payload, _aad(member_id))
     row.updated_at = dt.datetime.now(dt.UTC)
     if opted_out is not None:
         row.opted_out = opted_out
@@ -160,7 +160,7 @@ def contacts(db: DbSession, box: Box | None, case_id: int) -> dict[int, Contact]
     if box is None:
         return {}
     rows = db.scalars(select(MemberContact).where(MemberContact.case_id == case_id))
-    return {r.member_id: _open(box, r) for r in rows}
+    return {r.member_id: _open(db, box, r) for r in rows}
 
 
 def member_language(db: DbSession, box: Box | None, member_id: int | None) -> str:
@@ -168,7 +168,7 @@ def member_language(db: DbSession, box: Box | None, member_id: int | None) -> st
     if member_id is None or box is None:
         return "en"
     row = db.get(MemberContact, member_id)
-    return _open(box, row).language if row is not None else "en"
+    return _open(db, box, row).language if row is not None else "en"
 
 
 def opt_out(db: DbSession, token: str, *, now: dt.datetime) -> None:
@@ -190,7 +190,7 @@ def opt_out_language(db: DbSession, box: Box | None, token: str) -> str:
         MemberContact.opt_out_hash == token_hash(token))).first()
     if row is None:
         raise NotFound("unknown opt-out token")
-    return _open(box, row).language if box is not None else "en"
+    return _open(db, box, row).language if box is not None else "en"
 
 
 def sends(db: DbSession, case_id: int) -> Sequence[DeliverySend]:
@@ -284,8 +284,8 @@ def _link_for(s: DbSession, box: Box, case_id: int, due: DueSend, delivery: Deli
         sealed = s.get(LinkToken, due.link_id)
         if sealed is None:  # a link handed over by hand: its token was never kept
             raise NotFound(f"link {due.link_id} has no stored token")
-        return due.link_id, box.decrypt(sealed.sealed, f"link-token:{due.link_id}".encode()
-                                        ).decode()
+        return due.link_id, sealing.open_bytes(s, box, sealed.sealed,
+                                               f"link-token:{due.link_id}".encode()).decode()
     case = s.get(Case, case_id)
     assert case is not None
     token = new_token()
@@ -296,7 +296,8 @@ def _link_for(s: DbSession, box: Box, case_id: int, due: DueSend, delivery: Deli
     s.add(link)
     s.flush()
     s.add(LinkToken(link_id=link.id, case_id=case_id,
-                    sealed=box.encrypt(token.encode(), f"link-token:{link.id}".encode())))
+                    sealed=sealing.seal_bytes(s, box, case_id, token.encode(),
+                                              f"link-token:{link.id}".encode())))
     audit.record(s, None, "link.send", case_id=case_id, at=now,
                  detail={"link": link.id, "instrument": due.instrument_id, "rater": due.rater})
     return link.id, token

@@ -20,7 +20,7 @@ from typing import Any
 
 from alliance.clinic import Clinic
 from alliance.instruments import get_instrument
-from alliance.store import accounts
+from alliance.store import accounts, sealing
 from alliance.store.actors import Actor, load_actor
 from alliance.store.casefile import import_case
 from alliance.store.models import Session as SessionRow
@@ -237,7 +237,8 @@ def seed_demo(clinic: Clinic, *, password: str = DEMO_PASSWORD, seed: int = 7,
                                  else clinicians[1].id)
                 s.add(row)
                 s.flush()
-                row.content = box.encrypt(text.encode(), content_aad(row.id))
+                row.content = sealing.seal_bytes(s, box, case_id, text.encode(),
+                                                 content_aad(row.id))
                 n_transcripts += 1
         from sqlalchemy import func, select
 

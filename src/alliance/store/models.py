@@ -26,10 +26,11 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
-    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from alliance.store.sealedcolumns import SealedJSON, SealedText
 
 # The clinical vocabulary is the monitoring core's, defined once (docs/case-file.md).
 from alliance.vocabulary import (
@@ -114,13 +115,19 @@ class Case(Base):
     __table_args__ = AUTOINCREMENT
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    label: Mapped[str] = mapped_column(String(120))
+    label: Mapped[str] = mapped_column(SealedText("cases.label", 120))
     clinician_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     modality: Mapped[str] = mapped_column(String(20), default="individual")
-    cultural_notes: Mapped[str] = mapped_column(Text, default="")
+    cultural_notes: Mapped[str] = mapped_column(SealedText("cases.cultural_notes"), default="")
     normative_cues: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     archived_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    # the client's data key (issue 11): id, and the key wrapped by the clinic key
+    key_id: Mapped[str | None] = mapped_column(String(16), unique=True, index=True,
+                                               default=None)
+    data_key: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    # retention (issue 11): a legal hold keeps an archived case past the retention period
+    legal_hold: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
     members: Mapped[list[Member]] = relationship(back_populates="case", order_by="Member.id",
                                                  cascade="all, delete-orphan",
@@ -138,7 +145,7 @@ class Member(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
-    label: Mapped[str] = mapped_column(String(120))
+    label: Mapped[str] = mapped_column(SealedText("members.label", 120))
     rater: Mapped[str] = mapped_column(String(20), default="client")
 
     case: Mapped[Case] = relationship(back_populates="members")
@@ -243,8 +250,8 @@ class AlertEvent(Base):
     status: Mapped[str] = mapped_column(String(20), server_default="", default="")
     evidence_session: Mapped[int | None] = mapped_column(Integer, default=None)
     severity: Mapped[str] = mapped_column(String(10), default="")
-    headline: Mapped[str] = mapped_column(Text, default="")
-    note: Mapped[str] = mapped_column(Text, default="")
+    headline: Mapped[str] = mapped_column(SealedText("alert_events.headline"), default="")
+    note: Mapped[str] = mapped_column(SealedText("alert_events.note"), default="")
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
@@ -258,16 +265,17 @@ class Transcript(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
-    filename: Mapped[str] = mapped_column(String(255))
+    filename: Mapped[str] = mapped_column(SealedText("transcripts.filename", 255))
     content: Mapped[bytes] = mapped_column(LargeBinary)
     report: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
     status: Mapped[str] = mapped_column(String(10), default="queued")
-    error: Mapped[str] = mapped_column(Text, default="")
+    error: Mapped[str] = mapped_column(SealedText("transcripts.error"), default="")
     summary: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     uploaded_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     uploaded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     analysed_at: Mapped[dt.datetime | None] = mapped_column(default=None)
-    roles: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    roles: Mapped[dict[str, Any] | None] = mapped_column(SealedJSON("transcripts.roles"),
+                                                         default=None)
     lease_until: Mapped[dt.datetime | None] = mapped_column(default=None)
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
@@ -287,7 +295,7 @@ class Void(Base):
         ForeignKey("responses.id", ondelete="CASCADE"), default=None)
     session_id: Mapped[int | None] = mapped_column(
         ForeignKey("sessions.id", ondelete="CASCADE"), default=None)
-    reason: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(SealedText("voids.reason"))
     actor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
@@ -303,7 +311,7 @@ class JobFailure(Base):
     transcript_id: Mapped[int | None] = mapped_column(
         ForeignKey("transcripts.id", ondelete="CASCADE"), default=None)
     job: Mapped[str] = mapped_column(String(20))
-    error: Mapped[str] = mapped_column(Text)
+    error: Mapped[str] = mapped_column(SealedText("job_failures.error"))
     worker: Mapped[str] = mapped_column(String(80), default="")
     at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
@@ -327,8 +335,9 @@ class CaseMonitor(Base):
     basis: Mapped[str] = mapped_column(String(64), default="", server_default="")
     lease_until: Mapped[dt.datetime | None] = mapped_column(default=None)
     lease_owner: Mapped[str] = mapped_column(String(80), default="")
-    report: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
-    error: Mapped[str] = mapped_column(Text, default="")
+    report: Mapped[dict[str, Any] | None] = mapped_column(SealedJSON("case_monitor.report"),
+                                                          default=None)
+    error: Mapped[str] = mapped_column(SealedText("case_monitor.error"), default="")
     assessed_at: Mapped[dt.datetime | None] = mapped_column(default=None)
 
 
@@ -348,7 +357,7 @@ class AlertFlip(Base):
     alert_id: Mapped[str] = mapped_column(String(80))
     change: Mapped[str] = mapped_column(String(20))
     severity: Mapped[str] = mapped_column(String(10), default="")
-    headline: Mapped[str] = mapped_column(Text, default="")
+    headline: Mapped[str] = mapped_column(SealedText("alert_flips.headline"), default="")
     assessment: Mapped[int] = mapped_column(Integer)
     at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
@@ -468,7 +477,7 @@ class DeliverySend(Base):
     attempt: Mapped[int] = mapped_column(Integer, default=1)
     status: Mapped[str] = mapped_column(String(20))
     reference: Mapped[str] = mapped_column(String(255), default="")
-    reason: Mapped[str] = mapped_column(Text, default="")
+    reason: Mapped[str] = mapped_column(SealedText("delivery_sends.reason"), default="")
     permanent: Mapped[bool] = mapped_column(Boolean, default=False)
     at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
@@ -510,7 +519,8 @@ class CaseSignal(Base):
     acknowledged_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     acknowledged_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     notice_status: Mapped[str] = mapped_column(String(20), default="")
-    notice_reason: Mapped[str] = mapped_column(Text, default="")
+    notice_reason: Mapped[str] = mapped_column(SealedText("case_signals.notice_reason"),
+                                               default="")
     notice_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     lease_until: Mapped[dt.datetime | None] = mapped_column(default=None)
 
@@ -521,7 +531,7 @@ class SafetyText(Base):
     __tablename__ = "safety_texts"
 
     language: Mapped[str] = mapped_column(String(10), primary_key=True)
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(SealedText("safety_texts.text"))
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
 

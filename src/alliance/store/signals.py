@@ -29,7 +29,7 @@ from alliance.delivery.messages import NoticeKind
 from alliance.delivery.senders import NullSender
 from alliance.errors import ConfigError, InputError, LinkGone, NotFound
 from alliance.instruments import Instrument
-from alliance.store import audit, changes
+from alliance.store import audit, changes, sealing
 from alliance.store.actors import Actor, get_case
 from alliance.store.crypto import Box
 from alliance.store.models import Case, CaseSignal, Response, SafetyText, SurveyLink, User
@@ -136,7 +136,7 @@ def leave_feedback(db: DbSession, box: Box | None, token: str, message: str, *,
                         notice_status="", notice_reason="")
     db.add(signal)
     db.flush()
-    signal.message = box.encrypt(text.encode(), _aad(signal.id))
+    signal.message = sealing.seal_bytes(db, box, signal.case_id, text.encode(), _aad(signal.id))
     audit.record(db, None, "signal.feedback", case_id=link.case_id, at=now,
                  detail={"signal": signal.id, "link": link.id})
     changes.touch(db, link.case_id)
@@ -165,7 +165,8 @@ def case_signals(db: DbSession, box: Box | None, case_id: int) -> list[SignalVie
                         .order_by(CaseSignal.id.desc())):
         text = ""
         if s.message is not None:
-            text = (box.decrypt(s.message, _aad(s.id)).decode() if box is not None
+            text = (sealing.open_bytes(db, box, s.message, _aad(s.id)).decode()
+                    if box is not None
                     else "(encrypted; no key configured)")
         out.append(SignalView(s.id, s.kind, s.at, s.session_id,
                               [] if s.kind == "client_feedback" else list(s.items), text,

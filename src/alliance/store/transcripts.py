@@ -26,7 +26,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session as DbSession
 
 from alliance.errors import CodingError, ConfigError, InputError, NotFound, StoreError
-from alliance.store import audit, changes
+from alliance.store import audit, changes, sealing
 from alliance.store.actors import Actor, get_case
 from alliance.store.cases import get_session, require_consent
 from alliance.store.crypto import Box
@@ -67,7 +67,9 @@ def check_key(db: Any, box: Box | None, origin: str = "") -> None:
                           "configured; set ALLIANCE_ENCRYPTION_KEY_FILE to the key they were "
                           "stored with")
     try:
-        box.decrypt(row.content, content_aad(row.id))
+        sealing.attach(db.engine, box)
+        with db.read() as s:
+            sealing.open_bytes(s, box, row.content, content_aad(row.id))
     except StoreError:
         raise ConfigError(f"the configured encryption key{where} does not decrypt the "
                           f"transcripts stored in this database; start with the key they were "
@@ -91,7 +93,7 @@ def upload(db: DbSession, box: Box | None, actor: Actor, case_id: int, session_i
                      content=b"", uploaded_by=actor.id)
     db.add(row)
     db.flush()  # the id is part of the associated data
-    row.content = box.encrypt(content, content_aad(row.id))
+    row.content = sealing.seal_bytes(db, box, case_id, content, content_aad(row.id))
     audit.record(db, actor, "transcript.upload", case_id=case_id, detail={"transcript": row.id})
     return row
 
@@ -194,8 +196,9 @@ def view(db: DbSession, box: Box | None, actor: Actor, case_id: int,
     box = _need(box)
     report = None
     if row.report is not None:
-        report = json.loads(box.decrypt(row.report, report_aad(row.id)))
-    speakers = speakers_of(box.decrypt(row.content, content_aad(row.id)), row.filename)
+        report = json.loads(sealing.open_bytes(db, box, row.report, report_aad(row.id)))
+    speakers = speakers_of(sealing.open_bytes(db, box, row.content, content_aad(row.id)),
+                           row.filename)
     failures = db.scalars(select(JobFailure).where(JobFailure.transcript_id == row.id)
                           .order_by(JobFailure.id)).all()
     return TranscriptView(row, case, get_session(db, case_id, row.session_id), report, speakers,
@@ -230,6 +233,29 @@ def claim(db: Any, *, now: dt.datetime, lease: dt.timedelta) -> Claim | None:
         row.attempts = (row.attempts or 0) + 1
         return Claim(row.id, row.attempts, row.case_id, row.filename, row.content,
                      dict(row.roles) if row.roles else None)
+
+
+def failure_message(exc: BaseException) -> str:
+    """What a failed analysis records (the row, the page, the transcript's ``error``): the
+    error's class and a fixed, content-free explanation. The exception's own message is
+    never kept: a parser error may quote the line it could not read, a bug's message
+    anything at all (issue 11)."""
+    from alliance.errors import AllianceError
+
+    name = type(exc).__name__
+    if isinstance(exc, AllianceError):
+        return f"{name}: {CONTENT_FREE.get(name, 'the transcript could not be analysed')}"
+    return f"{name}: the analysis failed unexpectedly (a bug; the transcript is kept)"
+
+
+# content-free explanations of the typed errors an analysis can raise (nothing from the file)
+CONTENT_FREE = {
+    "TranscriptError": "the file could not be read as a transcript (check its format and "
+                       "the speaker labels)",
+    "CodingError": "the transcript could not be coded",
+    "InputError": "the transcript is not valid input",
+    "ConfigError": "the analysis is not configured on this server",
+}
 
 
 def _mine(c: Claim) -> Any:
@@ -330,16 +356,15 @@ def run_one(db: Any, box: Box | None, analyser: Analyser, *, now: Callable[[], d
     if c is None:
         return False
     try:
-        data = box.decrypt(c.content, content_aad(c.transcript_id))
+        with db.read() as s:
+            data = sealing.open_bytes(s, box, c.content, content_aad(c.transcript_id))
         report = analyser(data, c.filename, c.roles)
         summary = summary_of(report)
-        sealed = box.encrypt(json.dumps(report).encode(), report_aad(c.transcript_id))
+        with db.read() as s:
+            sealed = sealing.seal_bytes(s, box, c.case_id, json.dumps(report).encode(),
+                                        report_aad(c.transcript_id))
     except Exception as exc:  # every failure is a row, not a stuck job
-        from alliance.errors import AllianceError
-
-        message = str(exc) if isinstance(exc, AllianceError) else \
-            f"the analysis failed unexpectedly ({type(exc).__name__}: {exc})"
-        fail(db, c, message, now=now(), worker=worker)
+        fail(db, c, failure_message(exc), now=now(), worker=worker)
         return True
     finish(db, c, sealed, summary, now=now())
     return True
