@@ -33,6 +33,7 @@ ACTIONS: tuple[str, ...] = (
     "practice.start", "practice.respond", "practice.answer", "practice.read", "practice.list",
     "case.report",
     "case.trajectory", "paper.open", "research.read", "user.list", "access.denied",
+    "db.backup", "db.restore",
 )
 
 # The client address of the web request being served (set by the web app for each request,
