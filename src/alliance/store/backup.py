@@ -238,11 +238,11 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
-def _revision(digest_source: Callable[[str], Any]) -> str | None:
-    try:
-        return digest_source("SELECT version_num FROM alembic_version")
-    except Exception:  # noqa: BLE001 - a database never migrated has no revision
+def _revision(query: Callable[[str], Any], tables: dict[str, TableDigest]) -> str | None:
+    """The alembic revision (``None`` for a database never migrated)."""
+    if not tables.get("alembic_version", TableDigest(0, "")).rows:
         return None
+    return str(query("SELECT version_num FROM alembic_version"))
 
 
 def _sqlite_path(url: URL) -> Path:
@@ -286,7 +286,7 @@ def _backup_sqlite(source: Path, dest: Path) -> Outcome:
             src.execute("BEGIN")  # one snapshot for the hashes and the copy
             try:
                 expected = sqlite_digests(src)
-                revision = _revision(lambda q: src.execute(q).fetchone()[0])
+                revision = _revision(lambda q: src.execute(q).fetchone()[0], expected)
                 src.backup(out)
             finally:
                 src.execute("COMMIT")
@@ -415,7 +415,7 @@ def _pg_digests(url: URL) -> tuple[dict[str, TableDigest], str | None]:
     try:
         with engine.connect() as conn:
             found = sqlalchemy_digests(conn)
-            revision = _revision(lambda q: conn.execute(text(q)).scalar())
+            revision = _revision(lambda q: conn.execute(text(q)).scalar(), found)
             conn.rollback()
         return found, revision
     finally:
@@ -432,7 +432,7 @@ def _backup_pg(url: URL, dest: Path) -> Outcome:
         with engine.connect() as conn:
             snapshot = conn.execute(text("SELECT pg_export_snapshot()")).scalar_one()
             expected = sqlalchemy_digests(conn)
-            revision = _revision(lambda q: conn.execute(text(q)).scalar())
+            revision = _revision(lambda q: conn.execute(text(q)).scalar(), expected)
             _run_pg([pg_dump, "--format=custom", f"--snapshot={snapshot}", "--file",
                      str(dest), "--dbname", dsn], env, "pg_dump")
             conn.rollback()
