@@ -1,0 +1,161 @@
+"""Backup drill under write load (issue 11, item 10; docs/reliability.md, Backup and restore).
+
+1. Seeds a temporary SQLite clinic with one-time survey links (``bench_web.seed``).
+2. Starts ``--writers`` processes, each submitting its share of the links through
+   :func:`alliance.store.surveys.submit` (the store call behind ``POST /survey``), each
+   with its own connection, as server processes would.
+3. While they write, the main process takes backups back to back with
+   :func:`alliance.store.backup.backup` (hashes and copy in one snapshot, the copy
+   verified), and restores each into a fresh file with :func:`alliance.store.backup.restore`
+   (the file checked against its manifest, then ``integrity_check`` and every table's hash
+   of the restored database against the manifest).
+4. When the writers are done, one last backup is taken and restored, and every
+   acknowledged submission must be in it.
+
+Prints the figures; exit status 1 on any mismatch, integrity failure, lost submission or
+writer error.
+
+    PYTHONPATH=src python benchmarks/drill_backup.py                 # the figures
+    PYTHONPATH=src python benchmarks/drill_backup.py --short         # the quick check
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import multiprocessing as mp
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_web import ANSWERS, seed
+
+from alliance.errors import AllianceError, BackupError
+from alliance.store import Database, upgrade
+from alliance.store import backup as backups
+from alliance.store.models import Response, SurveyLink
+from alliance.store.tokens import token_hash
+
+
+def writer(url: str, tokens: list[str], out: Any) -> None:
+    """Submit every token's survey; report the acknowledged token hashes and the errors."""
+    from alliance.store import surveys
+
+    answers = {k: int(v) for k, v in ANSWERS.items()}
+    db = Database(url)
+    acked: list[str] = []
+    errors: list[str] = []
+    for token in tokens:
+        try:
+            with db.write() as s:
+                surveys.submit(s, token, answers)
+            acked.append(token_hash(token))   # write() returned: committed, acknowledged
+        except Exception as exc:  # counted and reported, never hidden
+            errors.append(f"{type(exc).__name__}: {exc}")
+    db.dispose()
+    out.put((acked, errors))
+
+
+def _restore_check(dest: Path, folder: Path, k: int) -> tuple[float, str]:
+    """Restore ``dest`` into a fresh file; '' when it matched, else the reason."""
+    start = time.perf_counter()
+    try:
+        backups.restore(f"sqlite:///{folder / f'restored-{k}.db'}", dest)
+        return time.perf_counter() - start, ""
+    except BackupError as exc:
+        return time.perf_counter() - start, str(exc)
+
+
+def drill(links: int, writers: int, folder: Path) -> int:
+    url = f"sqlite:///{folder / 'clinic.db'}"
+    db = Database(url)
+    upgrade(db.engine)
+    tokens, _ = seed(db, links)
+    db.dispose()
+    ctx = mp.get_context("spawn")
+    out = ctx.Queue()
+    procs = [ctx.Process(target=writer, args=(url, tokens[i::writers], out))
+             for i in range(writers)]
+    started = time.perf_counter()
+    for p in procs:
+        p.start()
+    backup_s: list[float] = []
+    restore_s: list[float] = []
+    rows: list[int] = []
+    responses: list[int] = []
+    problems: list[str] = []
+    results: list[tuple[list[str], list[str]]] = []
+    k = 0
+    while True:
+        running = any(p.is_alive() for p in procs) or len(results) < writers
+        while not out.empty():
+            results.append(out.get())
+        k += 1
+        dest = folder / f"backup-{k}.db"
+        t0 = time.perf_counter()
+        try:
+            done = backups.backup(url, dest)
+        except AllianceError as exc:
+            print(f"backup {k} failed: {exc}")
+            for p in procs:
+                p.terminate()
+            return 1
+        backup_s.append(time.perf_counter() - t0)
+        rows.append(done.manifest.rows)
+        responses.append(done.manifest.tables["responses"].rows)
+        seconds, why = _restore_check(dest, folder, k)
+        restore_s.append(seconds)
+        if why:
+            problems.append(f"backup {k}: {why}")
+        if running:   # keep only the last backup and its restored copy
+            for path in (dest, backups.manifest_path(dest), folder / f"restored-{k}.db"):
+                path.unlink(missing_ok=True)
+        if not running:
+            break
+    for p in procs:
+        p.join()
+    writing_s = time.perf_counter() - started
+    acked = {h for a, _ in results for h in a}
+    errors = [e for _, es in results for e in es]
+    check = Database(f"sqlite:///{folder / f'restored-{k}.db'}")
+    with check.read() as s:
+        stored = set(s.scalars(select(SurveyLink.token_hash).join(
+            Response, Response.link_id == SurveyLink.id)))
+    check.dispose()
+    lost = len(acked - stored)
+    grew = all(a <= b for a, b in itertools.pairwise(responses))
+    print(f"writers: {writers} processes, {links} links; acknowledged {len(acked)}, "
+          f"writer errors {len(errors)}; {writing_s:.1f} s in all")
+    print(f"backups: {k - 1} taken while writing, 1 after (responses per backup "
+          f"{responses[0]}..{responses[-1]}, never fewer than the one before: {grew})")
+    print(f"rows in the last backup: {rows[-1]}")
+    print(f"backup seconds: median {statistics.median(backup_s):.3f}, max {max(backup_s):.3f}; "
+          f"restore+check seconds: median {statistics.median(restore_s):.3f}, "
+          f"max {max(restore_s):.3f}")
+    print(f"mismatches {len(problems)} (integrity_check or table hash against the manifest); "
+          f"acknowledged submissions missing from the final backup: {lost}")
+    for line in (problems + errors)[:10]:
+        print("  " + line)
+    return 0 if not problems and not errors and not lost and grew and acked else 1
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--links", type=int, default=4000)
+    parser.add_argument("--writers", type=int, default=4)
+    parser.add_argument("--short", action="store_true",
+                        help="the quick check: 2 writers, 200 links")
+    args = parser.parse_args()
+    links, writers = (200, 2) if args.short else (args.links, args.writers)
+    with tempfile.TemporaryDirectory(prefix="alliance-drill-") as tmp:
+        return drill(links, writers, Path(tmp))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
