@@ -218,3 +218,17 @@ def test_the_cli_backs_up_verifies_and_restores(clinic_rows: Database, empty_tar
     assert "--force" in refused.output and "Traceback" not in refused.output
     done = runner.invoke(main, ["restore", dest, "--database-url", empty_target])
     assert done.exit_code == 0 and "restored: " in done.output, done.output
+
+
+def test_a_pg_password_goes_to_a_private_password_file_never_the_command_line() -> None:
+    from urllib.parse import unquote
+
+    from sqlalchemy.engine import make_url
+
+    url = make_url("postgresql+psycopg://clinic:a:b\\c@db.example:5432/alliance")
+    with backups._libpq(url) as dsn:
+        passfile = Path(unquote(dsn.split("passfile=")[1]))
+        assert "a:b" not in dsn and dsn.startswith("postgresql://clinic@db.example:5432/")
+        assert passfile.read_text() == "*:*:*:*:a\\:b\\\\c\n"
+        assert stat.S_IMODE(passfile.stat().st_mode) == 0o600
+    assert not passfile.exists()

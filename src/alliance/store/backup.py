@@ -32,6 +32,7 @@ import re
 import shutil
 import sqlite3
 import subprocess
+import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
@@ -221,10 +222,16 @@ def _create_private(path: Path) -> None:
     os.chmod(path, 0o600)  # whatever the umask
 
 
+def write_private(path: str | Path, text: str) -> None:
+    """Write ``text`` to a new file of mode 0600 (a backup's manifest, a client file)."""
+    target = Path(path)
+    _create_private(target)
+    target.write_text(text, encoding="utf-8")
+
+
 def _write_manifest(manifest: Manifest, path: Path) -> Path:
     target = manifest_path(path)
-    _create_private(target)
-    target.write_text(manifest.to_json(), encoding="utf-8")
+    write_private(target, manifest.to_json())
     return target
 
 
@@ -375,17 +382,28 @@ def find_pg_tool(name: str) -> str:
                       "(e.g. apt-get install postgresql-client)")
 
 
-def _libpq(url: URL) -> tuple[str, dict[str, str]]:
-    """A libpq connection string without the password, and the environment carrying it."""
-    env = dict(os.environ)
-    if url.password:
-        env["PGPASSWORD"] = str(url.password)
-    plain = url.set(drivername="postgresql", password=None)
-    return plain.render_as_string(hide_password=False), env
+@contextmanager
+def _libpq(url: URL) -> Iterator[str]:
+    """A libpq connection string for the PostgreSQL tools. A password never goes on the
+    command line (other users see it in ``ps``): it goes into a 0600 password file named
+    by the string, removed afterwards."""
+    plain = url._replace(drivername="postgresql", password=None)
+    if not url.password:
+        yield plain.render_as_string(hide_password=False)
+        return
+    escaped = str(url.password).replace("\\", "\\\\").replace(":", "\\:")
+    fd, name = tempfile.mkstemp(prefix="alliance-pgpass-")   # mode 0600
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(f"*:*:*:*:{escaped}\n")
+        query = {**plain.query, "passfile": name}
+        yield plain.set(query=query).render_as_string(hide_password=False)
+    finally:
+        os.unlink(name)
 
 
-def _run_pg(argv: list[str], env: dict[str, str], what: str) -> str:
-    done = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
+def _run_pg(argv: list[str], what: str) -> str:
+    done = subprocess.run(argv, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         # only the first error line: DETAIL and "Command was" lines may quote values
         lines = [ln for ln in done.stderr.splitlines()
@@ -395,14 +413,14 @@ def _run_pg(argv: list[str], env: dict[str, str], what: str) -> str:
     return done.stdout
 
 
-def _pg_listed_tables(dump: Path, env: dict[str, str]) -> set[str]:
-    listing = _run_pg([find_pg_tool("pg_restore"), "--list", str(dump)], env,
+def _pg_listed_tables(dump: Path) -> set[str]:
+    listing = _run_pg([find_pg_tool("pg_restore"), "--list", str(dump)],
                       f"pg_restore --list {dump}")
     return {m.group(1) for m in re.finditer(r"TABLE DATA \S+ (\S+) ", listing)}
 
 
-def _check_pg_listing(dump: Path, manifest: Manifest, env: dict[str, str]) -> str:
-    listed = _pg_listed_tables(dump, env)
+def _check_pg_listing(dump: Path, manifest: Manifest) -> str:
+    listed = _pg_listed_tables(dump)
     missing = sorted(set(manifest.tables) - listed)
     if missing:
         raise BackupError(f"{dump}: pg_restore --list shows no data for "
@@ -424,7 +442,6 @@ def _pg_digests(url: URL) -> tuple[dict[str, TableDigest], str | None]:
 
 def _backup_pg(url: URL, dest: Path) -> Outcome:
     pg_dump = find_pg_tool("pg_dump")
-    dsn, env = _libpq(url)
     _create_private(dest)
     engine = create_engine(url, poolclass=NullPool,
                            execution_options={"isolation_level": "REPEATABLE READ"})
@@ -433,8 +450,9 @@ def _backup_pg(url: URL, dest: Path) -> Outcome:
             snapshot = conn.execute(text("SELECT pg_export_snapshot()")).scalar_one()
             expected = sqlalchemy_digests(conn)
             revision = _revision(lambda q: conn.execute(text(q)).scalar(), expected)
-            _run_pg([pg_dump, "--format=custom", f"--snapshot={snapshot}", "--file",
-                     str(dest), "--dbname", dsn], env, "pg_dump")
+            with _libpq(url) as dsn:
+                _run_pg([pg_dump, "--format=custom", f"--snapshot={snapshot}", "--file",
+                         str(dest), "--dbname", dsn], "pg_dump")
             conn.rollback()
     except BackupError:
         dest.unlink(missing_ok=True)
@@ -444,24 +462,24 @@ def _backup_pg(url: URL, dest: Path) -> Outcome:
     os.chmod(dest, 0o600)
     manifest = Manifest("postgresql", dest.name, file_sha256(dest), _now(), _tool(),
                         revision, expected)
-    check = _check_pg_listing(dest, manifest, env)
+    check = _check_pg_listing(dest, manifest)
     written = _write_manifest(manifest, dest)
     return Outcome(dest, written, manifest, (check,))
 
 
 def _restore_pg(source: Path, url: URL, manifest: Manifest, force: bool) -> Outcome:
     _verify_file(source, manifest, "postgresql")
-    dsn, env = _libpq(url)
-    checks = [_check_pg_listing(source, manifest, env)]
+    checks = [_check_pg_listing(source, manifest)]
     current, _ = _pg_digests(url)
     full = _has_rows((n, d.rows) for n, d in current.items())
     if full and not force:
         raise BackupError(f"the database {url.database} is not empty (rows in "
                           f"{', '.join(full[:4])}{', …' if len(full) > 4 else ''}); "
                           "restore over it only with --force")
-    _run_pg([find_pg_tool("pg_restore"), "--clean", "--if-exists", "--no-owner",
-             "--single-transaction", "--exit-on-error", "--dbname", dsn, str(source)],
-            env, "pg_restore")
+    with _libpq(url) as dsn:
+        _run_pg([find_pg_tool("pg_restore"), "--clean", "--if-exists", "--no-owner",
+                 "--single-transaction", "--exit-on-error", "--dbname", dsn, str(source)],
+                "pg_restore")
     found, _ = _pg_digests(url)
     _require_same(manifest.tables, found, f"the restored database {url.database}")
     checks.append(f"restored: {len(found)} table hashes match")
@@ -500,7 +518,7 @@ def verify(src: str | Path) -> Outcome:
     if manifest.engine == "sqlite":
         checks = _check_sqlite_copy(path, manifest.tables, f"the backup {path}")
     else:
-        checks = (_check_pg_listing(path, manifest, dict(os.environ)),)
+        checks = (_check_pg_listing(path, manifest),)
     return Outcome(path, manifest_path(path), manifest, ("file SHA-256 matches", *checks))
 
 
