@@ -1,10 +1,12 @@
 """Backup drill under write load (issue 11, item 10; docs/reliability.md, Backup and restore).
 
 1. Seeds a temporary SQLite clinic with one-time survey links (``bench_web.seed``).
-2. Starts ``--writers`` processes, each submitting its share of the links through
-   :func:`alliance.store.surveys.submit` (the store call behind ``POST /survey``), each
-   with its own connection, as server processes would.
-3. While they write, the main process takes backups back to back with
+2. Starts a server-like process with ``--writers`` threads, each submitting its share of
+   the links through :func:`alliance.store.surveys.submit` (the store call behind
+   ``POST /survey``) on one shared :class:`~alliance.store.Database`, as ``alliance serve``
+   does on SQLite (one process; its writers queue on its lock).
+3. While they write, the main process (as ``alliance backup`` run beside the server)
+   takes backups back to back with
    :func:`alliance.store.backup.backup` (hashes and copy in one snapshot, the copy
    verified), and restores each into a fresh file with :func:`alliance.store.backup.restore`
    (the file checked against its manifest, then ``integrity_check`` and every table's hash
@@ -27,6 +29,7 @@ import multiprocessing as mp
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -43,21 +46,31 @@ from alliance.store.models import Response, SurveyLink
 from alliance.store.tokens import token_hash
 
 
-def writer(url: str, tokens: list[str], out: Any) -> None:
-    """Submit every token's survey; report the acknowledged token hashes and the errors."""
+def server(url: str, shares: list[list[str]], out: Any) -> None:
+    """One process with one writer thread per share, on one :class:`Database` (the layout
+    of ``alliance serve`` on SQLite: one process, writers behind its lock). Reports the
+    acknowledged token hashes and the errors."""
     from alliance.store import surveys
 
     answers = {k: int(v) for k, v in ANSWERS.items()}
     db = Database(url)
     acked: list[str] = []
     errors: list[str] = []
-    for token in tokens:
-        try:
-            with db.write() as s:
-                surveys.submit(s, token, answers)
-            acked.append(token_hash(token))   # write() returned: committed, acknowledged
-        except Exception as exc:  # counted and reported, never hidden
-            errors.append(f"{type(exc).__name__}: {exc}")
+
+    def submit_all(tokens: list[str]) -> None:
+        for token in tokens:
+            try:
+                with db.write() as s:
+                    surveys.submit(s, token, answers)
+                acked.append(token_hash(token))   # write() returned: committed
+            except Exception as exc:  # counted and reported, never hidden
+                errors.append(f"{type(exc).__name__}: {exc}")
+
+    threads = [threading.Thread(target=submit_all, args=(share,)) for share in shares]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
     db.dispose()
     out.put((acked, errors))
 
@@ -80,8 +93,8 @@ def drill(links: int, writers: int, folder: Path) -> int:
     db.dispose()
     ctx = mp.get_context("spawn")
     out = ctx.Queue()
-    procs = [ctx.Process(target=writer, args=(url, tokens[i::writers], out))
-             for i in range(writers)]
+    procs = [ctx.Process(target=server, args=(url, [tokens[i::writers]
+                                                    for i in range(writers)], out))]
     started = time.perf_counter()
     for p in procs:
         p.start()
@@ -93,7 +106,7 @@ def drill(links: int, writers: int, folder: Path) -> int:
     results: list[tuple[list[str], list[str]]] = []
     k = 0
     while True:
-        running = any(p.is_alive() for p in procs) or len(results) < writers
+        running = any(p.is_alive() for p in procs) or len(results) < len(procs)
         while not out.empty():
             results.append(out.get())
         k += 1
@@ -130,7 +143,7 @@ def drill(links: int, writers: int, folder: Path) -> int:
     check.dispose()
     lost = len(acked - stored)
     grew = all(a <= b for a, b in itertools.pairwise(responses))
-    print(f"writers: {writers} processes, {links} links; acknowledged {len(acked)}, "
+    print(f"writers: {writers} threads in one process, {links} links; acknowledged {len(acked)}, "
           f"writer errors {len(errors)}; {writing_s:.1f} s in all")
     print(f"backups: {k - 1} taken while writing, 1 after (responses per backup "
           f"{responses[0]}..{responses[-1]}, never fewer than the one before: {grew})")
