@@ -19,6 +19,7 @@ writer error.
 
     PYTHONPATH=src python benchmarks/drill_backup.py                 # the figures
     PYTHONPATH=src python benchmarks/drill_backup.py --short         # the quick check
+    PYTHONPATH=src python benchmarks/drill_backup.py --pg postgresql+psycopg://postgres@127.0.0.1:5432/test
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import multiprocessing as mp
+import secrets
 import statistics
 import sys
 import tempfile
@@ -34,7 +36,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import create_engine, select, text
 
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_web import ANSWERS, seed
@@ -75,18 +77,57 @@ def server(url: str, shares: list[list[str]], out: Any) -> None:
     out.put((acked, errors))
 
 
-def _restore_check(dest: Path, folder: Path, k: int) -> tuple[float, str]:
-    """Restore ``dest`` into a fresh file; '' when it matched, else the reason."""
+class Places:
+    """Where the drill's databases live: files in a folder, or (``--pg``) databases created
+    on a PostgreSQL server and dropped at the end."""
+
+    def __init__(self, folder: Path, pg_admin: str | None) -> None:
+        self.folder = folder
+        self.pg_admin = pg_admin
+        self.tag = secrets.token_hex(3)
+        self.made: list[str] = []
+
+    def new(self, name: str) -> str:
+        if self.pg_admin is None:
+            return f"sqlite:///{self.folder / f'{name}.db'}"
+        db_name = f"drill_{self.tag}_{name}"
+        self._admin(f'CREATE DATABASE "{db_name}"')
+        self.made.append(db_name)
+        return self.pg_admin.rsplit("/", 1)[0] + f"/{db_name}"
+
+    def drop(self, url: str) -> None:
+        name = url.rsplit("/", 1)[1]
+        if self.pg_admin is None:
+            Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
+        else:
+            self._admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            self.made.remove(name)
+
+    def close(self) -> None:
+        for name in list(self.made):
+            self._admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def _admin(self, sql: str) -> None:
+        assert self.pg_admin is not None
+        engine = create_engine(self.pg_admin, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(text(sql))
+        engine.dispose()
+
+
+def _restore_check(dest: Path, url: str) -> tuple[float, str]:
+    """Restore ``dest`` into the empty database ``url``; '' when it matched, else why."""
     start = time.perf_counter()
     try:
-        backups.restore(f"sqlite:///{folder / f'restored-{k}.db'}", dest)
+        backups.restore(url, dest)
         return time.perf_counter() - start, ""
     except BackupError as exc:
         return time.perf_counter() - start, str(exc)
 
 
-def drill(links: int, writers: int, folder: Path) -> int:
-    url = f"sqlite:///{folder / 'clinic.db'}"
+def drill(links: int, writers: int, places: Places) -> int:
+    folder = places.folder
+    url = places.new("clinic")
     db = Database(url)
     upgrade(db.engine)
     tokens, _ = seed(db, links)
@@ -122,28 +163,30 @@ def drill(links: int, writers: int, folder: Path) -> int:
         backup_s.append(time.perf_counter() - t0)
         rows.append(done.manifest.rows)
         responses.append(done.manifest.tables["responses"].rows)
-        seconds, why = _restore_check(dest, folder, k)
+        restored = places.new(f"restored_{k}")
+        seconds, why = _restore_check(dest, restored)
         restore_s.append(seconds)
         if why:
             problems.append(f"backup {k}: {why}")
-        if running:   # keep only the last backup and its restored copy
-            for path in (dest, backups.manifest_path(dest), folder / f"restored-{k}.db"):
-                path.unlink(missing_ok=True)
         if not running:
             break
+        for path in (dest, backups.manifest_path(dest)):   # keep only the last backup
+            path.unlink()
+        places.drop(restored)
     for p in procs:
         p.join()
     writing_s = time.perf_counter() - started
     acked = {h for a, _ in results for h in a}
     errors = [e for _, es in results for e in es]
-    check = Database(f"sqlite:///{folder / f'restored-{k}.db'}")
+    check = Database(restored)
     with check.read() as s:
         stored = set(s.scalars(select(SurveyLink.token_hash).join(
             Response, Response.link_id == SurveyLink.id)))
     check.dispose()
     lost = len(acked - stored)
     grew = all(a <= b for a, b in itertools.pairwise(responses))
-    print(f"writers: {writers} threads in one process, {links} links; acknowledged {len(acked)}, "
+    print(f"{'PostgreSQL' if places.pg_admin else 'SQLite'}; "
+          f"writers: {writers} threads in one process, {links} links; acknowledged {len(acked)}, "
           f"writer errors {len(errors)}; {writing_s:.1f} s in all")
     print(f"backups: {k - 1} taken while writing, 1 after (responses per backup "
           f"{responses[0]}..{responses[-1]}, never fewer than the one before: {grew})")
@@ -164,10 +207,18 @@ def main() -> int:
     parser.add_argument("--writers", type=int, default=4)
     parser.add_argument("--short", action="store_true",
                         help="the quick check: 2 writers, 200 links")
+    parser.add_argument("--pg", metavar="ADMIN_URL", default=None,
+                        help="drill on PostgreSQL: a URL of a database on the server (e.g. "
+                             "postgresql+psycopg://postgres@127.0.0.1:5432/test); the drill "
+                             "creates and drops its own databases there")
     args = parser.parse_args()
     links, writers = (200, 2) if args.short else (args.links, args.writers)
     with tempfile.TemporaryDirectory(prefix="alliance-drill-") as tmp:
-        return drill(links, writers, Path(tmp))
+        places = Places(Path(tmp), args.pg)
+        try:
+            return drill(links, writers, places)
+        finally:
+            places.close()
 
 
 if __name__ == "__main__":
