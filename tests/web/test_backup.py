@@ -232,3 +232,16 @@ def test_a_pg_password_goes_to_a_private_password_file_never_the_command_line() 
         assert passfile.read_text() == "*:*:*:*:a\\:b\\\\c\n"
         assert stat.S_IMODE(passfile.stat().st_mode) == 0o600
     assert not passfile.exists()
+
+
+def test_a_backup_from_an_older_schema_restores_and_says_to_upgrade(tmp_path: Path) -> None:
+    from alliance.store.schema import upgrade
+
+    old = Database(f"sqlite:///{tmp_path / 'old.db'}")
+    upgrade(old.engine, "0007_api_tokens")
+    old.dispose()
+    dest = tmp_path / "old.backup"
+    done = backups.backup(old.url, dest)
+    assert done.manifest.revision == "0007_api_tokens"
+    restored = backups.restore(f"sqlite:///{tmp_path / 'new.db'}", dest)
+    assert restored.notes and "alliance db upgrade" in restored.notes[0]

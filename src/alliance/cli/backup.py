@@ -24,6 +24,8 @@ def _report(outcome, verb: str) -> None:  # type: ignore[no-untyped-def]
     for check in outcome.checks:
         click.echo(f"  verified: {check}")
     click.echo(f"  manifest: {outcome.manifest_path}")
+    for note in outcome.notes:
+        click.echo(f"  note: {note}")
 
 
 @click.command("backup")

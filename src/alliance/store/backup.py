@@ -35,7 +35,7 @@ import subprocess
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import closing, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -109,6 +109,7 @@ class Outcome:
     manifest_path: Path
     manifest: Manifest
     checks: tuple[str, ...]
+    notes: tuple[str, ...] = ()
 
 
 def manifest_path(backup: Path) -> Path:
@@ -533,7 +534,10 @@ def restore(database_url: str, src: str | Path, *, force: bool = False) -> Outco
         outcome = _restore_sqlite(path, _sqlite_path(url), manifest, force)
     else:
         outcome = _restore_pg(path, url, manifest, force)
-    _audit(database_url, "db.restore", manifest, force=force)
+    if not _audit(database_url, "db.restore", manifest, force=force):
+        return replace(outcome, notes=(f"the schema is at {manifest.revision}, not this "
+                                       "version's: run `alliance db upgrade`; the restore "
+                                       "was not audited",))
     return outcome
 
 
