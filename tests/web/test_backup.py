@@ -245,3 +245,36 @@ def test_a_backup_from_an_older_schema_restores_and_says_to_upgrade(tmp_path: Pa
     assert done.manifest.revision == "0007_api_tokens"
     restored = backups.restore(f"sqlite:///{tmp_path / 'new.db'}", dest)
     assert restored.notes and "alliance db upgrade" in restored.notes[0]
+
+
+def test_a_target_that_is_not_a_database_is_left_alone(sqlite_db: Database,
+                                                       tmp_path: Path) -> None:
+    dest = tmp_path / "b"
+    backups.backup(sqlite_db.url, dest)
+    other = tmp_path / "notes.txt"
+    other.write_text("not a database, " * 100)
+    with pytest.raises(BackupError, match="is not a SQLite database; move it away"):
+        backups.restore(f"sqlite:///{other}", dest, force=True)
+    assert other.read_text() == "not a database, " * 100
+
+
+def test_a_damaged_backup_with_a_forged_checksum_fails_its_checks(sqlite_db: Database,
+                                                                  tmp_path: Path) -> None:
+    dest = tmp_path / "b"
+    backups.backup(sqlite_db.url, dest)
+    data = bytearray(dest.read_bytes())
+    data[4096 * 3: 4096 * 3 + 64] = b"\xff" * 64      # inside a table's page
+    dest.write_bytes(bytes(data))
+    path = backups.manifest_path(dest)
+    manifest = json.loads(path.read_text())
+    manifest["file_sha256"] = hashlib.sha256(bytes(data)).hexdigest()
+    path.write_text(json.dumps(manifest))
+    with pytest.raises(BackupError, match=r"fails PRAGMA integrity_check|not a readable SQLite"):
+        backups.verify(dest)
+
+
+@pytest.mark.postgres
+def test_an_unreachable_postgresql_is_a_readable_error(tmp_path: Path) -> None:
+    with pytest.raises(BackupError, match="cannot reach the database nowhere"):
+        backups.backup("postgresql+psycopg://postgres@127.0.0.1:5432/nowhere", tmp_path / "b")
+    assert not (tmp_path / "b").exists()

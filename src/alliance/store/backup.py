@@ -41,6 +41,7 @@ from typing import Any
 
 from sqlalchemy import Connection, create_engine, inspect, text
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 
 from alliance.errors import BackupError
@@ -338,8 +339,12 @@ def _restore_sqlite(source: Path, target: Path, manifest: Manifest, force: bool)
     _verify_file(source, manifest, "sqlite")
     checks = _check_sqlite_copy(source, manifest.tables, f"the backup {source}")
     if target.exists() and target.stat().st_size:
-        with _sqlite(target) as conn:
-            full = _has_rows((n, d.rows) for n, d in sqlite_digests(conn).items())
+        try:
+            with _sqlite(target) as conn:
+                full = _has_rows((n, d.rows) for n, d in sqlite_digests(conn).items())
+        except sqlite3.DatabaseError:
+            raise BackupError(f"{target} is not a SQLite database; move it away before "
+                              "restoring there") from None
         if full and not force:
             raise BackupError(f"the database {target} is not empty (rows in "
                               f"{', '.join(full[:4])}{', …' if len(full) > 4 else ''}); "
@@ -429,10 +434,19 @@ def _check_pg_listing(dump: Path, manifest: Manifest) -> str:
     return f"pg_restore --list: data of all {len(manifest.tables)} tables"
 
 
+@contextmanager
+def _reaching(url: URL) -> Iterator[None]:
+    try:
+        yield
+    except OperationalError as exc:
+        first = str(exc.orig or exc).strip().splitlines()[0][:200]
+        raise BackupError(f"cannot reach the database {url.database}: {first}") from None
+
+
 def _pg_digests(url: URL) -> tuple[dict[str, TableDigest], str | None]:
     engine = create_engine(url, poolclass=NullPool)
     try:
-        with engine.connect() as conn:
+        with _reaching(url), engine.connect() as conn:
             found = sqlalchemy_digests(conn)
             revision = _revision(lambda q: conn.execute(text(q)).scalar(), found)
             conn.rollback()
@@ -447,7 +461,7 @@ def _backup_pg(url: URL, dest: Path) -> Outcome:
     engine = create_engine(url, poolclass=NullPool,
                            execution_options={"isolation_level": "REPEATABLE READ"})
     try:
-        with engine.connect() as conn:
+        with _reaching(url), engine.connect() as conn:
             snapshot = conn.execute(text("SELECT pg_export_snapshot()")).scalar_one()
             expected = sqlalchemy_digests(conn)
             revision = _revision(lambda q: conn.execute(text(q)).scalar(), expected)
