@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from tests.web.test_backup import require_pg_tools
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -19,6 +20,8 @@ ROOT = Path(__file__).resolve().parents[2]
                                                            marks=pytest.mark.postgres)])
 def test_backups_taken_under_write_load_restore_intact_and_lose_nothing(
         engine: str, request: pytest.FixtureRequest) -> None:
+    if engine == "postgres":
+        require_pg_tools()
     extra = [] if engine == "sqlite" else ["--pg", request.getfixturevalue("pg_server_url")]
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "drill_backup.py"),
