@@ -125,20 +125,28 @@ def test_a_malformed_client_file_is_a_readable_error(sqlite_db: Database, passwo
         _import(sqlite_db, dana, text)
 
 
-def test_the_cli_exports_and_imports_a_client(sqlite_db: Database, password_hash: str,
-                                              tmp_path: Path) -> None:
-    people = add_people(sqlite_db, password_hash)
-    case_id, _ = make_case(sqlite_db, people["dana"], label="C.D.")
+def test_the_cli_exports_and_imports_a_client(password_hash: str, tmp_path: Path) -> None:
+    from alliance.clinic import Clinic, Settings
+    from alliance.store import generate_key
+
+    env = {"ALLIANCE_DATABASE_URL": f"sqlite:///{tmp_path / 'c.db'}",
+           "ALLIANCE_ENCRYPTION_KEY": generate_key(), "ALLIANCE_ENCRYPTION_KEY_FILE": ""}
+    clinic = Clinic(Settings.from_environment(env))   # the database as the CLI opens it
+    try:
+        upgrade(clinic.db.engine)
+        people = add_people(clinic.db, password_hash)
+        case_id, _ = make_case(clinic.db, people["dana"], label="C.D.")
+    finally:
+        clinic.dispose()
     out = tmp_path / "client.json"
     runner = CliRunner()
-    url = ["--database-url", sqlite_db.url]
     done = runner.invoke(main, ["export-client", str(case_id), str(out),
-                                "--clinician", "dana@example.org", *url])
+                                "--clinician", "dana@example.org"], env=env)
     assert done.exit_code == 0, done.output
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
-    taken = runner.invoke(main, ["import-client", str(out), "--clinician", "dana@example.org",
-                                 *url])
+    taken = runner.invoke(main, ["import-client", str(out), "--clinician", "dana@example.org"],
+                          env=env)
     assert taken.exit_code == 1 and "already in your caseload" in taken.output
-    moved = runner.invoke(main, ["import-client", str(out), "--clinician", "sam@example.org",
-                                 *url])
+    moved = runner.invoke(main, ["import-client", str(out), "--clinician", "sam@example.org"],
+                          env=env)
     assert moved.exit_code == 0 and "1 sessions, 0 responses" in moved.output, moved.output
