@@ -23,6 +23,7 @@ else escaping is a bug.
     ├── TrainingError          a practice case, response or session is unusable
     ├── FhirError              a FHIR resource is malformed or not one alliance can read
     ├── StoreError             the database layer refuses an operation
+    │   ├── BackupError        a backup cannot be written, verified or restored
     │   ├── NotFound           the object does not exist *for this actor*
     │   └── PermissionDenied   the actor may see the object but not do this
     ├── InputError             a form field or request value is missing or malformed
@@ -123,6 +124,10 @@ class FhirError(AllianceError):
 
 class StoreError(AllianceError):
     """The database layer refuses an operation."""
+
+
+class BackupError(StoreError):
+    """A backup cannot be written, verified against its manifest, or restored."""
 
 
 class NotFound(StoreError):

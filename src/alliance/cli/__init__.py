@@ -82,12 +82,13 @@ def _register_all() -> None:
     from alliance.cli import report
 
     report.register(main)
-    from alliance.cli import audit
+    from alliance.cli import audit, backup
 
     audit.register(main)
     from alliance.cli import keys
 
     keys.register(main)
+    backup.register(main)
 
 
 _register_all()

@@ -34,6 +34,7 @@ ACTIONS: tuple[str, ...] = (
     "case.report",
     "case.trajectory", "paper.open", "research.read", "user.list", "access.denied",
     "case.hold", "case.shred", "keys.rotate", "retention.apply",
+    "db.backup", "db.restore",
 )
 
 # The client address of the web request being served (set by the web app for each request,

@@ -192,6 +192,13 @@ def _scored(inst: Instrument, answers: Mapping[str, Any]) -> tuple[dict[str, flo
     return clean, scores, score.total.raw
 
 
+def score_answers(instrument_id: str, answers: Mapping[str, Any],
+                  catalog: Catalog | None = None) -> tuple[dict[str, float | None],
+                                                           dict[str, Any], float | None]:
+    """Checked answers, scale scores and total, as every stored response holds them."""
+    return _scored(_instrument(instrument_id, catalog), answers)
+
+
 def submit(db: DbSession, token: str, answers: Mapping[str, Any], *,
            now: dt.datetime | None = None, catalog: Catalog | None = None) -> Response:
     """Store the answers and consume the link atomically; raises if already used, or if
