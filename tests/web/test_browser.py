@@ -14,8 +14,10 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -33,18 +35,23 @@ PASSWORD = "browser-test-pw"
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "transcripts"
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+@contextmanager
+def demo_server(folder: Path, seed: Callable[[Clinic], None] | None = None,
+                **settings: Any) -> Iterator[str]:
+    """The demo clinic served on a free local port (``settings``: more clinic settings;
+    ``seed``: more data after the demo's)."""
     import uvicorn
 
     if not CHROMIUM.exists():
         pytest.fail("chromium is missing: run `make browser` (apt-get install chromium)")
-    db = Database(f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'demo.db'}")
+    db = Database(f"sqlite:///{folder / 'demo.db'}")
     upgrade(db.engine)
     box = Box.from_text(generate_key())
     clinic = Clinic(Settings(database_url=db.url, box=box, worker_interval=0.2,
-                             transcript_coder="rules", instruments_dir=None), db)
+                             transcript_coder="rules", instruments_dir=None, **settings), db)
     seed_demo(clinic, password=PASSWORD, today=dt.date(2026, 11, 20))
+    if seed is not None:
+        seed(clinic)
     app = create_app(clinic=clinic)
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -60,6 +67,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     srv.should_exit = True
     thread.join(timeout=10)
     db.dispose()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with demo_server(tmp_path_factory.mktemp("e2e")) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
