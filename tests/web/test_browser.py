@@ -164,7 +164,13 @@ def test_clinic_scenario_end_to_end(server: str, browser: object, tmp_path: Path
     assert "24.0" in dana.text_content("table.scores")  # the client's point, session 4
     dana.wait_for_selector("#chart[data-ready='1']", timeout=15000)
     assert dana.errors == [], dana.errors  # no CSP violations, no script errors
-    # the planted drop (48 -> 24) opens an alert with repair steps
+    # the planted drop (48 -> 24) opens an alert with repair steps, once the alert worker
+    # (a thread of the server, every 0.2 s) has assessed the new data
+    for _ in range(60):
+        if not dana.locator(".pending").count():
+            break
+        time.sleep(0.25)
+        dana.reload()
     assert dana.locator(".alert").count() == 1
     assert "Repair steps" in dana.text_content("#alert")
     dana.goto(f"{base}/dashboard")
