@@ -106,7 +106,7 @@ def case_page(request: Request, visit: Auth, case_id: int) -> HTMLResponse:
         voice = signals.case_signals(s, clinic.box, case_id)
         loaded = casebook.chart_case(s, visit.actor, case_id, clinic.catalog)
     record(request, visit.actor, "case.read", case_id=case_id)
-    figure, _ = _figure(clinic, loaded)
+    figure, _ = _figure(clinic, loaded, sketch=True)
     chart = Markup(chart_html(figure, "Scores by session; the same numbers are in the table "
                                       "below")) if figure["data"] else ""
     return render(request, "case.html", v=view, case=view.case, monitor=view.monitor,
@@ -120,8 +120,9 @@ def case_page(request: Request, visit: Auth, case_id: int) -> HTMLResponse:
                   languages=delivery.LANGUAGES, chart=chart)
 
 
-def _figure(clinic: Clinic, loaded: Any) -> tuple[dict[str, Any], str]:
-    """The trajectory figure as plotly JSON (empty, with the reason, when unassessed)."""
+def _figure(clinic: Clinic, loaded: Any, *, sketch: bool = False) -> tuple[dict[str, Any], str]:
+    """The trajectory figure as plotly JSON (empty, with the reason, when unassessed);
+    ``sketch``: without plotly objects or template (the SVG needs neither)."""
     import json
 
     from alliance.monitoring.plot import trajectory_figure
@@ -132,10 +133,12 @@ def _figure(clinic: Clinic, loaded: Any) -> tuple[dict[str, Any], str]:
         return {"data": [], "layout": {}}, error
     figure = trajectory_figure(loaded.case, progress.report, clinic.policy, clinic.catalog,
                                labels={**loaded.labels, "therapist": "Therapist"},
-                               tracks=progress.tracks)
+                               tracks=progress.tracks, sketch=sketch)
     figure.update_layout(title=None, height=620 if progress.tracks else 460,
                          margin={"l": 50, "r": 10, "t": 10, "b": 40},
                          legend={"orientation": "h", "y": -0.12})
+    if sketch:
+        return figure.to_plotly_json(), ""
     return dict(json.loads(figure.to_json())), ""
 
 
