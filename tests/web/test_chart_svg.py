@@ -65,8 +65,10 @@ def test_case_page_draws_the_chart_inline_and_loads_no_plotly(web: Web) -> None:
     assert 'data-plotly="/static/' in html
 
 
-def test_a_case_without_ratings_has_no_chart_but_the_page_works(web: Web) -> None:
+def test_a_case_without_ratings_draws_only_the_attendance_strip(web: Web) -> None:
     case_id, _ = make_case(web, web.people["dana"], sessions=1)
     r = web.session_for("dana").get(f"/cases/{case_id}")
     assert r.status_code == 200
-    assert "chart-svg" in r.text or "<polyline" not in r.text
+    svg = r.text[r.text.index('<svg class="chart-svg"'):r.text.index("</svg>")]
+    assert "<polyline" not in svg                       # no rating, no line
+    assert "<title>session 1: attended</title>" in svg    # the session's square
