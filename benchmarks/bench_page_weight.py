@@ -62,7 +62,7 @@ def main() -> None:
             login.wait_for_load_state()
             href = login.locator("table.caseload a").first.get_attribute("href")
             state = login.context.storage_state()
-            sizes, times = [], []
+            sizes, times, steps = [], [], []
             for run in range(args.runs + 1):            # run 0 warms the server's caches
                 context = browser.new_context(storage_state=state)
                 page = context.new_page()
@@ -73,15 +73,24 @@ def main() -> None:
                 page.wait_for_selector("#chart[data-ready='1']", timeout=30_000)
                 page.wait_for_load_state("networkidle")
                 ms = page.evaluate("performance.getEntriesByName('chart-drawn')[0].startTime")
+                nav = page.evaluate(
+                    "(() => { const n = performance.getEntriesByType('navigation')[0];"
+                    " const p = performance.getEntriesByName('first-contentful-paint')[0];"
+                    " return [n.requestStart, n.responseStart, n.responseEnd,"
+                    " n.domContentLoadedEventEnd, p ? p.startTime : -1]; })()")
                 context.close()
                 if run:
                     sizes.append(sum(got))
                     times.append(float(ms))
+                    steps.append([float(v) for v in nav])
             browser.close()
         srv.should_exit = True
     print(f"case page, first load, {args.runs} runs: transferred {statistics.median(sizes):,.0f}"
           f" bytes (target 1,500,000); chart drawn at median {statistics.median(times):.0f} ms,"
           f" min {min(times):.0f} ms (target 1000)")
+    names = ("request sent", "first byte", "page received", "DOM ready", "first paint")
+    print("median ms from navigation start: " + ", ".join(
+        f"{name} {statistics.median(s[i] for s in steps):.0f}" for i, name in enumerate(names)))
 
 
 if __name__ == "__main__":

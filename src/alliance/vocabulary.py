@@ -24,3 +24,6 @@ NORMATIVE_CUES: tuple[str, ...] = ("deference", "silence", "limited_eye_contact"
 MAX_MINUTES_LATE = 600
 SEVERITIES: tuple[str, ...] = ("info", "watch", "act")
 SEVERITY_RANK: dict[str, int] = {s: i for i, s in enumerate(SEVERITIES)}
+
+#: The languages the client's pages and messages are written in (docs/web.md).
+LANGUAGES: dict[str, str] = {"en": "English", "es": "Español", "fr": "Français", "de": "Deutsch"}

@@ -68,6 +68,8 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "/cases/{case_id}/delete"): _w(303),
     ("POST", "/cases/{case_id}/alerts/{alert_id}"): _w(303),
     ("POST", "/cases/{case_id}/links"): _w(200),
+    # this clinic has no e-mail or SMS configured: the owner's "Send now" is a readable 400
+    ("POST", "/cases/{case_id}/links/send"): _w(400),
     ("POST", "/cases/{case_id}/links/{link_id}/revoke"): _w(303),
     ("GET", "/cases/{case_id}/paper"): _w(200),
     ("POST", "/cases/{case_id}/paper"): _w(303),
@@ -249,7 +251,7 @@ class World:
             data.update(confirm=self.label)
         elif template.endswith("/alerts/{alert_id}"):
             data.update(action="acknowledge")
-        elif template.endswith("/links"):
+        elif template.endswith(("/links", "/links/send")):
             data.update(session_id=self.session_id, measure="alliance-12:client",
                         member_id=self.member_id)
         elif template.endswith("/paper") and method == "POST":

@@ -12,8 +12,10 @@ from __future__ import annotations
 import datetime as dt
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -31,21 +33,29 @@ PASSWORD = "browser-test-pw"
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "transcripts"
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-
-    db = Database(f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'demo.db'}")
+@contextmanager
+def demo_server(folder: Path, seed: Callable[[Clinic], None] | None = None,
+                **settings: Any) -> Iterator[str]:
+    """The demo clinic served on a free local port (``settings``: more clinic settings;
+    ``seed``: more data after the demo's)."""
+    db = Database(f"sqlite:///{folder / 'demo.db'}")
     upgrade(db.engine)
     box = Box.from_text(generate_key())
     clinic = Clinic(Settings(database_url=db.url, box=box, worker_interval=0.2,
-                             transcript_coder="rules", instruments_dir=None), db)
+                             transcript_coder="rules", instruments_dir=None, **settings), db)
     seed_demo(clinic, password=PASSWORD, today=dt.date(2026, 11, 20))
+    if seed is not None:
+        seed(clinic)
     app = create_app(clinic=clinic)
     with serve(app) as base:
         yield base
     db.dispose()
 
 
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with demo_server(tmp_path_factory.mktemp("e2e")) as base:
+        yield base
 
 def _login(browser: object, base: str, email: str, **ctx: object) -> object:
     context = browser.new_context(**ctx)  # type: ignore[attr-defined]
@@ -126,7 +136,13 @@ def test_clinic_scenario_end_to_end(server: str, browser: object, tmp_path: Path
     assert "24.0" in dana.text_content("table.scores")  # the client's point, session 4
     dana.wait_for_selector("#chart[data-ready='1']", timeout=15000)
     assert dana.errors == [], dana.errors  # no CSP violations, no script errors
-    # the planted drop (48 -> 24) opens an alert with repair steps
+    # the planted drop (48 -> 24) opens an alert with repair steps, once the alert worker
+    # (a thread of the server, every 0.2 s) has assessed the new data
+    for _ in range(60):
+        if not dana.locator(".pending").count():
+            break
+        time.sleep(0.25)
+        dana.reload()
     assert dana.locator(".alert").count() == 1
     assert "Repair steps" in dana.text_content("#alert")
     dana.goto(f"{base}/dashboard")

@@ -57,6 +57,21 @@ def test_first_load_of_a_case_page_fits_the_budget(server: str, browser: Any) ->
     assert transferred <= BUDGET_BYTES
 
 
+def test_chart_is_drawn_without_plotly_and_turns_interactive_on_request(
+        server: str, browser: Any) -> None:  # noqa: F811
+    sam = _login(browser, server, "sam@example.org")
+    loaded: list[str] = []
+    sam.on("request", lambda r: loaded.append(r.url))
+    sam.goto(_not_on_track(sam, server))
+    sam.wait_for_selector("#chart[data-ready='1'] svg.chart-svg")
+    assert not any("plotly" in url for url in loaded), "plotly.js is not loaded up front"
+    sam.click("text=Interactive chart")
+    sam.wait_for_selector("#chart[data-interactive='1']", timeout=30_000)
+    assert any("plotly" in url for url in loaded)
+    assert sam.locator("#chart .main-svg").count() >= 1      # plotly drew over the SVG
+    assert sam.errors == [], sam.errors                       # no CSP violations
+
+
 def test_not_on_track_case_shows_outcome_under_alliance_and_leads_with_repair(
         server: str, browser: Any, tmp_path: Path) -> None:  # noqa: F811
     shots = DOCS_SHOTS if os.environ.get("ALLIANCE_UPDATE_SCREENSHOTS") else tmp_path

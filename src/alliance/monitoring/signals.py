@@ -24,7 +24,7 @@ Severity = Literal["info", "watch", "act"]
 KINDS: tuple[str, ...] = (
     "early_warning", "low_alliance", "drop", "rupture_repair", "component_deficit",
     "split_alliance", "rater_discrepancy", "hidden_rupture", "ceiling", "container_strain",
-    "homework", "not_on_track",
+    "homework", "not_on_track", "risk",
 )
 KIND_RANK: dict[str, int] = {k: i for i, k in enumerate(KINDS)}
 _TAG_KEYS = {"component_deficit": "component", "hidden_rupture": "rupture_type"}

@@ -46,7 +46,7 @@ from alliance.errors import ConfigError, InputError, NotFound
 from alliance.instruments import Catalog
 from alliance.instruments.languages import best_match
 from alliance.monitoring.casefile import HELD
-from alliance.store import audit, sealing
+from alliance.store import audit, changes, sealing, surveys
 from alliance.store.actors import Actor, get_case
 from alliance.store.cases import consents
 from alliance.store.crypto import Box
@@ -63,9 +63,7 @@ from alliance.store.models import (
     SurveyLink,
 )
 from alliance.store.tokens import new_token, token_hash
-
-# The languages the client's pages and messages are written in (docs/web.md).
-LANGUAGES = {"en": "English", "es": "Español", "fr": "Français", "de": "Deutsch"}
+from alliance.vocabulary import LANGUAGES as LANGUAGES  # defined once
 
 
 @dataclass(frozen=True)
@@ -295,16 +293,84 @@ def _link_for(s: DbSession, box: Box, case_id: int, due: DueSend, delivery: Deli
                       created_by=case.clinician_id, expires_at=now + delivery.link_ttl)
     s.add(link)
     s.flush()
-    s.add(LinkToken(link_id=link.id, case_id=case_id,
-                    sealed=sealing.seal_bytes(s, box, case_id, token.encode(),
-                                              f"link-token:{link.id}".encode())))
+    _seal(s, box, link.id, case_id, token)
     audit.record(s, None, "link.send", case_id=case_id, at=now,
                  detail={"link": link.id, "instrument": due.instrument_id, "rater": due.rater})
     return link.id, token
 
 
+def _seal(s: DbSession, box: Box, link_id: int, case_id: int, token: str) -> None:
+    """Keep the link's token sealed, so a reminder carries the same link."""
+    s.add(LinkToken(link_id=link_id, case_id=case_id,
+                    sealed=sealing.seal_bytes(s, box, case_id, token.encode(),
+                                              f"link-token:{link_id}".encode())))
+
+
 def _address(contact: Contact, channel: str) -> str:
     return contact.email if channel == "email" else contact.phone
+
+
+def _record_send(db: Any, case_id: int, link_id: int, item: DueSend, receipt: Any) -> None:
+    with db.write() as s:  # transaction 2: one row per attempt
+        s.add(DeliverySend(case_id=case_id, link_id=link_id, member_id=item.member_id,
+                           kind=item.kind, channel=item.channel, attempt=item.attempt,
+                           status=receipt.status, reference=receipt.reference or "",
+                           reason=receipt.reason, permanent=receipt.permanent,
+                           at=receipt.at))
+
+
+def send_now(db: Any, box: Box | None, actor: Actor, case_id: int, session_id: int, *,
+             instrument_id: str, rater: str, member_id: int | None, catalog: Catalog,
+             delivery: Delivery, now: dt.datetime) -> str:
+    """The clinician's "Send now": a new link for one member, sent at once on the member's
+    channel (the preferred one when configured), whatever the schedule says; returns the
+    send's status (``sent``, ``failed``, ``bounced``).
+
+    The same checks as a link made by hand (the case is the actor's to change, consent to
+    measures, an instrument with wording), then the member's: contact details on file, not
+    opted out, a configured channel among theirs. Like the worker, the link (and its sealed
+    token, for the one reminder) is committed before the message leaves and the send row
+    after; the link is audited as ``link.create`` by the clinician.
+    """
+    channels = delivery.settings.channels
+    with db.write() as s:
+        get_case(s, actor, case_id, write=True)          # 404 / 403 before anything else
+        if not channels:
+            raise InputError("no e-mail or SMS is configured for this clinic, so nothing can "
+                             "be sent; create a link and hand it over instead")
+        if member_id is None:
+            raise InputError("links are sent to clients and family members, not to the "
+                             "therapist")
+        need = _need_box(box)
+        member = s.get(Member, member_id)
+        if member is None or member.case_id != case_id:
+            raise NotFound(f"member {member_id} is not part of this case")
+        contact = contacts(s, need, case_id).get(member_id)
+        if contact is None or not contact.channels:
+            raise InputError(f"there are no contact details for {member.label}; enter an "
+                             "e-mail address or a phone number first")
+        if contact.opted_out:
+            raise InputError(f"{member.label} has opted out of messages: nothing was sent")
+        usable = [c for c in contact.channels if c in channels]
+        if not usable:
+            raise InputError(f"{member.label} can be reached by {', '.join(contact.channels)} "
+                             f"only, and the clinic sends by {', '.join(channels)}")
+        issued = surveys.create_link(s, actor, case_id, session_id, instrument_id=instrument_id,
+                                     rater=rater, member_id=member_id, ttl=delivery.link_ttl,
+                                     now=now, catalog=catalog)
+        _seal(s, need, issued.link.id, case_id, issued.token)
+        link_id = issued.link.id
+        changes.touch(s, case_id)    # the worker looks again: the one reminder follows
+    item = DueSend("link", usable[0], session_id, member_id, rater,  # type: ignore[arg-type]
+                   instrument_id, contact.language, link_id=link_id)
+    base = delivery.public_url.rstrip("/")
+    receipt = dispatch(item, to=_address(contact, item.channel),
+                       link_url=f"{base}/s/{issued.token}",
+                       opt_out_url=f"{base}/opt-out/{contact.opt_out_token}",
+                       settings=delivery.settings, senders=delivery.senders, now=now,
+                       automatic=False)
+    _record_send(db, case_id, link_id, item, receipt)
+    return str(receipt.status)
 
 
 def send_case(db: Any, box: Box, case_id: int, *, catalog: Catalog, delivery: Delivery,
@@ -329,12 +395,7 @@ def send_case(db: Any, box: Box, case_id: int, *, catalog: Catalog, delivery: De
                            opt_out_url=f"{base}/opt-out/{contact.opt_out_token}",
                            settings=delivery.settings, senders=delivery.senders,
                            now=now)
-        with db.write() as s:  # transaction 2: one row per attempt
-            s.add(DeliverySend(case_id=case_id, link_id=link_id, member_id=item.member_id,
-                               kind=item.kind, channel=item.channel, attempt=item.attempt,
-                               status=receipt.status, reference=receipt.reference or "",
-                               reason=receipt.reason, permanent=receipt.permanent,
-                               at=receipt.at))
+        _record_send(db, case_id, link_id, item, receipt)
         done += 1
     return done, _next_look(case, due, now, delivery.policy)
 

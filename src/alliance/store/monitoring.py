@@ -135,14 +135,17 @@ def assess(loaded: LoadedCase, policy: Policy, catalog: Catalog,
     :class:`~alliance.monitoring.progress.Progress` (outcome tracked, not-on-track folded in)."""
     from alliance.monitoring import monitor_case
     from alliance.monitoring.progress import assess_progress
+    from alliance.monitoring.safety import fold_risk
 
     if loaded.case is None:
         return None, loaded.error
     try:
         report = monitor_case(loaded.case, policy, catalog)
         if expected is None:
-            return report, ""
-        return assess_progress(loaded.case, report, expected, catalog), ""
+            return fold_risk(loaded.case, report, catalog), ""
+        progress = assess_progress(loaded.case, report, expected, catalog)
+        # last, so a risk answer leads the alert even when the outcome is off track
+        return replace(progress, report=fold_risk(loaded.case, progress.report, catalog)), ""
     except AllianceError as exc:
         return None, humanise(str(exc), loaded.labels)
     except Exception as exc:  # a bug in a rule must not stop the worker for every case

@@ -29,6 +29,7 @@ from alliance.delivery.messages import NoticeKind
 from alliance.delivery.senders import NullSender
 from alliance.errors import ConfigError, InputError, LinkGone, NotFound
 from alliance.instruments import Instrument
+from alliance.monitoring.safety import risk_answers
 from alliance.store import audit, changes, sealing
 from alliance.store.actors import Actor, get_case
 from alliance.store.crypto import Box
@@ -46,19 +47,15 @@ def _aad(signal_id: int) -> bytes:
 
 
 def risk_items(inst: Instrument, answers: Mapping[str, Any]) -> list[str]:
-    """The risk items answered above their floor (an unanswered item raises nothing).
+    """The risk items answered above their floor (the rule is
+    :func:`alliance.monitoring.safety.risk_answers`).
 
     >>> from alliance.instruments import get_instrument
     >>> phq = get_instrument("phq-9")
     >>> risk_items(phq, {"phq9": 1}), risk_items(phq, {"phq9": 0}), risk_items(phq, {"phq1": 3})
     (['phq9'], [], [])
     """
-    out = []
-    for item in inst.risk_items:
-        value = answers.get(item.id)
-        if value is not None and float(value) > float(item.scale.min):
-            out.append(item.id)
-    return out
+    return list(risk_answers(inst, answers))
 
 
 def note_risk(db: DbSession, response: Response, inst: Instrument,
@@ -251,7 +248,7 @@ def safety_text(db: DbSession, language: str) -> str | None:
 def set_safety_text(db: DbSession, actor: Actor, language: str, text: str) -> None:
     """The clinic admin writes the safety text for one language (empty: back to default)."""
     from alliance.store.actors import require_role
-    from alliance.store.delivery import LANGUAGES
+    from alliance.vocabulary import LANGUAGES
 
     require_role(actor, "admin")
     if language not in LANGUAGES:

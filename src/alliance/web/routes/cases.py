@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 
 from alliance.clinic import Clinic
@@ -25,6 +26,7 @@ from alliance.vocabulary import (
     NORMATIVE_CUES,
 )
 from alliance.web import forms
+from alliance.web.chart_svg import chart_html
 from alliance.web.deps import clinic_of, record
 from alliance.web.rendering import render
 from alliance.web.security import Visit, authenticate
@@ -102,7 +104,11 @@ def case_page(request: Request, visit: Auth, case_id: int) -> HTMLResponse:
         reach = delivery.case_outreach(s, clinic.box, case_id, catalog=clinic.catalog,
                                        settings=clinic.settings.delivery, now=clinic.clock())
         voice = signals.case_signals(s, clinic.box, case_id)
+        loaded = casebook.chart_case(s, visit.actor, case_id, clinic.catalog)
     record(request, visit.actor, "case.read", case_id=case_id)
+    figure, _ = _figure(clinic, loaded, sketch=True)
+    chart = Markup(chart_html(figure, "Scores by session; the same numbers are in the table "
+                                      "below")) if figure["data"] else ""
     return render(request, "case.html", v=view, case=view.case, monitor=view.monitor,
                   members=view.members, sessions=view.sessions, responses=view.responses,
                   links=view.links, transcripts=view.transcripts, consents=view.consents,
@@ -111,30 +117,39 @@ def case_page(request: Request, visit: Auth, case_id: int) -> HTMLResponse:
                   instruments=instrument_choices(clinic), catalog=clinic.catalog,
                   attendance=ATTENDANCE, homework=HOMEWORK, cues=NORMATIVE_CUES,
                   max_late=MAX_MINUTES_LATE, reach=reach, voice=voice,
-                  languages=delivery.LANGUAGES)
+                  languages=delivery.LANGUAGES, chart=chart)
 
 
-@router.get("/cases/{case_id}/trajectory.json")
-def trajectory(request: Request, visit: Auth, case_id: int) -> JSONResponse:
+def _figure(clinic: Clinic, loaded: Any, *, sketch: bool = False) -> tuple[dict[str, Any], str]:
+    """The trajectory figure as plotly JSON (empty, with the reason, when unassessed);
+    ``sketch``: without plotly objects or template (the SVG needs neither)."""
     import json
 
     from alliance.monitoring.plot import trajectory_figure
     from alliance.store.monitoring import assess
 
+    progress, error = assess(loaded, clinic.policy, clinic.catalog, clinic.expected)
+    if progress is None:
+        return {"data": [], "layout": {}}, error
+    figure = trajectory_figure(loaded.case, progress.report, clinic.policy, clinic.catalog,
+                               labels={**loaded.labels, "therapist": "Therapist"},
+                               tracks=progress.tracks, sketch=sketch)
+    figure.update_layout(title=None, height=620 if progress.tracks else 460,
+                         margin={"l": 50, "r": 10, "t": 10, "b": 40},
+                         legend={"orientation": "h", "y": -0.12})
+    if sketch:
+        return figure.to_plotly_json(), ""
+    return dict(json.loads(figure.to_json())), ""
+
+
+@router.get("/cases/{case_id}/trajectory.json")
+def trajectory(request: Request, visit: Auth, case_id: int) -> JSONResponse:
     clinic = clinic_of(request)
     with clinic.db.read() as s:
         loaded = casebook.chart_case(s, visit.actor, case_id, clinic.catalog)
     record(request, visit.actor, "case.trajectory", case_id=case_id)
-    progress, error = assess(loaded, clinic.policy, clinic.catalog, clinic.expected)
-    if progress is None:
-        return JSONResponse({"data": [], "layout": {}, "error": error})
-    figure = trajectory_figure(loaded.case, progress.report, clinic.policy, clinic.catalog,
-                               labels={**loaded.labels, "therapist": "Therapist"},
-                               tracks=progress.tracks)
-    figure.update_layout(title=None, height=620 if progress.tracks else 460,
-                         margin={"l": 50, "r": 10, "t": 10, "b": 40},
-                         legend={"orientation": "h", "y": -0.12})
-    return JSONResponse(json.loads(figure.to_json()))
+    figure, error = _figure(clinic, loaded)
+    return JSONResponse(figure if figure["data"] else {**figure, "error": error})
 
 
 async def _case_action(request: Request, visit: Auth, case_id: int,

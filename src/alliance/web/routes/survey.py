@@ -91,6 +91,25 @@ async def create_link(request: Request, visit: Auth, case_id: int) -> HTMLRespon
                   instrument=_instrument(request, issued.link.instrument_id))
 
 
+@router.post("/cases/{case_id}/links/send")
+async def send_link(request: Request, visit: Auth, case_id: int) -> Response:
+    """Send now: a new link to one member by e-mail or SMS (the case page's button)."""
+    form = await forms.read(request, visit)
+    instrument_id, rater = forms.measure(form.get("measure"))
+    session_id = forms.integer(form, "session_id")
+    member_id = forms.optional_integer(form, "member_id")
+    clinic = clinic_of(request)
+
+    def work() -> str:
+        return contacts.send_now(clinic.db, clinic.box, visit.actor, case_id, session_id,
+                                 instrument_id=instrument_id, rater=rater, member_id=member_id,
+                                 catalog=clinic.catalog, delivery=clinic.delivery,
+                                 now=clinic.clock())
+
+    await run_in_threadpool(work)
+    return RedirectResponse(f"/cases/{case_id}#outreach", status_code=303)
+
+
 @router.post("/cases/{case_id}/links/{link_id}/revoke")
 async def revoke_link(request: Request, visit: Auth, case_id: int, link_id: int) -> Response:
     await forms.read(request, visit)
