@@ -33,6 +33,9 @@ ACTIONS: tuple[str, ...] = (
     "practice.start", "practice.respond", "practice.answer", "practice.read", "practice.list",
     "case.report",
     "case.trajectory", "paper.open", "research.read", "user.list", "access.denied",
+    "approval.approve", "approval.refuse", "approval.request", "login.mfa", "mfa.disable",
+    "mfa.enable", "mfa.failed", "mfa.recovery", "password.change", "password.reset",
+    "session.revoke",
 )
 
 # The client address of the web request being served (set by the web app for each request,

@@ -48,6 +48,12 @@ def ip_key(ip: str) -> str:
     return hashlib.sha256(f"ip:{ip}".encode()).hexdigest()
 
 
+def mfa_key(user_id: int) -> str:
+    """Wrong second-factor codes count per account, from anywhere: only someone who already
+    has the password can add to it, so it cannot lock out the owner's first factor."""
+    return hashlib.sha256(f"mfa:{user_id}".encode()).hexdigest()
+
+
 def delay_after(failures: int, free: int) -> dt.timedelta | None:
     """How long a key is refused after its ``failures``-th failure; ``None`` while free.
 
