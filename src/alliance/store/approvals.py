@@ -90,10 +90,6 @@ def approve(session: Session, actor: Actor, approval_id: int, *,
     if row.requested_by == actor.id:
         raise PermissionDenied("a second admin must approve this: you asked for it")
     if now - _aware(row.requested_at) > LIFETIME:
-        row.state, row.decided_by, row.decided_at = "expired", actor.id, now
-        audit.record(session, actor, "approval.refuse", detail={"approval": row.id,
-                                                                "kind": row.kind,
-                                                                "expired": True})
         raise StoreError(f"this request is older than {LIFETIME.days} days; ask again")
     target = session.get(User, row.target_id)
     assert target is not None  # the row cascades with its account

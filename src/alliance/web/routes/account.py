@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 import io
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -34,11 +34,11 @@ def _qr_svg(uri: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(out.getvalue()).decode()
 
 
-def _user(s: object, visit: Visit) -> User:
-    user = s.get(User, visit.actor.id)  # type: ignore[attr-defined]
+def _user(s: Any, visit: Visit) -> User:
+    user: User | None = s.get(User, visit.actor.id)
     if user is None:
         raise NotFound("no such account")
-    return user  # type: ignore[no-any-return]
+    return user
 
 
 @router.get("/account/mfa")
