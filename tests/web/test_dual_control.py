@@ -203,7 +203,6 @@ def test_a_request_older_than_a_week_cannot_be_approved(web: Web) -> None:
                                            [web.people["sam"].id], web.people["admin"])
         assert pending is not None
     later = utcnow() + approvals.LIFETIME + dt.timedelta(minutes=1)
-    with pytest.raises(StoreError, match="older than 7 days"):
-        with web.db.write() as s:
-            approvals.approve(s, ari, pending.id, now=later)
+    with pytest.raises(StoreError, match="older than 7 days"), web.db.write() as s:
+        approvals.approve(s, ari, pending.id, now=later)
     assert _supervisees(web, web.people["lee"].id) == {web.people["dana"].id}
