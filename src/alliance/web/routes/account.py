@@ -81,6 +81,8 @@ async def mfa_confirm(request: Request, visit: Enrolling) -> Response:
     except AuthError as failure:
         with clinic.db.read() as s:
             user = _user(s, visit)
+            if user.mfa_enabled or user.mfa_secret is None:
+                raise
             secret = mfa.pending_secret(clinic.box, user)
         return render(request, "account_mfa.html", status_code=400, enabled=False,
                       secret=secret, qr=_qr_svg(mfa.provisioning_uri(secret, user.email)),
@@ -158,13 +160,14 @@ def sessions_page(request: Request, visit: Auth) -> HTMLResponse:
     return render(request, "account_sessions.html", sessions=listed)
 
 
-@router.post("/account/sessions/{session_id}/revoke")
-async def session_revoke(request: Request, visit: Auth, session_id: str) -> Response:
+@router.post("/account/sessions/{login_id}/revoke")
+async def session_revoke(request: Request, visit: Auth, login_id: str) -> Response:
+    """End one of one's own sessions (``login_id``: the stored hash the page lists)."""
     await forms.read(request, visit)
 
     def work() -> None:
         with clinic_of(request).db.write() as s:
-            accounts.revoke_session(s, visit.actor, session_id[:64])
+            accounts.revoke_session(s, visit.actor, login_id[:64])
 
     await run_in_threadpool(work)
     return RedirectResponse("/account/sessions", status_code=303)
