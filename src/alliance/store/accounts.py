@@ -13,19 +13,18 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from alliance.errors import AuthError, NotFound, StoreError, Throttled
 from alliance.store import audit, throttle
-from alliance.store.actors import Actor
-from alliance.store.crypto import Box
+from alliance.store.actors import Actor, require_role
 from alliance.store.database import Database
 from alliance.store.models import (
     ROLES,
     Approval,
-    LoginThrottle,
     PasswordReset,
     Supervision,
     User,
@@ -81,9 +80,7 @@ def create_user(session: Session, email: str, name: str, role: str, password: st
     audit.record(session, actor, "user.create", subject=email,
                  detail={"role": role, "active": not held})
     if held and actor is not None:
-        from alliance.store import approvals
-
-        approvals.request(session, actor, "activate", user)
+        request_approval(session, actor, "activate", user)
     return user
 
 
@@ -101,10 +98,8 @@ def set_supervision(session: Session, supervisor_id: int, clinician_ids: list[in
     if not widens:
         apply_supervision(session, supervisor_id, sorted(clinicians), actor)
         return None
-    from alliance.store import approvals
-
-    return approvals.request(session, actor, "supervision", sup,
-                             {"clinicians": sorted(clinicians)})
+    return request_approval(session, actor, "supervision", sup,
+                            {"clinicians": sorted(clinicians)})
 
 
 def _supervision_targets(session: Session, supervisor_id: int, clinician_ids: list[int]
@@ -136,7 +131,7 @@ def _throttle_keys(email: str, ip: str) -> list[tuple[str, int]]:
             (throttle.ip_key(ip), throttle.IP_FREE)]
 
 
-def _refusal(wait: dt.timedelta) -> Throttled:
+def refusal(wait: dt.timedelta) -> Throttled:
     minutes = max(1, -(-int(wait.total_seconds()) // 60))
     return Throttled(f"too many failed log-ins from here; try again in {minutes} "
                      f"minute{'s' if minutes != 1 else ''}")
@@ -156,7 +151,7 @@ class _Claim:
 def _claim(session: Session, email: str, ip: str, now: dt.datetime) -> _Claim:
     verdict = throttle.reserve(session, _throttle_keys(email, ip), now)
     if verdict.refused:
-        raise _refusal(verdict.wait)
+        raise refusal(verdict.wait)
     row = session.execute(select(User.id, User.password_hash, User.active)
                           .where(User.email == email)).first()
     if row is None:
@@ -239,7 +234,6 @@ def log_in(db: Database, email: str, password: str, *, ip: str = "",
 
 STAGES = ("full", "mfa", "enrol", "password")
 MFA_WINDOW = dt.timedelta(minutes=5)  # to type the code after the password
-MFA_TRIES = 5  # wrong codes before the half-open log-in is dropped
 
 
 def first_stage(user: User, require_mfa: bool) -> str:
@@ -270,7 +264,7 @@ def start_session(session: Session, user: User, *, ip: str = "",
     session.add(UserSession(token_hash=token_hash(token), user_id=user.id, csrf_token=csrf,
                             created_at=now, last_seen=now, stage=stage, ip=ip[:64],
                             user_agent=user_agent[:200]))
-    audit.record(session, Actor(user.id, user.email, user.role), "login", subject=user.email,
+    audit.record(session, actor_of(user), "login", subject=user.email,
                  ip=ip, at=now, detail={"stage": stage} if stage != "full" else None)
     return NewSession(token, csrf, stage)
 
@@ -285,49 +279,6 @@ def advance(session: Session, token: str, stage: str, *,
     ip, agent = row.ip, row.user_agent
     session.delete(row)
     return start_session(session, user, ip=ip, now=now, user_agent=agent, stage=stage)
-
-
-def second_factor(db: Database, box: Box | None, token: str, code: str, *,
-                  now: dt.datetime | None = None, idle: dt.timedelta = IDLE_TIMEOUT
-                  ) -> tuple[User, NewSession]:
-    """The code of a log-in at stage ``mfa``: a TOTP code or a recovery code. Wrong codes
-    are throttled per account (:func:`throttle.mfa_key`) and after :data:`MFA_TRIES` the
-    half-open log-in is dropped (the password is asked again). Success starts the next stage
-    under a new token."""
-    from alliance.store import mfa
-
-    now = now or utcnow()
-    failure: AuthError | None = None
-    with db.write() as s:
-        found = resume_session(s, token, now=now, idle=idle)
-        if found is None or found[1].stage != "mfa":
-            raise AuthError("the log-in expired; please log in again")
-        user, row = found
-        key = throttle.mfa_key(user.id)
-        verdict = throttle.reserve(s, [(key, MFA_TRIES)], now)
-        if verdict.refused:
-            raise _refusal(verdict.wait)
-        try:
-            how = mfa.verify(s, box, user, code, now=now)
-        except AuthError as exc:
-            failure = exc
-            row.mfa_failures += 1
-            audit.record(s, Actor(user.id, user.email, user.role), "mfa.failed",
-                         subject=user.email, at=now, detail={"tries": row.mfa_failures})
-            if row.mfa_failures >= MFA_TRIES:
-                s.delete(row)
-                failure = AuthError("too many wrong codes; please log in again")
-        else:
-            throttle_row = s.get(LoginThrottle, key)
-            if throttle_row is not None:
-                s.delete(throttle_row)
-            stage = "password" if user.must_change_password else "full"
-            started = advance(s, token, stage, now=now)
-            audit.record(s, Actor(user.id, user.email, user.role), "login.mfa",
-                         subject=user.email, at=now, detail={"by": how})
-            return user, started
-    assert failure is not None
-    raise failure
 
 
 def resume_session(session: Session, token: str, *, now: dt.datetime | None = None,
@@ -365,12 +316,40 @@ def roster(db: Session) -> tuple[Sequence[User], dict[int, set[int]]]:
     return rows, supervised
 
 
+APPROVAL_KINDS = ("supervision", "activate", "deactivate", "password.reset", "mfa.reset")
+
+
+def active_admins(session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(User).where(
+        User.role == "admin", User.active.is_(True))) or 0)
+
+
+def request_approval(session: Session, actor: Actor, kind: str, target: User,
+                     payload: dict[str, Any] | None = None, *,
+                     now: dt.datetime | None = None) -> Approval:
+    """A change that waits for a second admin (:mod:`alliance.store.approvals` approves it);
+    one pending request per (kind, account) at a time."""
+    require_role(actor, "admin")
+    if kind not in APPROVAL_KINDS:
+        raise StoreError(f"unknown kind of approval {kind!r}")
+    pending = session.scalar(select(Approval.id).where(
+        Approval.kind == kind, Approval.target_id == target.id, Approval.state == "pending"))
+    if pending is not None:
+        raise StoreError(f"a {kind} request for {target.email} is already waiting for a "
+                         "second admin; approve, refuse or cancel it first")
+    row = Approval(kind=kind, target_id=target.id, payload=payload or {}, state="pending",
+                   requested_by=actor.id, requested_at=now or utcnow())
+    session.add(row)
+    session.flush()
+    audit.record(session, actor, "approval.request", subject=target.email,
+                 detail={"approval": row.id, "kind": kind, **(payload or {})})
+    return row
+
+
 def set_active(db: Session, actor: Actor, user_id: int, active: bool) -> Approval | None:
     """Activate or deactivate an account (never one's own), audited. Deactivating an admin,
     and activating an admin or researcher, wait for a second admin (the pending
     :class:`Approval` is returned); the last active admin is never deactivated."""
-    from alliance.store import approvals
-
     user = db.get(User, user_id)
     if user is None:
         raise NotFound(f"no user {user_id}")
@@ -379,11 +358,11 @@ def set_active(db: Session, actor: Actor, user_id: int, active: bool) -> Approva
     if active == user.active:
         return None
     if not active and user.role == "admin":
-        if approvals.active_admins(db) <= 1:
+        if active_admins(db) <= 1:
             raise StoreError("the clinic must keep at least one active admin")
-        return approvals.request(db, actor, "deactivate", user)
+        return request_approval(db, actor, "deactivate", user)
     if active and user.role in DUAL_CONTROL_ROLES:
-        return approvals.request(db, actor, "activate", user)
+        return request_approval(db, actor, "activate", user)
     if active:
         user.active = True
         audit.record(db, actor, "user.update", subject=user.email, detail={"active": True})
@@ -436,20 +415,23 @@ def change_password(db: Database, user_id: int, current: str, new: str, *,
 def _actor(s: Session, user_id: int) -> Actor:
     user = s.get(User, user_id)
     assert user is not None
+    return actor_of(user)
+
+
+def actor_of(user: User) -> Actor:
+    """The account as the actor of its own steps (log-in, password, two-step set-up)."""
     return Actor(user.id, user.email, user.role, user.name)
 
 
 def request_reset(session: Session, actor: Actor, user_id: int) -> Approval:
     """An admin asks to reset another account's password (a second admin approves and
     receives the one-time link)."""
-    from alliance.store import approvals
-
     user = session.get(User, user_id)
     if user is None:
         raise NotFound(f"no user {user_id}")
     if user.id == actor.id:
         raise StoreError("change your own password on the account page")
-    return approvals.request(session, actor, "password.reset", user)
+    return request_approval(session, actor, "password.reset", user)
 
 
 def issue_reset(session: Session, actor: Actor, user: User, *,
@@ -491,7 +473,7 @@ def complete_reset(session: Session, token: str, new: str, *,
     row = session.get(PasswordReset, token_hash(token))
     assert row is not None
     row.used_at = now
-    audit.record(session, Actor(user.id, user.email, user.role), "password.reset",
+    audit.record(session, actor_of(user), "password.reset",
                  subject=user.email, detail={"completed": True}, at=now)
     return user
 

@@ -23,17 +23,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alliance.errors import NotFound, PermissionDenied, StoreError
-from alliance.store import audit
+from alliance.store import accounts, audit, mfa
 from alliance.store.actors import Actor, require_role
 from alliance.store.models import Approval, User, utcnow
 
-KINDS = ("supervision", "activate", "deactivate", "password.reset", "mfa.reset")
 LIFETIME = dt.timedelta(days=7)
 
 
@@ -41,30 +39,10 @@ def _aware(t: dt.datetime) -> dt.datetime:
     return t if t.tzinfo else t.replace(tzinfo=dt.UTC)
 
 
-def active_admins(session: Session) -> int:
-    return int(session.scalar(select(func.count()).select_from(User).where(
-        User.role == "admin", User.active.is_(True))) or 0)
-
-
-def request(session: Session, actor: Actor, kind: str, target: User,
-            payload: dict[str, Any] | None = None, *,
-            now: dt.datetime | None = None) -> Approval:
-    """A pending change; one pending request per (kind, account) at a time."""
-    require_role(actor, "admin")
-    if kind not in KINDS:
-        raise StoreError(f"unknown kind of approval {kind!r}")
-    pending = session.scalar(select(Approval.id).where(
-        Approval.kind == kind, Approval.target_id == target.id, Approval.state == "pending"))
-    if pending is not None:
-        raise StoreError(f"a {kind} request for {target.email} is already waiting for a "
-                         "second admin; approve, refuse or cancel it first")
-    row = Approval(kind=kind, target_id=target.id, payload=payload or {}, state="pending",
-                   requested_by=actor.id, requested_at=now or utcnow())
-    session.add(row)
-    session.flush()
-    audit.record(session, actor, "approval.request", subject=target.email,
-                 detail={"approval": row.id, "kind": kind, **(payload or {})})
-    return row
+# Asking is a store primitive of the accounts (which must not import this module).
+active_admins = accounts.active_admins
+request = accounts.request_approval
+KINDS = accounts.APPROVAL_KINDS
 
 
 def pending(session: Session) -> Sequence[Approval]:
@@ -83,8 +61,6 @@ class Decision:
 def approve(session: Session, actor: Actor, approval_id: int, *,
             now: dt.datetime | None = None) -> Decision:
     """Carry out a pending change: only an admin other than the one who asked."""
-    from alliance.store import accounts
-
     now = now or utcnow()
     row = _pending(session, actor, approval_id)
     if row.requested_by == actor.id:
@@ -107,8 +83,6 @@ def approve(session: Session, actor: Actor, approval_id: int, *,
     elif row.kind == "password.reset":
         token = accounts.issue_reset(session, actor, target, now=now)
     elif row.kind == "mfa.reset":
-        from alliance.store import mfa
-
         mfa.disable(session, actor, target)
     row.state, row.decided_by, row.decided_at = "approved", actor.id, now
     audit.record(session, actor, "approval.approve", subject=target.email,

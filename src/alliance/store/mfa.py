@@ -21,16 +21,18 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from alliance.errors import AuthError, ConfigError
-from alliance.store import audit
+from alliance.store import accounts, audit, throttle
 from alliance.store.actors import Actor
 from alliance.store.crypto import Box
-from alliance.store.models import RecoveryCode, User, utcnow
+from alliance.store.database import Database
+from alliance.store.models import LoginThrottle, RecoveryCode, User, utcnow
 from alliance.store.tokens import same, token_hash
 
 STEP_SECONDS = 30
 DIGITS = 6
 DRIFT_STEPS = 1
 RECOVERY_COUNT = 10
+TRIES = 5  # wrong codes before a half-open log-in is dropped (the password asked again)
 ISSUER = "alliance"
 _ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"  # 32 symbols, no 0/o, 1/l
 
@@ -109,7 +111,7 @@ def confirm_enrolment(session: Session, box: Box | None, user: User, code: str, 
                         "current 6-digit code")
     user.mfa_enabled, user.mfa_last_step = True, step
     codes = new_recovery_codes(session, user, now=now)
-    audit.record(session, _as_actor(user), "mfa.enable", subject=user.email, at=now)
+    audit.record(session, accounts.actor_of(user), "mfa.enable", subject=user.email, at=now)
     return codes
 
 
@@ -150,7 +152,7 @@ def verify(session: Session, box: Box | None, user: User, code: str, *,
             raise AuthError("that recovery code is not valid or was already used")
         session.delete(row)
         session.flush()
-        audit.record(session, _as_actor(user), "mfa.recovery", subject=user.email, at=now,
+        audit.record(session, accounts.actor_of(user), "mfa.recovery", subject=user.email, at=now,
                      detail={"left": recovery_left(session, user.id)})
         return "recovery"
     step = _match(pending_secret(box, user), cleaned, now, user.mfa_last_step)
@@ -160,17 +162,52 @@ def verify(session: Session, box: Box | None, user: User, code: str, *,
     return "totp"
 
 
+def second_factor(db: Database, box: Box | None, token: str, code: str, *,
+                  now: dt.datetime | None = None, idle: dt.timedelta = accounts.IDLE_TIMEOUT
+                  ) -> tuple[User, accounts.NewSession]:
+    """The code of a log-in at stage ``mfa``: a TOTP code or a recovery code. Wrong codes
+    are throttled per account (:func:`throttle.mfa_key`) and after :data:`TRIES` the
+    half-open log-in is dropped (the password is asked again). Success starts the next stage
+    under a new token."""
+    now = now or utcnow()
+    failure: AuthError | None = None
+    with db.write() as s:
+        found = accounts.resume_session(s, token, now=now, idle=idle)
+        if found is None or found[1].stage != "mfa":
+            raise AuthError("the log-in expired; please log in again")
+        user, row = found
+        key = throttle.mfa_key(user.id)
+        verdict = throttle.reserve(s, [(key, TRIES)], now)
+        if verdict.refused:
+            raise accounts.refusal(verdict.wait)
+        try:
+            how = verify(s, box, user, code, now=now)
+        except AuthError as exc:
+            failure = exc
+            row.mfa_failures += 1
+            audit.record(s, accounts.actor_of(user), "mfa.failed",
+                         subject=user.email, at=now, detail={"tries": row.mfa_failures})
+            if row.mfa_failures >= TRIES:
+                s.delete(row)
+                failure = AuthError("too many wrong codes; please log in again")
+        else:
+            throttle_row = s.get(LoginThrottle, key)
+            if throttle_row is not None:
+                s.delete(throttle_row)
+            stage = "password" if user.must_change_password else "full"
+            started = accounts.advance(s, token, stage, now=now)
+            audit.record(s, accounts.actor_of(user), "login.mfa",
+                         subject=user.email, at=now, detail={"by": how})
+            return user, started
+    assert failure is not None
+    raise failure
+
+
 def disable(session: Session, actor: Actor | None, user: User) -> None:
     """Switch two-step log-in off for ``user`` (an approved admin reset): secret and recovery
     codes deleted, every session ended."""
-    from alliance.store.accounts import end_all_sessions
-
     user.mfa_secret, user.mfa_enabled, user.mfa_last_step = None, False, 0
     session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
-    end_all_sessions(session, user.id)
+    accounts.end_all_sessions(session, user.id)
     audit.record(session, actor, "mfa.disable", subject=user.email)
-
-
-def _as_actor(user: User) -> Actor:
-    return Actor(user.id, user.email, user.role, user.name)
 

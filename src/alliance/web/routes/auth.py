@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from alliance.errors import AuthError, Throttled
-from alliance.store import accounts, audit
+from alliance.store import accounts, audit, mfa
 from alliance.store.tokens import new_token, same
 from alliance.web.deps import clinic_of
 from alliance.web.rendering import render
@@ -104,7 +104,7 @@ def mfa_check(request: Request, visit: MfaStage, code: Annotated[str, Form()] = 
     clinic = clinic_of(request)
     token = request.cookies.get(SESSION_COOKIE, "")
     try:
-        user, started = accounts.second_factor(clinic.db, clinic.box, token, code[:40],
+        user, started = mfa.second_factor(clinic.db, clinic.box, token, code[:40],
                                                now=clinic.clock(),
                                                idle=clinic.settings.idle_timeout)
     except AuthError as failure:
