@@ -191,3 +191,11 @@ def test_an_approved_mfa_reset_switches_it_off(web: Web, clock: Clock) -> None:
         approvals.approve(s, ari, request.id)
     _, where = _password(web)
     assert where == "/dashboard"
+
+
+def test_the_requirement_is_read_from_the_clinics_environment() -> None:
+    from alliance.clinic import Settings
+
+    assert Settings.from_environment({"ALLIANCE_REQUIRE_MFA": "1"}).require_mfa
+    assert not Settings.from_environment({"ALLIANCE_REQUIRE_MFA": "no"}).require_mfa
+    assert not Settings.from_environment({}).require_mfa
