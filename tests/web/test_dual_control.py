@@ -77,7 +77,8 @@ def test_the_issues_attack_fails_an_admin_alone_reads_no_case(web: Web) -> None:
         assert admin.get(f"/cases/{case_id}").status_code == 404
 
 
-def test_a_second_admin_approves_supervision_and_it_is_audited(web: Web) -> None:
+def test_a_second_admin_approves_supervision_and_it_is_audited(web_any: Web) -> None:
+    web = web_any  # SQLite, then PostgreSQL
     ari = _second_admin(web)
     lee, sam = web.people["lee"], web.people["sam"]
     with web.db.write() as s:

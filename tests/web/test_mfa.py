@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select, text
 from tests.web.conftest import PASSWORD, PEOPLE, Web, csrf_of
 
+from alliance.errors import AuthError
 from alliance.store import mfa
 from alliance.store.models import AuditEvent, User, utcnow
 
@@ -199,3 +200,26 @@ def test_the_requirement_is_read_from_the_clinics_environment() -> None:
     assert Settings.from_environment({"ALLIANCE_REQUIRE_MFA": "1"}).require_mfa
     assert not Settings.from_environment({"ALLIANCE_REQUIRE_MFA": "no"}).require_mfa
     assert not Settings.from_environment({}).require_mfa
+
+
+def test_store_refuses_a_replayed_code_on_both_databases(web_any: Web) -> None:
+    from alliance.store import accounts
+
+    web, now = web_any, utcnow()
+    with web.db.write() as s:
+        user = s.get(User, web.people["dana"].id)
+        assert user is not None
+        secret = mfa.begin_enrolment(s, web.box, user)
+        mfa.confirm_enrolment(s, web.box, user, mfa.code_at(secret, mfa.step_of(now)), now=now)
+    later = now + dt.timedelta(seconds=30)
+    code = mfa.code_at(secret, mfa.step_of(later))
+    tokens = []
+    for _ in range(2):
+        with web.db.write() as s:
+            user = s.get(User, web.people["dana"].id)
+            assert user is not None
+            tokens.append(accounts.start_session(s, user, stage="mfa", now=later).token)
+    _, started = mfa.second_factor(web.db, web.box, tokens[0], code, now=later)
+    assert started.stage == "full"
+    with pytest.raises(AuthError, match="already used"):
+        mfa.second_factor(web.db, web.box, tokens[1], code, now=later)

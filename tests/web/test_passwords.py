@@ -161,3 +161,14 @@ def test_admin_form_refuses_a_common_password_readably(web: Web) -> None:
                                          "name": "Weak", "role": "clinician",
                                          "password": "iloveyou12345"})
     assert r.status_code == 400 and "common or breached" in r.text
+
+
+def test_guessing_the_current_password_on_the_change_form_is_throttled(web: Web) -> None:
+    client = web.session_for("dana")
+    form = {"csrf": client.csrf, "password": "a brand new secret",
+            "again": "a brand new secret"}
+    for n in range(5):
+        r = client.post("/account/password", data={**form, "current": f"guess number {n}"})
+        assert r.status_code == 400 and "not right" in r.text
+    r = client.post("/account/password", data={**form, "current": PASSWORD})
+    assert r.status_code == 400 and "try again in 1 minute" in r.text

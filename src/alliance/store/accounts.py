@@ -384,13 +384,20 @@ def deactivate(db: Session, actor: Actor | None, user: User) -> None:
 def change_password(db: Database, user_id: int, current: str, new: str, *,
                     keep_token: str = "", now: dt.datetime | None = None) -> None:
     """The user's own change: the current password is checked (outside any transaction,
-    like a log-in), the new one must pass the policy; every other session ends."""
+    like a log-in, and throttled like one: 5 wrong tries, then an exponential delay), the
+    new one must pass the policy; every other session ends."""
     with db.read() as s:
         user = s.get(User, user_id)
         if user is None:
             raise NotFound(f"no user {user_id}")
         stored, email = user.password_hash, user.email
     check_policy(new, email)
+    now = now or utcnow()
+    key = throttle.account_key(email, "password-change")  # guesses from a stolen session
+    with db.write() as s:
+        verdict = throttle.reserve(s, [(key, throttle.ACCOUNT_FREE)], now)
+    if verdict.refused:
+        raise refusal(verdict.wait)
     if not verify_password(stored, current):
         with db.write() as s:
             audit.record(s, _actor(s, user_id), "password.change",
@@ -403,6 +410,7 @@ def change_password(db: Database, user_id: int, current: str, new: str, *,
         user = s.get(User, user_id)
         assert user is not None
         user.password_hash, user.must_change_password = hashed, False
+        throttle.clear(s, key)
         ended = end_all_sessions(s, user_id, keep=keep_token)
         if keep_token:
             row = s.get(UserSession, token_hash(keep_token))

@@ -25,7 +25,7 @@ from alliance.store import accounts, audit, throttle
 from alliance.store.actors import Actor
 from alliance.store.crypto import Box
 from alliance.store.database import Database
-from alliance.store.models import LoginThrottle, RecoveryCode, User, utcnow
+from alliance.store.models import RecoveryCode, User, utcnow
 from alliance.store.tokens import same, token_hash
 
 STEP_SECONDS = 30
@@ -191,9 +191,7 @@ def second_factor(db: Database, box: Box | None, token: str, code: str, *,
                 s.delete(row)
                 failure = AuthError("too many wrong codes; please log in again")
         else:
-            throttle_row = s.get(LoginThrottle, key)
-            if throttle_row is not None:
-                s.delete(throttle_row)
+            throttle.clear(s, key)
             stage = "password" if user.must_change_password else "full"
             started = accounts.advance(s, token, stage, now=now)
             audit.record(s, accounts.actor_of(user), "login.mfa",

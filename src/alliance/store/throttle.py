@@ -121,3 +121,10 @@ def forgive(session: Session, email_key: str, address_key: str) -> None:
         ip_row.failures -= 1
         if delay_after(ip_row.failures, IP_FREE) is None:
             ip_row.blocked_until = None
+
+
+def clear(session: Session, key: str) -> None:
+    """A success on a key counted alone (a second factor, a password change): forget it."""
+    row = session.get(LoginThrottle, key, with_for_update=True)
+    if row is not None:
+        session.delete(row)
