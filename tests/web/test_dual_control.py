@@ -53,9 +53,12 @@ def test_the_issues_attack_fails_an_admin_alone_reads_no_case(web: Web) -> None:
                    data={"csrf": admin.csrf, "clinicians[]": [str(dana.id), str(sam.id)]})
     assert r.status_code == 303
     assert _supervisees(web, mole.id) == set()
-    # 3. and cannot approve it alone
+    # 3. and cannot approve it alone: the page offers only to cancel it
+    page = admin.get("/admin/users").text
+    assert "Waiting for a second admin" in page and "supervise: Dana, Sam" in page
     with web.db.read() as s:
         (request,) = approvals.pending(s)
+    assert f"/admin/approvals/{request.id}/approve" not in page
     r = admin.post(f"/admin/approvals/{request.id}/approve", data={"csrf": admin.csrf})
     assert r.status_code == 403
     assert _supervisees(web, mole.id) == set()
