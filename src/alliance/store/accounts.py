@@ -442,7 +442,7 @@ def request_reset(session: Session, actor: Actor, user_id: int) -> Approval:
     return request_approval(session, actor, "password.reset", user)
 
 
-def issue_reset(session: Session, actor: Actor, user: User, *,
+def issue_reset(session: Session, actor: Actor | None, user: User, *,
                 now: dt.datetime | None = None) -> str:
     """A one-time reset token (its hash stored) for ``user``; the old password stops
     working and every session ends."""

@@ -111,3 +111,16 @@ def _pending(session: Session, actor: Actor, approval_id: int) -> Approval:
     if row.state != "pending":
         raise StoreError(f"this request was already {row.state}")
     return row
+
+
+def operator_reset(session: Session, email: str, *, mfa_too: bool = False) -> tuple[str, str]:
+    """The operator's reset (``alliance users reset``), outside dual control: a one-time
+    reset token for the account, and two-step log-in switched off with ``mfa_too``.
+    Returns the account's e-mail and the token."""
+    user = session.scalars(select(User).where(
+        User.email == accounts.normalise_email(email))).first()
+    if user is None:
+        raise NotFound(f"no account {email}")
+    if mfa_too:
+        mfa.disable(session, None, user)
+    return user.email, accounts.issue_reset(session, None, user)
