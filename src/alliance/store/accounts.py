@@ -232,7 +232,6 @@ def log_in(db: Database, email: str, password: str, *, ip: str = "",
     raise failure
 
 
-STAGES = ("full", "mfa", "enrol", "password")
 MFA_WINDOW = dt.timedelta(minutes=5)  # to type the code after the password
 
 
