@@ -37,6 +37,8 @@ Variables (defaults in brackets):
 * ``ALLIANCE_PRODUCTION`` [off]: refuse to start without an ``https://`` public URL
 * ``ALLIANCE_TRUSTED_PROXIES`` [none]: comma-separated addresses or networks of the reverse
   proxies whose ``X-Forwarded-For`` / ``X-Forwarded-Proto`` are believed
+* ``ALLIANCE_REQUIRE_MFA`` [off]: every account must use two-step log-in (TOTP); one
+  without it is sent to set it up right after the password
 """
 
 from __future__ import annotations
@@ -136,6 +138,7 @@ class Settings:
     max_body_bytes: int = 8 * 1024 * 1024
     production: bool = False
     trusted_proxies: tuple[str, ...] = ()
+    require_mfa: bool = False
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None,
@@ -169,6 +172,8 @@ class Settings:
             in ("1", "yes", "true"),
             "trusted_proxies": tuple(p.strip() for p in env.get(
                 "ALLIANCE_TRUSTED_PROXIES", "").split(",") if p.strip()),
+            "require_mfa": env.get("ALLIANCE_REQUIRE_MFA", "").strip().lower()
+            in ("1", "yes", "true"),
         }
         values["delivery"] = parse_delivery_settings(env)
         values.update({k: v for k, v in overrides.items() if v is not None})

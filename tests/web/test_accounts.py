@@ -20,7 +20,7 @@ def test_passwords_are_argon2id_and_short_ones_refused() -> None:
     stored = hash_password("long enough pw")
     assert stored.startswith("$argon2id$")
     assert verify_password(stored, "long enough pw") and not verify_password(stored, "nope")
-    with pytest.raises(AuthError, match="at least 10"):
+    with pytest.raises(AuthError, match="at least 12"):
         hash_password("short")
 
 

@@ -17,13 +17,15 @@ from typing import Any
 import pytest
 from fastapi.routing import APIRoute
 from starlette.routing import Mount
-from tests.web.conftest import ALL_FOUR, Web, add_people, make_case, plant_drop
+from tests.web.conftest import ALL_FOUR, PASSWORD, Web, add_people, make_case, plant_drop
 from tests.web.practice_world import add_trainees
 
-from alliance.store import apitokens, cases, delivery, practice, surveys
+from alliance.store import accounts, apitokens, approvals, cases, delivery, practice, surveys
+from alliance.store.actors import load_actor
 from alliance.store.database import Database
 from alliance.store.models import CaseSignal, Transcript, User
 from alliance.store.schema import upgrade
+from alliance.store.tokens import token_hash
 from alliance.store.transcripts import content_aad
 from alliance.web.routes import api
 
@@ -115,6 +117,23 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/admin/safety"): ADMIN_ONLY,
     ("POST", "/admin/safety"): _admin(303),
     ("GET", "/static/{digest}/{name:path}"): PUBLIC_200,
+    ("GET", "/account/mfa"): {**dict.fromkeys(ROLES, 200), "anon": 303},
+    ("GET", "/account/password"): {**dict.fromkeys(ROLES, 200), "anon": 303},
+    ("GET", "/account/sessions"): {**dict.fromkeys(ROLES, 200), "anon": 303},
+    ("GET", "/login/mfa"): dict.fromkeys(ROLES, 303),  # complete log-ins go home
+    ("GET", "/reset/{token}"): dict.fromkeys(ROLES, 410),  # not a reset token
+    ("POST", "/account/mfa"): {**dict.fromkeys(ROLES, 400), "anon": 303},  # no code
+    ("POST", "/account/mfa/recovery"): {**dict.fromkeys(ROLES, 400), "anon": 303},
+    ("POST", "/account/password"): {**dict.fromkeys(ROLES, 400), "anon": 303},
+    ("POST", "/account/sessions/revoke-others"): {**dict.fromkeys(ROLES, 303)},
+    ("POST", "/account/sessions/{login_id}/revoke"): {**OWNER_WRITE, "lee": 404,
+                                                      "dana": 303},
+    ("POST", "/admin/approvals/{approval_id}/approve"): _admin(303),
+    ("POST", "/admin/approvals/{approval_id}/refuse"): _admin(303),
+    ("POST", "/admin/users/{user_id}/mfa-reset"): _admin(303),
+    ("POST", "/admin/users/{user_id}/reset"): _admin(303),
+    ("POST", "/login/mfa"): dict.fromkeys(ROLES, 303),
+    ("POST", "/reset/{token}"): dict.fromkeys(ROLES, 403),  # no reset-form cookie
 }
 
 
@@ -201,6 +220,14 @@ class World:
         with web.db.read() as s:
             self.opt_out = delivery.contacts(s, web.box, self.case_id)[member.id].opt_out_token
         add_trainees(web.db, web.people, password_hash)
+        with web.db.write() as s:  # a second admin's pending request; one of dana's log-ins
+            ari = accounts.create_user(s, "ari@example.org", "Ari", "admin", PASSWORD)
+            sam = s.get(User, web.people["sam"].id)
+            assert sam is not None
+            self.approval_id = approvals.request(s, load_actor(s, ari), "mfa.reset", sam).id
+            dana_user = s.get(User, dana.id)
+            assert dana_user is not None
+            self.login_id = token_hash(accounts.start_session(s, dana_user).token)
         with web.db.write() as s:
             tia = web.people["tia"]
             self.practice_id = practice.start(s, tia, "quiet-homework", "practice").id
@@ -222,6 +249,7 @@ class World:
                                else self.token, name="app.css", member_id=self.member_id,
                                signal_id=self.signal_id, token_id=self.token_id,
                                trainee_id=self.web.people["tia"].id,
+                               approval_id=self.approval_id, login_id=self.login_id,
                                practice_id=self.exam_id if template.endswith("/answer")
                                else self.practice_id)
         csrf = getattr(client, "csrf", "")

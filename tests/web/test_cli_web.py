@@ -13,7 +13,8 @@ from alliance.store import head_revision
 
 
 @pytest.mark.parametrize("args", [["serve"], ["worker"], ["db"], ["db", "upgrade"],
-                                  ["db", "keygen"], ["users"], ["users", "create"], ["demo"]])
+                                  ["db", "keygen"], ["users"], ["users", "create"],
+                                  ["users", "reset"], ["demo"]])
 def test_every_web_command_has_help_with_an_example(args: list[str]) -> None:
     result = CliRunner().invoke(main, [*args, "--help"])
     assert result.exit_code == 0 and "Example" in result.output
@@ -30,6 +31,25 @@ def test_upgrade_then_create_user(tmp_path: Path) -> None:
     again = runner.invoke(main, ["users", "create", "--email", "a@example.org", "--role",
                                  "admin", "--password", "long-enough-pw", "--database-url", url])
     assert again.exit_code == 1 and "already exists" in again.output
+
+
+def test_the_operator_resets_a_lone_admin_with_a_one_time_link(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    runner = CliRunner()
+    runner.invoke(main, ["db", "upgrade", "--database-url", url])
+    weak = runner.invoke(main, ["users", "create", "--email", "a@example.org", "--role",
+                                "admin", "--password", "password1234", "--database-url", url])
+    assert weak.exit_code == 1 and "common or breached" in weak.output
+    runner.invoke(main, ["users", "create", "--email", "a@example.org", "--role", "admin",
+                         "--password", "long-enough-pw", "--database-url", url])
+    result = runner.invoke(main, ["users", "reset", "--email", "A@example.org", "--mfa",
+                                  "--database-url", url])
+    assert result.exit_code == 0, result.output
+    assert "reset link for a@example.org (once, 24 hours): http://127.0.0.1:8000/reset/" \
+        in result.output
+    missing = runner.invoke(main, ["users", "reset", "--email", "b@example.org",
+                                   "--database-url", url])
+    assert missing.exit_code == 1 and "no account b@example.org" in missing.output
 
 
 def test_serve_refuses_an_unmigrated_database(tmp_path: Path) -> None:

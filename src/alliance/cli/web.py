@@ -197,7 +197,8 @@ def users() -> None:
 @click.option("--role", required=True,
               type=click.Choice(["admin", "clinician", "supervisor", "researcher", "trainee"]))
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
-              help="At least 10 characters; prompted when left out.")
+              help="At least 12 characters, not a common or breached one; prompted when "
+              "left out.")
 @click.option("--database-url", default=None, help=_URL_HELP)
 def create_user(email: str, name: str, role: str, password: str,
                 database_url: str | None) -> None:
@@ -214,6 +215,30 @@ def create_user(email: str, name: str, role: str, password: str,
     with database.write() as s:
         user = accounts.create_user(s, email, name, role, password)
         click.echo(f"created {user.role} {user.email}")
+
+
+@users.command("reset")
+@click.option("--email", required=True)
+@click.option("--mfa", "mfa_too", is_flag=True,
+              help="Also switch two-step log-in off (a lost device).")
+@click.option("--database-url", default=None, help=_URL_HELP)
+def reset_user(email: str, mfa_too: bool, database_url: str | None) -> None:
+    """The operator's reset of an account (the web asks a second admin; this does not):
+    prints a one-time link to set a new password (24 hours); the old password stops
+    working and every session ends.
+
+    \b
+    Example:
+      alliance users reset --email admin@clinic.org --mfa
+    """
+    from alliance.store import approvals
+
+    clinic = _clinic(database_url)
+    _require_current(clinic.db)
+    with clinic.db.write() as s:
+        email, token = approvals.operator_reset(s, email, mfa_too=mfa_too)
+    base = clinic.settings.public_url or "http://127.0.0.1:8000"
+    click.echo(f"reset link for {email} (once, 24 hours): {base}/reset/{token}")
 
 
 @click.command()

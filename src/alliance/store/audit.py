@@ -35,6 +35,9 @@ ACTIONS: tuple[str, ...] = (
     "case.trajectory", "paper.open", "research.read", "user.list", "access.denied",
     "case.hold", "case.shred", "keys.rotate", "retention.apply",
     "db.backup", "db.restore",
+    "approval.approve", "approval.refuse", "approval.request", "login.mfa", "mfa.disable",
+    "mfa.enable", "mfa.failed", "mfa.recovery", "password.change", "password.reset",
+    "session.revoke",
 )
 
 # The client address of the web request being served (set by the web app for each request,

@@ -29,6 +29,7 @@ from alliance.store.transcripts import content_aad
 
 DEMO_PASSWORD = "demo-password"
 ACCOUNTS = (("admin@example.org", "Ada Admin", "admin"),
+            ("ari@example.org", "Ari Admin", "admin"),  # the second admin of dual control
             ("dana@example.org", "Dana Clinician", "clinician"),
             ("sam@example.org", "Sam Clinician", "clinician"),
             ("lee@example.org", "Lee Supervisor", "supervisor"),

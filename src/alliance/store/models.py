@@ -84,6 +84,13 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # issue 11, item 9: a temporary password must be changed at the next log-in; the TOTP
+    # secret is AES-GCM ciphertext (the clinic key), live once ``mfa_enabled``; the last
+    # accepted time step refuses the replay of a code.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    mfa_secret: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    mfa_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    mfa_last_step: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Supervision(Base):
@@ -108,6 +115,12 @@ class UserSession(Base):
     csrf_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_seen: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # ``full``; ``mfa`` (password checked, code awaited); ``enrol`` (the clinic requires MFA
+    # and the user has none yet); ``password`` (a temporary password to be changed first)
+    stage: Mapped[str] = mapped_column(String(10), default="full")
+    ip: Mapped[str] = mapped_column(String(64), default="")
+    user_agent: Mapped[str] = mapped_column(String(200), default="")
+    mfa_failures: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Case(Base):
@@ -558,3 +571,46 @@ class LoginThrottle(Base):
     failures: Mapped[int] = mapped_column(Integer, default=0)
     window_start: Mapped[dt.datetime] = mapped_column(default=utcnow)
     blocked_until: Mapped[dt.datetime | None] = mapped_column(nullable=True)
+
+
+class Approval(Base):
+    """A change that needs a second admin (dual control, issue 11 item 7): requested by one
+    admin, approved or refused by another; ``payload`` holds ids only."""
+
+    __tablename__ = "approvals"
+    __table_args__ = AUTOINCREMENT
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    target_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
+                                           index=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    state: Mapped[str] = mapped_column(String(10), default="pending")
+    requested_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    requested_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"),
+                                                   default=None)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+
+
+class RecoveryCode(Base):
+    """A single-use MFA recovery code, stored as its SHA-256 (the codes are random)."""
+
+    __tablename__ = "recovery_codes"
+
+    code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class PasswordReset(Base):
+    """A one-time password-reset link (its token's SHA-256), made when a second admin
+    approves the reset."""
+
+    __tablename__ = "password_resets"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column()
+    used_at: Mapped[dt.datetime | None] = mapped_column(default=None)

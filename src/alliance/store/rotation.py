@@ -23,20 +23,23 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import JSON, Connection, LargeBinary, Text, column, select, table, update
+from sqlalchemy import (JSON, Connection, LargeBinary, Text, column, literal, select, table,
+                        update)
 
 from alliance.store.crypto import key_id_in
 from alliance.store.sealing import PREFIX, Keys, SealedJSON, SealedText, column_aad, wrap_aad
 
 PRIMARY_KEYS = {"safety_texts": "language", "case_monitor": "case_id",
                 "member_contacts": "member_id", "link_tokens": "link_id"}
-# explicitly sealed bytes: (table, key column, bytes column, associated data of a row)
-BYTES: tuple[tuple[str, str, str, Callable[[int], bytes]], ...] = (
-    ("transcripts", "id", "content", lambda i: f"transcript:{i}:content".encode()),
-    ("transcripts", "id", "report", lambda i: f"transcript:{i}:report".encode()),
-    ("member_contacts", "member_id", "sealed", lambda i: f"contact:{i}".encode()),
-    ("link_tokens", "link_id", "sealed", lambda i: f"link-token:{i}".encode()),
-    ("case_signals", "id", "message", lambda i: f"signal:{i}".encode()),
+# explicitly sealed bytes: (table, key column, bytes column, associated data of a row,
+# case column or None for rows of no case, which the clinic key seals)
+BYTES: tuple[tuple[str, str, str, Callable[[int], bytes], str | None], ...] = (
+    ("transcripts", "id", "content", lambda i: f"transcript:{i}:content".encode(), "case_id"),
+    ("transcripts", "id", "report", lambda i: f"transcript:{i}:report".encode(), "case_id"),
+    ("member_contacts", "member_id", "sealed", lambda i: f"contact:{i}".encode(), "case_id"),
+    ("link_tokens", "link_id", "sealed", lambda i: f"link-token:{i}".encode(), "case_id"),
+    ("case_signals", "id", "message", lambda i: f"signal:{i}".encode(), "case_id"),
+    ("users", "id", "mfa_secret", lambda i: f"mfa:{i}".encode(), None),
 )
 
 
@@ -104,9 +107,12 @@ def reseal_step(conn: Connection, keys: Keys, limit: int = 200) -> Tally:
     """Up to ``limit`` changes (see the module docstring) on ``conn``; empty when done."""
     tally = Tally()
     case_keys = _case_keys(conn, keys, tally, limit)
+    present = _columns(conn)  # a migration runs this at its own revision: later columns wait
     for name, col, case_col in sealed_text_columns():
         if tally.total >= limit:
             return tally
+        if col not in present.get(name, ()):
+            continue
         key = PRIMARY_KEYS.get(name, "id")
         is_json = _json_type(name, col)
         cols = [column(key), column(col, JSON if is_json else Text)]
@@ -131,9 +137,13 @@ def reseal_step(conn: Connection, keys: Keys, limit: int = 200) -> Tally:
             tally.add(f"{name}.{col}")
             if tally.total >= limit:
                 return tally
-    for name, key, col, aad in BYTES:
-        t = table(name, column(key), column("case_id"), column(col, LargeBinary))
-        for row_key, case_id, blob in conn.execute(select(t.c[key], t.c.case_id, t.c[col])
+    for name, key, col, aad, case_col in BYTES:
+        if col not in present.get(name, ()):
+            continue
+        t = table(name, column(key), column(col, LargeBinary))
+        case_of = column(case_col) if case_col else literal(None)
+        for row_key, blob, case_id in conn.execute(select(t.c[key], t.c[col], case_of)
+                                                   .select_from(t)
                                                    .where(t.c[col].is_not(None))).all():
             want, data_id = _target(keys, case_keys, case_id)
             if not blob or key_id_in(blob) == want:
@@ -145,6 +155,14 @@ def reseal_step(conn: Connection, keys: Keys, limit: int = 200) -> Tally:
             if tally.total >= limit:
                 return tally
     return tally
+
+
+def _columns(conn: Connection) -> dict[str, set[str]]:
+    """Table name → its column names, as the database has them now."""
+    from sqlalchemy import inspect
+
+    found = inspect(conn)
+    return {t: {c["name"] for c in found.get_columns(t)} for t in found.get_table_names()}
 
 
 def _json_type(name: str, col: str) -> bool:

@@ -48,6 +48,12 @@ def ip_key(ip: str) -> str:
     return hashlib.sha256(f"ip:{ip}".encode()).hexdigest()
 
 
+def mfa_key(user_id: int) -> str:
+    """Wrong second-factor codes count per account, from anywhere: only someone who already
+    has the password can add to it, so it cannot lock out the owner's first factor."""
+    return hashlib.sha256(f"mfa:{user_id}".encode()).hexdigest()
+
+
 def delay_after(failures: int, free: int) -> dt.timedelta | None:
     """How long a key is refused after its ``failures``-th failure; ``None`` while free.
 
@@ -115,3 +121,10 @@ def forgive(session: Session, email_key: str, address_key: str) -> None:
         ip_row.failures -= 1
         if delay_after(ip_row.failures, IP_FREE) is None:
             ip_row.blocked_until = None
+
+
+def clear(session: Session, key: str) -> None:
+    """A success on a key counted alone (a second factor, a password change): forget it."""
+    row = session.get(LoginThrottle, key, with_for_update=True)
+    if row is not None:
+        session.delete(row)

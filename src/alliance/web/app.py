@@ -39,6 +39,7 @@ from alliance.web.deps import record
 from alliance.web.limits import InputLimits
 from alliance.web.rendering import error_page
 from alliance.web.routes import (
+    account,
     admin,
     api,
     auth,
@@ -52,7 +53,13 @@ from alliance.web.routes import (
     tokens,
     transcripts,
 )
-from alliance.web.security import AuditAddress, LoginRequired, SecurityHeaders
+from alliance.web.security import (
+    STAGE_PAGES,
+    AuditAddress,
+    LoginRequired,
+    SecurityHeaders,
+    StageRequired,
+)
 
 NOT_FOUND = "There is nothing here, or it is not yours to see."
 STATUS: tuple[tuple[type[AllianceError], int, str], ...] = (
@@ -105,7 +112,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None, *,
     app.state.blank_forms = {}  # survey form markup per (instrument, version, rater)
 
     for module in (auth, cases, survey, transcripts, exports, admin, practice, static,
-                   outreach):
+                   outreach, account):
         app.include_router(module.router)
     app.include_router(tokens.router)
     app.mount(api.PREFIX, api.create_api(clinic, status_of))  # JSON errors, own OpenAPI
@@ -114,6 +121,10 @@ def create_app(settings: Settings | None = None, db: Database | None = None, *,
     @app.exception_handler(LoginRequired)
     async def _login(request: Request, exc: LoginRequired) -> Response:
         return RedirectResponse("/login", status_code=303)
+
+    @app.exception_handler(StageRequired)
+    async def _stage(request: Request, exc: StageRequired) -> Response:
+        return RedirectResponse(STAGE_PAGES[exc.stage], status_code=303)
 
     @app.exception_handler(AllianceError)
     async def _alliance(request: Request, exc: AllianceError) -> Response:

@@ -105,12 +105,28 @@ class LoginRequired(Exception):
     """Raised by :func:`authenticate` for pages that need a log-in; answered by a redirect."""
 
 
+# Where a log-in that is not complete goes next (accounts.first_stage): the code, the
+# enrolment the clinic requires, the change of a temporary password.
+STAGE_PAGES = {"mfa": "/login/mfa", "enrol": "/account/mfa", "password": "/account/password"}
+
+
+class StageRequired(Exception):
+    """A session whose log-in is not complete asked for another page; answered by a
+    redirect to :data:`STAGE_PAGES` of its stage."""
+
+    def __init__(self, stage: str) -> None:
+        super().__init__(stage)
+        self.stage = stage
+
+
 @dataclass(frozen=True)
 class Visit:
-    """The authenticated actor of one request, with the session's CSRF token."""
+    """The authenticated actor of one request, with the session's CSRF token and the stage
+    of its log-in (``full`` on every page but the log-in steps)."""
 
     actor: Actor
     csrf: str
+    stage: str = "full"
 
 
 def client_ip(request: Request) -> str:
@@ -156,7 +172,29 @@ def cookie_options(max_age: int | None = None) -> dict[str, Any]:
 
 
 def authenticate(request: Request) -> Visit:
-    """FastAPI dependency: the live session's actor, or :class:`LoginRequired`."""
+    """FastAPI dependency: the live, complete session's actor, or :class:`LoginRequired`
+    (no session) or :class:`StageRequired` (a log-in step is still due)."""
+    visit = resume(request)
+    if visit.stage != "full":
+        raise StageRequired(visit.stage)
+    return visit
+
+
+def at_stage(*stages: str) -> Callable[[Request], Visit]:
+    """FastAPI dependency for the pages of the log-in steps: a session complete or at one of
+    ``stages`` (others are sent to their own step)."""
+
+    def dependency(request: Request) -> Visit:
+        visit = resume(request)
+        if visit.stage != "full" and visit.stage not in stages:
+            raise StageRequired(visit.stage)
+        return visit
+
+    return dependency
+
+
+def resume(request: Request) -> Visit:
+    """The session's actor at whatever stage its log-in is, or :class:`LoginRequired`."""
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         raise LoginRequired()
@@ -173,7 +211,7 @@ def authenticate(request: Request) -> Visit:
             expired = False
             user, row = found
             actor = load_actor(s, user)
-            csrf = row.csrf_token
+            csrf, stage = row.csrf_token, row.stage
             stale = (now - accounts._aware(row.last_seen)).total_seconds() > 60
     if expired:
         with db.write() as s:  # removes the dead session row
@@ -185,8 +223,9 @@ def authenticate(request: Request) -> Visit:
             row2 = s.get(UserSession, token_hash(token))
             if row2 is not None:
                 row2.last_seen = now
-    request.state.visit = Visit(actor, csrf)
-    return Visit(actor, csrf)
+    visit = Visit(actor, csrf, stage)
+    request.state.visit = visit
+    return visit
 
 
 def check_csrf(visit: Visit, submitted: str | None) -> None:

@@ -30,14 +30,13 @@ from alliance.store import delivery as contacts
 from alliance.store.actors import get_case
 from alliance.store.tokens import same
 from alliance.web import client_text, forms
-from alliance.web.deps import clinic_of, record
+from alliance.web.deps import clinic_of, public_base, record
 from alliance.web.rendering import render, templates
 from alliance.web.security import (
     SURVEY_COOKIE,
     Visit,
     authenticate,
     cookie_options,
-    forwarded_https,
     survey_csrf,
 )
 
@@ -50,16 +49,6 @@ def _qr_svg(url: str) -> str:
     import segno
 
     return str(segno.make(url, error="m").svg_inline(scale=4, dark="#111", light="#fff"))
-
-
-def _base_url(request: Request) -> str:
-    # the configured public URL (required in production); the request's own address only
-    # in development, where nobody else chooses the Host header
-    public = clinic_of(request).settings.public_url
-    if public:
-        return public
-    base = str(request.base_url).rstrip("/")
-    return "https://" + base.partition("://")[2] if forwarded_https(request) else base
 
 
 def _instrument(request: Request, instrument_id: str) -> Instrument:
@@ -85,7 +74,7 @@ async def create_link(request: Request, visit: Auth, case_id: int) -> HTMLRespon
             return issued, get_case(s, visit.actor, case_id).label
 
     issued, label = await run_in_threadpool(work)
-    url = f"{_base_url(request)}/s/{issued.token}"
+    url = f"{public_base(request)}/s/{issued.token}"
     return render(request, "link.html", link=issued.link, url=url, qr=_qr_svg(url),
                   case_id=case_id, case_label=label, supersedes=issued.supersedes,
                   instrument=_instrument(request, issued.link.instrument_id))
