@@ -177,27 +177,30 @@ def upgrade(database_url: str | None, app_role: str | None) -> None:
         _grant(database, app_role)
 
 
-def _grant(database, role: str) -> None:  # type: ignore[no-untyped-def]
+def _grant(database, role: str, clinic: int = 1) -> None:  # type: ignore[no-untyped-def]
     from alliance.store.approle import grant_app_role
 
-    done = grant_app_role(database.engine, role)
+    done = grant_app_role(database.engine, role, clinic)
     verb = "created and granted" if done.created else "granted"
     click.echo(f"role {done.role} {verb} on {done.tables} tables (audit_events: SELECT, "
-               "INSERT only; owns none)")
+               f"INSERT only; owns none); it sees the case data of clinic {done.clinic}")
 
 
 @db.command("grant-app-role")
 @click.argument("role")
+@click.option("--clinic", default=1, show_default=True, type=click.IntRange(1, 2**31 - 1),
+              help="The clinic whose case data ROLE sees (PostgreSQL row-level security).")
 @click.option("--database-url", default=None,
               help="The URL of the tables' owner (the migration role); default: "
                    "$ALLIANCE_DATABASE_URL.")
-def grant_app_role(role: str, database_url: str | None) -> None:
+def grant_app_role(role: str, clinic: int, database_url: str | None) -> None:
     """Let ROLE run the application on PostgreSQL without owning a table.
 
     Creates ROLE (LOGIN, no password) when missing, and grants it SELECT, INSERT, UPDATE
     and DELETE on every table except the audit log (SELECT and INSERT only); it can never
-    TRUNCATE, ALTER, or disable a trigger. Run it again after every upgrade (or use
-    `alliance db upgrade --app-role ROLE`). Then serve with the application role's URL.
+    TRUNCATE, ALTER, or disable a trigger. Row-level security lets it see and write only
+    the cases (and the client data in them) of its clinic. Run it again after every
+    upgrade (or use `alliance db upgrade --app-role ROLE`). Then serve with its URL.
 
     \b
     Example:
@@ -207,7 +210,7 @@ def grant_app_role(role: str, database_url: str | None) -> None:
     """
     database = _clinic(database_url).db
     _require_current(database)
-    _grant(database, role)
+    _grant(database, role, clinic)
 
 
 @db.command()

@@ -10,7 +10,12 @@ web and worker processes connect as another role, granted by :func:`grant_app_ro
   ``TRUNCATE`` the audit log; not owning the table, it cannot disable the append-only
   trigger or ``ALTER`` anything either;
 * ``alembic_version``: ``SELECT`` (``serve`` checks that the schema is current);
+  ``clinic_roles``: ``SELECT`` (its own clinic, for the row-level security policies);
 * sequences: ``USAGE, SELECT`` (new ids).
+
+The role is also entered in ``clinic_roles`` with its clinic (default 1): the row-level
+security policies of migration ``0011_rls`` let it see and write only that clinic's cases
+and the client data in them.
 
 The grant is idempotent (every right is revoked first); run it again after each upgrade,
 or pass ``--app-role`` to ``alliance db upgrade``, so tables added later are covered.
@@ -27,7 +32,7 @@ from sqlalchemy.exc import DBAPIError
 from alliance.errors import ConfigError
 
 APPEND_ONLY = frozenset({"audit_events"})
-READ_ONLY = frozenset({"alembic_version"})
+READ_ONLY = frozenset({"alembic_version", "clinic_roles"})
 _ROLE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
 
@@ -38,6 +43,7 @@ class Grant:
     role: str
     created: bool
     tables: int
+    clinic: int
 
 
 def _check_name(role: str) -> str:
@@ -73,11 +79,14 @@ def table_rights(table: str) -> str:
     return "SELECT, INSERT, UPDATE, DELETE"
 
 
-def grant_app_role(engine: Engine, role: str) -> Grant:
+def grant_app_role(engine: Engine, role: str, clinic: int = 1) -> Grant:
     """Create ``role`` (``LOGIN``, no password: set one, or use certificate or peer
-    authentication) when it does not exist, and grant it exactly :func:`table_rights` on
-    every table of the current schema. ``engine`` must connect as the tables' owner."""
+    authentication) when it does not exist, grant it exactly :func:`table_rights` on every
+    table of the current schema, and make ``clinic`` its clinic (row-level security).
+    ``engine`` must connect as the tables' owner."""
     role = _check_name(role)
+    if not 1 <= clinic <= 2**31 - 1:
+        raise ConfigError(f"clinic {clinic}: a positive whole number")
     if engine.dialect.name != "postgresql":
         raise ConfigError("the application role is a PostgreSQL feature; SQLite has no roles "
                           "(protect the database file with file permissions)")
@@ -100,9 +109,13 @@ def grant_app_role(engine: Engine, role: str) -> Grant:
                                      f'TO "{role}"')
             conn.exec_driver_sql(f'GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA "{schema}" '
                                  f'TO "{role}"')
+            if "clinic_roles" in tables:
+                conn.execute(text("DELETE FROM clinic_roles WHERE role_name = :r"), {"r": role})
+                conn.execute(text("INSERT INTO clinic_roles (role_name, clinic_id) VALUES "
+                                  "(:r, :c)"), {"r": role, "c": clinic})
     except DBAPIError as exc:
         hint = (" (the connecting role must own the tables, and needs CREATEROLE to create "
                 "a role)" if getattr(exc.orig, "sqlstate", "") == "42501" else "")
         raise ConfigError(f"cannot grant the application role {role!r}: "
                           f"{exc.orig}{hint}") from None
-    return Grant(role=role, created=not exists, tables=len(tables))
+    return Grant(role=role, created=not exists, tables=len(tables), clinic=clinic)

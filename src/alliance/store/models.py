@@ -28,6 +28,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -121,6 +122,8 @@ class Case(Base):
     normative_cues: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     archived_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    # PostgreSQL row-level security: the clinic of the connecting role (docs/security.md)
+    clinic_id: Mapped[int] = mapped_column(Integer, server_default=text("1"))
 
     members: Mapped[list[Member]] = relationship(back_populates="case", order_by="Member.id",
                                                  cascade="all, delete-orphan",
@@ -548,3 +551,13 @@ class LoginThrottle(Base):
     failures: Mapped[int] = mapped_column(Integer, default=0)
     window_start: Mapped[dt.datetime] = mapped_column(default=utcnow)
     blocked_until: Mapped[dt.datetime | None] = mapped_column(nullable=True)
+
+
+class ClinicRole(Base):
+    """PostgreSQL: the clinic whose rows a database role sees and writes (row-level
+    security, migration ``0011_rls``); written by ``alliance db grant-app-role``."""
+
+    __tablename__ = "clinic_roles"
+
+    role_name: Mapped[str] = mapped_column(String(63), primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(Integer)
