@@ -28,11 +28,15 @@ from alliance.store.auditchain import verify
 pytestmark = pytest.mark.postgres
 
 
-def drop_role(owner_url: str, role: str) -> None:
+def drop_role(owner_url: str, role: str, *, missing_ok: bool = False) -> None:
     admin = create_engine(owner_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP OWNED BY "{role}"')  # its grants, here and on the database
-        conn.exec_driver_sql(f'DROP ROLE "{role}"')
+        exists = conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"),
+                              {"r": role}).first()
+        assert exists or missing_ok, f"role {role} was not created"
+        if exists:
+            conn.exec_driver_sql(f'DROP OWNED BY "{role}"')  # its grants, here and on the db
+            conn.exec_driver_sql(f'DROP ROLE "{role}"')
     admin.dispose()
 
 
@@ -152,3 +156,15 @@ def test_grant_app_role_command_creates_the_role_once_and_regrants(pg_server_url
         drop_role(pg_server_url, role)
     assert first.exit_code == 0 and f"role {role} created and granted" in first.output
     assert again.exit_code == 0 and f"role {role} granted on" in again.output
+    assert "clinic 1" in first.output
+
+
+def test_upgrade_with_app_role_migrates_then_grants(pg_server_url: str) -> None:
+    role = f"alliance_app_{secrets.token_hex(4)}"
+    try:
+        result = CliRunner().invoke(main, ["db", "upgrade", "--database-url", pg_server_url,
+                                           "--app-role", role])
+    finally:
+        drop_role(pg_server_url, role, missing_ok=True)
+    assert result.exit_code == 0, result.output
+    assert "schema at" in result.output and f"role {role} created and granted" in result.output

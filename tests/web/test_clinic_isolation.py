@@ -38,17 +38,21 @@ def clinics(pg_server_url: str, password_hash: str) -> Iterator[Clinics]:
     roles = {1: f"alliance_a_{suffix}", 2: f"alliance_b_{suffix}"}
     owner = Database(pg_server_url)
     _truncate_pg(owner)
-    for clinic, role in roles.items():
-        grant_app_role(owner.engine, role, clinic)
-    people = add_people(owner, password_hash)  # accounts are not client data: shared
-    a, b = (Database(url_as(pg_server_url, roles[n])) for n in (1, 2))
-    case_a, _ = make_case(a, people["dana"], label="Clinic A case", sessions=2)
-    case_b, _ = make_case(b, people["sam"], label="Clinic B case", sessions=2)
-    yield Clinics(owner, a, b, people, case_a, case_b)
-    for database in (a, b, owner):
-        database.dispose()
-    for role in roles.values():
-        drop_role(pg_server_url, role)
+    opened: list[Database] = [owner]
+    try:
+        for clinic, role in roles.items():
+            grant_app_role(owner.engine, role, clinic)
+        people = add_people(owner, password_hash)  # accounts are not client data: shared
+        a, b = (Database(url_as(pg_server_url, roles[n])) for n in (1, 2))
+        opened += [a, b]
+        case_a, _ = make_case(a, people["dana"], label="Clinic A case", sessions=2)
+        case_b, _ = make_case(b, people["sam"], label="Clinic B case", sessions=2)
+        yield Clinics(owner, a, b, people, case_a, case_b)
+    finally:
+        for database in opened:
+            database.dispose()
+        for role in roles.values():
+            drop_role(pg_server_url, role, missing_ok=True)
 
 
 def raw(db: Database, sql: str, **params: object) -> list[tuple[object, ...]]:
@@ -129,14 +133,16 @@ def test_the_app_scoping_and_the_policies_both_hold(clinics: Clinics, box: Box) 
 def test_a_role_without_a_clinic_sees_no_client_data(clinics: Clinics,
                                                       pg_server_url: str) -> None:
     role = f"alliance_x_{secrets.token_hex(4)}"
-    grant_app_role(clinics.owner.engine, role)
-    rowcount(clinics.owner, "DELETE FROM clinic_roles WHERE role_name = :r", r=role)
-    stray = Database(url_as(pg_server_url, role))
     try:
-        assert raw(stray, "SELECT count(*) FROM cases") == [(0,)]
-        assert raw(stray, "SELECT count(*) FROM sessions") == [(0,)]
+        grant_app_role(clinics.owner.engine, role)
+        rowcount(clinics.owner, "DELETE FROM clinic_roles WHERE role_name = :r", r=role)
+        stray = Database(url_as(pg_server_url, role))
+        try:
+            assert raw(stray, "SELECT count(*) FROM cases") == [(0,)]
+            assert raw(stray, "SELECT count(*) FROM sessions") == [(0,)]
+        finally:
+            stray.dispose()
     finally:
-        stray.dispose()
         drop_role(pg_server_url, role)
 
 
