@@ -99,8 +99,13 @@ def grant_app_role(engine: Engine, role: str, clinic: int = 1) -> Grant:
                 conn.exec_driver_sql(f'CREATE ROLE "{role}" LOGIN')
             database = conn.execute(text("SELECT current_database()")).scalar_one()
             schema = conn.execute(text("SELECT current_schema()")).scalar_one()
-            conn.exec_driver_sql(f'GRANT CONNECT ON DATABASE "{database}" TO "{role}"')
-            conn.exec_driver_sql(f'GRANT USAGE ON SCHEMA "{schema}" TO "{role}"')
+            # usually held through PUBLIC already; granting needs the database's owner
+            if not conn.execute(text("SELECT has_database_privilege(:r, :d, 'CONNECT')"),
+                                {"r": role, "d": database}).scalar_one():
+                conn.exec_driver_sql(f'GRANT CONNECT ON DATABASE "{database}" TO "{role}"')
+            if not conn.execute(text("SELECT has_schema_privilege(:r, :s, 'USAGE')"),
+                                {"r": role, "s": schema}).scalar_one():
+                conn.exec_driver_sql(f'GRANT USAGE ON SCHEMA "{schema}" TO "{role}"')
             conn.exec_driver_sql(f'REVOKE ALL ON ALL TABLES IN SCHEMA "{schema}" FROM "{role}"')
             tables = conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = "
                                        "current_schema() ORDER BY 1")).scalars().all()
