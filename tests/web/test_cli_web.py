@@ -13,8 +13,8 @@ from alliance.store import head_revision
 
 
 @pytest.mark.parametrize("args", [["serve"], ["worker"], ["db"], ["db", "upgrade"],
-                                  ["db", "keygen"], ["users"], ["users", "create"],
-                                  ["users", "reset"], ["demo"]])
+                                  ["db", "keygen"], ["db", "grant-app-role"], ["users"],
+                                  ["users", "create"], ["users", "reset"], ["demo"]])
 def test_every_web_command_has_help_with_an_example(args: list[str]) -> None:
     result = CliRunner().invoke(main, [*args, "--help"])
     assert result.exit_code == 0 and "Example" in result.output

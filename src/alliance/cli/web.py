@@ -146,12 +146,19 @@ def db() -> None:
 
 @db.command()
 @click.option("--database-url", default=None, help=_URL_HELP)
-def upgrade(database_url: str | None) -> None:
+@click.option("--app-role", default=None, metavar="ROLE",
+              help="PostgreSQL: then grant ROLE the application's rights on every table "
+                   "(as `alliance db grant-app-role`).")
+def upgrade(database_url: str | None, app_role: str | None) -> None:
     """Create or migrate the schema to the newest revision.
+
+    On PostgreSQL, run it as the owner of the tables, and let the application connect as
+    another role (see `alliance db grant-app-role`).
 
     \b
     Example:
-      alliance db upgrade --database-url postgresql+psycopg://alliance@127.0.0.1/alliance
+      alliance db upgrade --database-url postgresql+psycopg://owner@127.0.0.1/alliance \\
+        --app-role alliance_app
     """
     from sqlalchemy.exc import OperationalError
 
@@ -166,6 +173,44 @@ def upgrade(database_url: str | None) -> None:
     except OperationalError as exc:
         raise ConfigError(f"cannot reach the database: {exc.orig}") from None
     click.echo(f"schema at {head_revision()} (was {before or 'empty'})")
+    if app_role is not None:
+        _grant(database, app_role)
+
+
+def _grant(database, role: str, clinic: int = 1) -> None:  # type: ignore[no-untyped-def]
+    from alliance.store.approle import grant_app_role
+
+    done = grant_app_role(database.engine, role, clinic)
+    verb = "created and granted" if done.created else "granted"
+    click.echo(f"role {done.role} {verb} on {done.tables} tables (audit_events: SELECT, "
+               f"INSERT only; owns none); it sees the case data of clinic {done.clinic}")
+
+
+@db.command("grant-app-role")
+@click.argument("role")
+@click.option("--clinic", default=1, show_default=True, type=click.IntRange(1, 2**31 - 1),
+              help="The clinic whose case data ROLE sees (PostgreSQL row-level security).")
+@click.option("--database-url", default=None,
+              help="The URL of the tables' owner (the migration role); default: "
+                   "$ALLIANCE_DATABASE_URL.")
+def grant_app_role(role: str, clinic: int, database_url: str | None) -> None:
+    """Let ROLE run the application on PostgreSQL without owning a table.
+
+    Creates ROLE (LOGIN, no password) when missing, and grants it SELECT, INSERT, UPDATE
+    and DELETE on every table except the audit log (SELECT and INSERT only); it can never
+    TRUNCATE, ALTER, or disable a trigger. Row-level security lets it see and write only
+    the cases (and the client data in them) of its clinic. Run it again after every
+    upgrade (or use `alliance db upgrade --app-role ROLE`). Then serve with its URL.
+
+    \b
+    Example:
+      alliance db grant-app-role alliance_app \\
+        --database-url postgresql+psycopg://owner@db/alliance
+      ALLIANCE_DATABASE_URL=postgresql+psycopg://alliance_app@db/alliance alliance serve
+    """
+    database = _clinic(database_url).db
+    _require_current(database)
+    _grant(database, role, clinic)
 
 
 @db.command()

@@ -105,7 +105,9 @@ def set_supervision(session: Session, supervisor_id: int, clinician_ids: list[in
 def _supervision_targets(session: Session, supervisor_id: int, clinician_ids: list[int]
                          ) -> tuple[User, set[int]]:
     sup = session.get(User, supervisor_id)
-    if sup is None or sup.role != "supervisor":
+    if sup is None:
+        raise NotFound(f"no user {supervisor_id}")
+    if sup.role != "supervisor":
         raise StoreError(f"user {supervisor_id} is not a supervisor")
     clinicians = set(session.scalars(select(User.id).where(User.id.in_(clinician_ids),
                                                            User.role.in_(SUPERVISED))))

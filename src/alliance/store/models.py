@@ -27,6 +27,7 @@ from sqlalchemy import (
     MetaData,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -141,6 +142,8 @@ class Case(Base):
     data_key: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
     # retention (issue 11): a legal hold keeps an archived case past the retention period
     legal_hold: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # PostgreSQL row-level security: the clinic of the connecting role (docs/security.md)
+    clinic_id: Mapped[int] = mapped_column(Integer, server_default=text("1"))
 
     members: Mapped[list[Member]] = relationship(back_populates="case", order_by="Member.id",
                                                  cascade="all, delete-orphan",
@@ -614,3 +617,11 @@ class PasswordReset(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[dt.datetime] = mapped_column()
     used_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+class ClinicRole(Base):
+    """PostgreSQL: the clinic whose rows a database role sees and writes (row-level
+    security, migration ``0011_rls``); written by ``alliance db grant-app-role``."""
+
+    __tablename__ = "clinic_roles"
+
+    role_name: Mapped[str] = mapped_column(String(63), primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(Integer)

@@ -23,8 +23,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import (JSON, Connection, LargeBinary, Text, column, literal, select, table,
-                        update)
+from sqlalchemy import JSON, Connection, LargeBinary, Text, column, literal, select, table, update
 
 from alliance.store.crypto import key_id_in
 from alliance.store.sealing import PREFIX, Keys, SealedJSON, SealedText, column_aad, wrap_aad

@@ -58,7 +58,7 @@ def _member(db: DbSession, case_id: int, member_id: int | None) -> Member | None
         return None
     member = db.get(Member, member_id)
     if member is None or member.case_id != case_id:
-        raise StoreError(f"member {member_id} is not part of this case")
+        raise NotFound(f"member {member_id} is not part of this case")
     return member
 
 

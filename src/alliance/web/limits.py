@@ -7,10 +7,14 @@
   exist, and the database would refuse the value with an error.
 * A NUL character in the path, the query or a URL-encoded form is answered 400 (PostgreSQL
   cannot store one); multipart text fields are checked by :mod:`alliance.web.forms`.
+
+Under ``/api/`` the refusal is JSON (``{"error": ..., "status": ...}``, as the API's own),
+elsewhere plain text.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
@@ -25,6 +29,7 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 MAX_ID = 2**31 - 1
+JSON_UNDER = "/api/"  # the JSON API's refusals are JSON
 _DIGITS = re.compile(r"^[+-]?\d+$")
 
 
@@ -40,10 +45,14 @@ def _too_big(value: str) -> bool:
     return bool(_DIGITS.match(value.strip())) and abs(int(value)) > MAX_ID
 
 
-async def _answer(send: Send, status: int, text: str) -> None:
+async def _answer(scope: Scope, send: Send, status: int, text: str) -> None:
+    kind = b"text/plain; charset=utf-8"
     body = text.encode()
+    if str(scope.get("path", "")).startswith(JSON_UNDER):
+        kind = b"application/json"
+        body = json.dumps({"error": text, "status": status, "problems": []}).encode()
     await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"text/plain; charset=utf-8"),
+                "headers": [(b"content-type", kind),
                             (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})
 
@@ -82,12 +91,12 @@ class InputLimits:
             return
         refused = refusal(scope)
         if refused is not None:
-            await _answer(send, *refused)
+            await _answer(scope, send, *refused)
             return
         headers = {k.lower(): v for k, v in scope.get("headers", [])}
         length = headers.get(b"content-length", b"")
         if length and (not length.isdigit() or int(length) > self.limit):
-            await _answer(send, 413, f"the request is larger than {self.limit} bytes")
+            await _answer(scope, send, 413, f"the request is larger than {self.limit} bytes")
             return
         urlencoded = headers.get(b"content-type", b"").startswith(
             b"application/x-www-form-urlencoded")
@@ -114,17 +123,17 @@ class InputLimits:
             try:
                 body = await _whole(counted)
             except BodyTooLarge:
-                await _answer(send, 413, f"the request is larger than {self.limit} bytes")
+                await _answer(scope, send, 413, f"the request is larger than {self.limit} bytes")
                 return
             if b"%00" in body.lower() or b"\x00" in body:
-                await _answer(send, 400, "a NUL character is not allowed")
+                await _answer(scope, send, 400, "a NUL character is not allowed")
                 return
             source = _replay(body, receive)
         try:
             await self.app(scope, source, watched)
         except BodyTooLarge:
             if not started:
-                await _answer(send, 413, f"the request is larger than {self.limit} bytes")
+                await _answer(scope, send, 413, f"the request is larger than {self.limit} bytes")
 
 
 async def _whole(receive: Receive) -> bytes:

@@ -9,7 +9,7 @@
 * ``recovery_codes`` (hashed, single use) and ``password_resets`` (one-time links).
 
 Revision ID: 0010_auth
-Revises: 0008_security
+Revises: 0009_phi_encryption
 """
 
 from __future__ import annotations
