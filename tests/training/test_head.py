@@ -11,6 +11,7 @@ from alliance.errors import TrainingError
 from alliance.training.head import (
     TRAIN_SETS,
     VerdictHead,
+    head_features,
     packaged_head,
     read_head,
     train_verdict_head,
@@ -31,7 +32,7 @@ def test_the_head_predicts_the_most_probable_verdict() -> None:
 
 
 def test_a_wrong_dimension_is_a_training_error() -> None:
-    with pytest.raises(TrainingError, match="expects 2-dimensional embeddings, got 3"):
+    with pytest.raises(TrainingError, match="expects 2-dimensional features, got 3"):
         toy_head().predict(np.ones((1, 3)))
 
 
@@ -40,7 +41,42 @@ def test_save_and_read_round_trip(tmp_path: Path) -> None:
     toy_head().save(path)
     again = read_head(path)
     assert again.classes == ("partial", "repair") and again.model == "toy"
-    assert np.allclose(again.coef, toy_head().coef)
+    assert np.allclose(again.coef, toy_head().coef) and again.steps == ()
+
+
+def test_step_heads_give_a_sigmoid_per_step_and_survive_a_round_trip(tmp_path: Path) -> None:
+    head = VerdictHead(("partial", "repair"), np.eye(2), np.zeros(2), {"model": "toy"},
+                       ("invited", "named"), np.array([[2.0, 0.0], [0.0, -1.0]]),
+                       np.array([0.0, 0.0]))
+    (p,) = head.step_probabilities(np.array([[1.0, 1.0]]))
+    assert p["invited"] == pytest.approx(1 / (1 + np.exp(-2)))  # sigmoid(2)
+    assert p["named"] == pytest.approx(1 / (1 + np.exp(1)))  # sigmoid(-1)
+    head.save(tmp_path / "h.npz")
+    again = read_head(tmp_path / "h.npz")
+    assert again.steps == ("invited", "named")
+    assert np.allclose(again.step_coef, head.step_coef)
+    assert toy_head().step_probabilities(np.ones((1, 2))) == [{}]
+
+
+def test_head_features_join_the_response_and_its_sentence_maximum() -> None:
+    class Toy:
+        def encode(self, texts: list[str]) -> np.ndarray:
+            return np.array([[len(t), t.count("a")] for t in texts], dtype=float)
+
+    x = head_features(Toy(), ["aa. b."])
+    # whole text: length 6, two a's; sentences "aa." (3, 2) and "b." (2, 0): max (3, 2)
+    assert x.tolist() == [[6.0, 2.0, 3.0, 2.0]]
+    assert head_features(Toy(), ["aa. b."], "embedding").tolist() == [[6.0, 2.0]]
+    with pytest.raises(TrainingError, match="unknown head features"):
+        head_features(Toy(), ["a"], "words")
+
+
+def test_a_step_head_without_both_classes_is_refused() -> None:
+    pytest.importorskip("sklearn")
+    x = np.vstack([np.zeros((3, 2)), np.ones((3, 2))])
+    with pytest.raises(TrainingError, match="step head 'named'"):
+        train_verdict_head(x, ["partial"] * 3 + ["repair"] * 3, {},
+                           steps={"named": [False] * 6})
 
 
 def test_a_file_that_is_not_a_head_is_refused(tmp_path: Path) -> None:
@@ -68,8 +104,12 @@ def test_the_packaged_head_was_trained_on_development_data_only() -> None:
     assert set(head.classes) == {"repair", "partial", "technique_first", "defensive",
                                  "judgmental"}
     assert head.manifest["model"] and head.manifest["n"] >= 300
-    assert not {"fresh6", "fresh7"} & set(TRAIN_SETS)  # the clean test sets
-    assert all("fresh6" not in s and "fresh7" not in s for s in head.manifest["train_sets"])
+    assert "fresh8" not in TRAIN_SETS  # the clean test set written after freezing
+    assert all("fresh8" not in s for s in head.manifest["train_sets"])
+    assert head.features == "embedding+sentence-max"
+    assert head.steps == ("noticed", "named", "invited", "responsibility", "renegotiated",
+                          "reflected")
+    assert head.step_coef.shape == (6, head.coef.shape[1])
 
 
 @pytest.mark.model
@@ -84,7 +124,8 @@ def test_train_head_rebuilds_the_packaged_head(tmp_path: Path) -> None:
     r = CliRunner().invoke(main, ["practice", "train-head", "--data-dir", str(data),
                                   "--output", str(out)])
     assert r.exit_code == 0, r.output
-    assert "trained on 345 responses" in r.output
+    assert "trained on 425 responses" in r.output
     rebuilt, packaged = read_head(out), packaged_head()
     assert packaged is not None and rebuilt.classes == packaged.classes
     assert np.allclose(rebuilt.coef, packaged.coef, atol=1e-3)
+    assert np.allclose(rebuilt.step_coef, packaged.step_coef, atol=1e-3)

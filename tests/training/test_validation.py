@@ -109,12 +109,23 @@ def test_two_passes_without_shared_ids_are_refused() -> None:
                   {"b": Label("repair", frozenset(), False)})
 
 
-@pytest.mark.parametrize("suffix", ["fresh", *(f"fresh{n}" for n in range(2, 8))])
+@pytest.mark.parametrize("suffix", ["fresh", *(f"fresh{n}" for n in range(2, 9))])
 def test_each_fresh_set_has_labels_for_exactly_its_responses(suffix: str) -> None:
     responses = load_responses(DATA / f"responses-{suffix}.yaml")
     labels = load_labels(DATA / f"labels-{suffix}-pass1.yaml")
-    assert len(responses) == 40 and {r.id for r in responses} == set(labels)
+    assert len(responses) == (64 if suffix == "fresh8" else 40)
+    assert {r.id for r in responses} == set(labels)
     text = (DATA / f"responses-{suffix}.yaml").read_text(encoding="utf-8")
     assert "verdict:" not in text and "steps:" not in text
     ev = evaluate(responses, labels, "all")
-    assert ev["n"] == 40 and 0 <= ev["accuracy"] <= 1
+    assert ev["n"] == len(responses) and 0 <= ev["accuracy"] <= 1
+
+
+def test_fresh_set_8_has_two_passes_over_every_case_and_verdict() -> None:
+    responses = load_responses(DATA / "responses-fresh8.yaml")
+    first = load_labels(DATA / "labels-fresh8-pass1.yaml")
+    second = load_labels(DATA / "labels-fresh8-pass2.yaml")
+    assert set(first) == set(second) == {r.id for r in responses}
+    assert len({r.case for r in responses}) == 19
+    assert {lab.verdict for lab in first.values()} == {"repair", "partial", "technique_first",
+                                                         "defensive", "judgmental"}

@@ -328,7 +328,7 @@ def evaluate_cmd(responses: str, labels: str, split: str, coder_kind: str, fmt: 
 @click.option("--output", default=None, type=click.Path(dir_okay=False),
               help="Where to write the head (default: the packaged verdict-head.npz).")
 def train_head_cmd(data_dir: str, output: str | None) -> None:
-    """Train the verdict head on the development responses (needs the model extra).
+    """Train the verdict and step heads on the development responses (model extra).
 
     Uses the dev split of responses.yaml and the fresh sets that served as development
     data (never the held-out part, never the final fresh test set).
@@ -338,7 +338,14 @@ def train_head_cmd(data_dir: str, output: str | None) -> None:
       alliance practice train-head --data-dir data/training
     """
     from alliance.coding.embedder import load_embedder
-    from alliance.training.head import TRAIN_SETS, packaged_head_path, train_verdict_head
+    from alliance.training.head import (
+        FEATURES,
+        TRAIN_SETS,
+        head_features,
+        packaged_head_path,
+        train_verdict_head,
+    )
+    from alliance.training.steps import STEP_NAMES
     from alliance.training.validation import split_of
 
     base = Path(data_dir)
@@ -347,14 +354,16 @@ def train_head_cmd(data_dir: str, output: str | None) -> None:
     for name in TRAIN_SETS:
         rows += _pairs(base / f"responses-{name}.yaml", base / f"labels-{name}-pass1.yaml")
     embedder = load_embedder()
-    emb = embedder.encode([r.response for r, _ in rows])
-    head = train_verdict_head(emb, [lab.verdict for _, lab in rows], {
-        "model": embedder.name, "train_sets": ["responses.yaml (dev split)",
-                                               *[f"responses-{n}.yaml" for n in TRAIN_SETS]],
-        "labels": "pass 1"})
+    x = head_features(embedder, [r.response for r, _ in rows])
+    head = train_verdict_head(x, [lab.verdict for _, lab in rows], {
+        "model": embedder.name, "features": FEATURES,
+        "train_sets": ["responses.yaml (dev split)",
+                       *[f"responses-{n}.yaml" for n in TRAIN_SETS]],
+        "labels": "pass 1 (labelling guide v2)"},
+        steps={s: [s in lab.steps for _, lab in rows] for s in STEP_NAMES})
     target = Path(output) if output else packaged_head_path()
     head.save(target)
-    click.echo(f"verdict head trained on {len(rows)} responses "
+    click.echo(f"verdict and step heads trained on {len(rows)} responses "
                f"({', '.join(head.classes)}) -> {target}")
 
 

@@ -17,10 +17,10 @@ uses the same rules):
 5. ``partial``: anything else.
 
 With the embedding model (the ``hybrid`` coder, the CLI default when the model loads), the
-verdict comes from the verdict head (:mod:`alliance.training.head`) instead: on responses
-written after both were frozen it was right more often than the phrase rules (0.750 and
-0.725 against 0.575 and 0.525; ``docs/training.md``). The steps still come from the rules
-and the coder.
+verdict and the steps come from the heads (:mod:`alliance.training.head`) instead: on
+responses written after the scorer was frozen the phrase rules fell to 0.525-0.575, and in
+cross-validation over the later fresh sets the heads beat the rules on the verdict and on
+every step (``docs/training.md``). The rules still supply the phrases quoted as evidence.
 
 The score (0-1) is the weighted share of the six steps present (weights in
 :data:`STEP_WEIGHTS`), capped at 0.2 for a judgmental or defensive response and at 0.35
@@ -206,16 +206,38 @@ _VERDICT_HARM = {"judgmental": "judgmental", "defensive": "defensive",
 
 
 def _head_verdict(embedder: Any, response: str, verdict: str, technique_first: bool,
-                  evidence: dict[str, str]) -> tuple[str, bool]:
-    """The verdict head's verdict when the embedding model is at hand (see ``head.py``)."""
-    from alliance.training.head import packaged_head
+                  steps: dict[str, bool], evidence: dict[str, str]) -> tuple[str, bool]:
+    """The heads' verdict (and steps, in place) when the embedding model is at hand.
+
+    See ``head.py``. ``technique_before_repair`` is true when the head says
+    ``technique_first``, or when the rules found it and the head's verdict is a harm that
+    comes before it in the guide (judgmental, defensive).
+    """
+    from alliance.training.head import head_features, packaged_head
 
     head = packaged_head()
-    if head is None or getattr(embedder, "dimension", head.coef.shape[1]) != head.coef.shape[1]:
+    if head is None or (head.model and getattr(embedder, "name", head.model) != head.model):
         return verdict, technique_first
-    predicted, p = head.predict(embedder.encode([response]))[0]
+    try:
+        x = head_features(embedder, [response], head.features)
+    except TrainingError:
+        return verdict, technique_first
+    if x.shape[1] != head.coef.shape[1]:
+        return verdict, technique_first
+    predicted, p = head.predict(x)[0]
     evidence["verdict"] = f"verdict head ({predicted} {p:.2f}); phrase rules said {verdict}"
-    return predicted, technique_first or predicted == "technique_first"
+    for step, q in head.step_probabilities(x)[0].items():
+        found = q >= 0.5
+        if found != steps.get(step):
+            evidence[f"{step} (step head)"] = f"{q:.2f}; phrase rules said {steps.get(step)}"
+        steps[step] = found
+        if not found:
+            evidence.pop(step, None)
+    if head.steps and any(steps[s] for s in ("named", "reflected", "responsibility")):
+        steps["noticed"] = True  # the guide: naming, reflecting or owning is noticing
+    technique_first = predicted == "technique_first" or (
+        technique_first and predicted in ("judgmental", "defensive"))
+    return predicted, technique_first
 
 
 def _score(steps: Mapping[str, bool], verdict: str) -> float:
@@ -273,7 +295,10 @@ def score_trainee_response(response: str, client: str | None = None, *,
     embedder = getattr(coder, "embedder", None)
     if embedder is not None:
         verdict, technique_before_repair = _head_verdict(embedder, response, verdict,
-                                                         technique_before_repair, evidence)
+                                                         technique_before_repair, steps,
+                                                         evidence)
+        for harm in ("judgmental", "defensive"):  # the head's verdict decides these
+            harms[harm] = verdict == harm
         harms[_VERDICT_HARM.get(verdict, "")] = True
         harms.pop("", None)
     good = [_GOOD[s] for s in STEP_NAMES if steps[s]]
