@@ -38,6 +38,8 @@ ACTIONS: tuple[str, ...] = (
     "approval.approve", "approval.refuse", "approval.request", "login.mfa", "mfa.disable",
     "mfa.enable", "mfa.failed", "mfa.recovery", "password.change", "password.reset",
     "session.revoke",
+    "link.send", "contact.update", "contact.opt_out", "signal.risk", "signal.acknowledge",
+    "signal.feedback", "safety_text.update",
 )
 
 # The client address of the web request being served (set by the web app for each request,
