@@ -34,7 +34,8 @@ Variables (defaults in brackets):
   ``ALLIANCE_QUIET_HOURS``, ``ALLIANCE_TIMEZONE``: delivery of survey links and notices
   (``docs/delivery.md``; nothing is sent unless configured)
 * ``ALLIANCE_MAX_BODY_BYTES`` [8 MiB]: the largest request body read (larger: 413)
-* ``ALLIANCE_PRODUCTION`` [off]: refuse to start without an ``https://`` public URL
+* ``ALLIANCE_PRODUCTION`` [off]: refuse to start without an ``https://`` public URL or
+  without an encryption key
 * ``ALLIANCE_TRUSTED_PROXIES`` [none]: comma-separated addresses or networks of the reverse
   proxies whose ``X-Forwarded-For`` / ``X-Forwarded-Proto`` are believed
 * ``ALLIANCE_REQUIRE_MFA`` [off]: every account must use two-step log-in (TOTP); one
@@ -364,6 +365,11 @@ class Clinic:
         if self.settings.production and not self.settings.public_url.startswith("https://"):
             raise ConfigError("ALLIANCE_PRODUCTION is set: ALLIANCE_PUBLIC_URL must be the "
                               "clinic's https:// address (survey links and QR codes use it)")
+        if self.settings.production and self.box is None:
+            raise ConfigError("ALLIANCE_PRODUCTION is set: an encryption key is required "
+                              "(ALLIANCE_ENCRYPTION_KEY_FILE or ALLIANCE_ENCRYPTION_KEY; "
+                              "create one with `alliance db keygen`), or names, notes and "
+                              "transcripts would be stored in clear")
         for proxy in self.settings.trusted_proxies:
             try:
                 ipaddress.ip_network(proxy, strict=False)

@@ -14,12 +14,15 @@ from alliance.store import audit
 from alliance.web.app import create_app
 
 
-def test_production_refuses_to_start_without_an_https_public_url(web: Web) -> None:
+def test_production_refuses_to_start_without_an_https_public_url_or_a_key(web: Web) -> None:
     for url in ("", "http://clinic.example"):
         with pytest.raises(ConfigError, match="ALLIANCE_PUBLIC_URL"):
             create_app(clinic=make_clinic(web.db, web.box, production=True, public_url=url))
     create_app(clinic=make_clinic(web.db, web.box, production=True,
                                   public_url="https://clinic.example"))
+    with pytest.raises(ConfigError, match="encryption key is required"):
+        create_app(clinic=make_clinic(web.db, None, production=True,
+                                      public_url="https://clinic.example"))
     with pytest.raises(ConfigError, match="TRUSTED_PROXIES"):
         create_app(clinic=make_clinic(web.db, web.box, trusted_proxies=("not-an-ip",)))
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DataError
 from sqlalchemy.orm import Session, sessionmaker
@@ -161,6 +161,11 @@ class Database:
         try:
             with self._factory() as session, _unstorable():
                 try:
+                    if lock is not None:
+                        # take SQLite's write lock now: a deferred transaction that read
+                        # first fails at once ("database is locked") when another process
+                        # wrote since its snapshot; an immediate one waits its turn
+                        session.execute(text("BEGIN IMMEDIATE"))
                     yield session
                     session.commit()
                 except BaseException:
