@@ -2,7 +2,10 @@ from __future__ import annotations
 
 import math
 
+import pytest
+
 from alliance.coding.features import (
+    asks_for_advice,
     is_open_question,
     lexical_continuity,
     turn_features,
@@ -53,3 +56,20 @@ def test_therapist_heads_do_not_read_client_question_flags_but_do_read_advice_re
     assert v["advice_requested"] == 1.0
     c = turn_features(["T", "C"], ["therapist", "client"], ["How was it?", "Fine."])[1]
     assert dict(zip(FEATURE_NAMES, c.vector(), strict=True))["after_question"] == 1.0
+
+
+@pytest.mark.parametrize("text", [
+    "Do you know any good tricks to help me study?",
+    "What steps should I take to feel better?",
+    "What's the best way to ask for a raise?",
+    "Any idea how I can meet people here?",
+    "Could you suggest something for the nights?",
+])
+def test_requests_for_advice_in_other_words_are_recognised(text: str) -> None:
+    assert asks_for_advice(text)
+
+
+@pytest.mark.parametrize("text", ["How are you today?", "I want to get better at this.",
+                                  "My best friend moved away."])
+def test_statements_and_other_questions_are_not_requests_for_advice(text: str) -> None:
+    assert not asks_for_advice(text)

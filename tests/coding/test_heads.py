@@ -128,3 +128,33 @@ def test_head_inputs_put_the_answered_turns_embedding_beside_the_turn() -> None:
     assert np.array_equal(x[0, 4:8], np.zeros(4))  # the first turn answers nobody
     assert np.array_equal(x[1, 4:8], emb[0])
     assert np.array_equal(x[2, 4:8], emb[0])  # answers the therapist, not itself
+
+
+def test_a_dropped_context_feature_gets_no_weight(tmp_path, fake_embedder, monkeypatch) -> None:
+    monkeypatch.setattr(trainer, "DROPPED_FEATURES",
+                        {"withdrawal.self_criticism": ("continuity",)})
+    result = trainer.train(load_corpus(tiny_corpus(tmp_path / "corpus")), fake_embedder, seed=7)
+    column = fake_embedder.dimension + trainer.FEATURE_NAMES.index("continuity")
+    assert result.heads.weights[0, column] == 0.0
+    assert result.heads.manifest["codes"]["withdrawal.self_criticism"]["dropped_features"] == [
+        "continuity"]
+
+
+def test_rule_confidence_is_session_precision_shrunk_toward_all_rows() -> None:
+    from types import SimpleNamespace
+
+    def ex(conv: str, right: bool) -> trainer.Example:
+        hit = SimpleNamespace(rule="advice.try", code="threat.unsolicited_advice")
+        gold = frozenset({"threat.unsolicited_advice"} if right else ())
+        return trainer.Example(conv, "train", "therapist", np.zeros(1), gold,
+                               SimpleNamespace(hits=[hit]))  # type: ignore[arg-type]
+
+    exs = [ex(f"snip{k}", True) for k in range(9)] + [ex("sess", False), ex("sess", False)]
+    out = trainer.rule_calibration(exs, frozenset({"sess"}))["advice.try"]
+    # all rows: 9 of 11 right -> (9 + 1) / (11 + 2) = 10/13; sessions: 0 of 2
+    # -> (0 + 4 * 10/13) / (2 + 4) = 0.5128
+    assert (out["hits"], out["correct"], out["session_hits"], out["session_correct"]) == (
+        11, 9, 2, 0)
+    assert out["precision"] == pytest.approx(0.5128, abs=1e-4)
+    assert trainer.rule_calibration(exs)["advice.try"]["precision"] == pytest.approx(
+        10 / 13, abs=1e-4)

@@ -97,3 +97,31 @@ def test_rules_respect_role_and_spans_stay_inside_text(text: str, role: str) -> 
         client = family_of(h.code) in ("withdrawal", "confrontation", "safety")
         assert client == (role == "client")
         assert 0 < h.confidence < 1
+
+
+@pytest.mark.parametrize("text", [
+    "Have you ever tried to journal your thoughts?",
+    "Have you thought about talking to your manager?",
+    "Do you think that you might benefit from some counselling?",
+    "What about joining a running club?",
+    "Could you maybe ask him to turn it down after eleven?",
+])
+def test_suggestion_questions_are_unsolicited_advice(text: str) -> None:
+    out = hits([("C", "I feel so stuck lately."), ("T", text)])
+    assert "threat.unsolicited_advice" in {c for c, _ in out[1]}
+
+
+@pytest.mark.parametrize("text", [
+    "What have you thought of trying?",
+    "Have you always been close, you and him?",
+    "How long has this been going on?",
+])
+def test_questions_that_propose_no_action_are_not_advice(text: str) -> None:
+    out = hits([("C", "I feel so stuck lately."), ("T", text)])
+    assert "threat.unsolicited_advice" not in {c for c, _ in out[1]}
+
+
+def test_a_suggestion_question_after_a_request_in_other_words_is_not_unsolicited() -> None:
+    out = hits([("C", "Do you know any good tricks for staying focused?"),
+                ("T", "Have you tried working in short blocks with a break?")])
+    assert "threat.unsolicited_advice" not in {c for c, _ in out[1]}

@@ -85,3 +85,19 @@ def expected_calibration_error(probs: Sequence[float] | np.ndarray,
 def smoothed_precision(hits: int, correct: int) -> float:
     """Laplace-smoothed precision (correct + 1) / (hits + 2): a rule's calibrated confidence."""
     return (correct + 1) / (hits + 2)
+
+
+def shrunk_precision(hits: int, correct: int, prior: float, strength: float) -> float:
+    """Precision measured on ``hits`` rows, shrunk toward ``prior`` with ``strength``
+    pseudo-hits: (correct + strength * prior) / (hits + strength).
+
+    Used for a rule's confidence on the corpus's whole sessions, where a rule fires less
+    often than on the snippets written for it: few session hits say little, so the
+    all-row precision is the prior.
+
+    >>> round(shrunk_precision(8, 1, 0.875, 4.0), 3)
+    0.375
+    >>> shrunk_precision(0, 0, 0.6, 4.0)
+    0.6
+    """
+    return (correct + strength * prior) / (hits + strength)

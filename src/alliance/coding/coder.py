@@ -42,11 +42,13 @@ from alliance.transcripts.speech import (
 EncodeFn = Callable[[Sequence[str]], np.ndarray]
 
 #: Where the confidences come from, said in every report (heads without a manifest note).
-CALIBRATION_NOTE = ("Platt scaling fitted on out-of-fold scores of the project's own "
-                    "labelled corpus (train + dev splits; synthetic sessions written by the "
-                    "project, not real recordings)")
-RULES_CALIBRATION_NOTE = ("rule precision measured on the project's own labelled corpus "
-                          "(train + dev splits; synthetic sessions, not real recordings)")
+CALIBRATION_NOTE = ("Platt scaling fitted on out-of-fold scores of the whole sessions of "
+                    "the project's own labelled corpus (train + dev splits; rule confidences: "
+                    "precision on those sessions, shrunk toward all rows); sessions written "
+                    "by the project, not real recordings")
+RULES_CALIBRATION_NOTE = ("rule precision measured on the whole sessions of the project's own "
+                          "labelled corpus (train + dev splits, shrunk toward all rows; "
+                          "sessions written by the project, not real recordings)")
 MODE_RULES = "rules-only"
 MODE_HYBRID = "hybrid"
 EVIDENCE_MAX = 200

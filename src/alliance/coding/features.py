@@ -112,7 +112,10 @@ CLIENT_ONLY_FEATURES = ("after_question", "after_open_question", "backchannel")
 _ADVICE_REQUEST = re.compile(
     r"\b(what (should|do|can|could|would|shall) i (do|say|try)|what do you (think|suggest|"
     r"recommend|advise)|what would you (do|suggest|recommend)|(any|some|give me|got any) "
-    r"(advice|tips|ideas|suggestions|pointers)|(should|do you think) i (should )?\w+|how "
+    r"(good |specific |other |practical )?(advice|tips?|ideas?|suggestions?|pointers|tricks|"
+    r"recommendations?|strategies|techniques)|what (steps|things) (should|can|could|do) i|"
+    r"whats the best way (to|for me)|(can|could) you (suggest|recommend|advise)|"
+    r"(should|do you think) i (should )?\w+|how "
     r"(do|can|should|could) i\b|tell me what to do|i need (some )?(advice|ideas|help with)|"
     r"(id|i would) (like|love|appreciate) (some |your )?(advice|tips|ideas|view|opinion|input)|"
     r"your (advice|opinion|view|suggestion)|is there anything i can do|what can i do)",

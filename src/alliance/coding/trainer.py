@@ -24,6 +24,7 @@ import numpy as np
 from alliance.coding.calibration import (
     expected_calibration_error,
     fit_platt,
+    shrunk_precision,
     smoothed_precision,
 )
 from alliance.coding.codebook import FAMILY_ROLE, family_of, load_codebook
@@ -58,6 +59,19 @@ FOLDS = 5
 #: (|Spearman| 0.36-0.39 on the dev half) (issue 10: no length shortcut).
 RULES_ONLY_CODES = ("withdrawal.minimal_response", "threat.lecturing")
 LENGTH_BINS = 10
+#: Context features a head does not read (their column is zeroed in training, so the head's
+#: weight for them is 0). ``continuity`` (overlap with the turn answered) grows with turn
+#: length, and a rejection is said in its words ("no, that's not it", "yes, but"), not in
+#: how much it echoes the intervention: on ESConv help-seeker turns this head's score rose
+#: with length (|Spearman| 0.31, issue 10's limit is 0.3), about a quarter of it through
+#: continuity.
+DROPPED_FEATURES = {"confrontation.reject_intervention": ("continuity",)}
+#: Platt scaling is fitted on the out-of-fold logits of the rows from whole sessions (the
+#: corpus's held-out material most like real sessions: long, mixed, speech-style turns),
+#: not on the snippets, which are cleaner examples written for one code each and make a
+#: head look surer than it is on real speech (issue 10: honest confidence). A code with
+#: fewer than this many positives in the sessions is calibrated on all rows.
+MIN_SESSION_POSITIVES = 15
 
 
 def length_matched_weights(words: np.ndarray, y: np.ndarray, bins: int = LENGTH_BINS,
@@ -150,17 +164,40 @@ def examples(corpus: Corpus, coder: Coder, encode: EncodeFn) -> list[Example]:
     return out
 
 
-def rule_calibration(exs: Sequence[Example]) -> dict[str, dict[str, float]]:
-    """Per rule: hits and correct hits on train+dev turns, and smoothed precision."""
-    counts = {rid: [0, 0] for rid in rule_ids()}
+#: Pseudo-hits with which a rule's all-row precision weighs against its session precision.
+RULE_PRIOR_STRENGTH = 4.0
+
+
+def rule_calibration(exs: Sequence[Example],
+                     sessions: frozenset[str] = frozenset()) -> dict[str, dict[str, float]]:
+    """Per rule: hits and correct hits on train+dev turns, and its confidence.
+
+    The confidence is the rule's precision on the turns of whole sessions (``sessions``:
+    their conversation ids), shrunk toward its Laplace-smoothed precision on all rows with
+    :data:`RULE_PRIOR_STRENGTH` pseudo-hits. Snippets are written to show one code each,
+    so a rule is right far more often there (advice.try: 114 of 123 snippet hits, 1 of 8
+    session hits) than in a session, let alone in real speech (issue 10: honest
+    confidence). Without session ids this is the all-row smoothed precision.
+    """
+    counts = {rid: [0, 0, 0, 0] for rid in rule_ids()}
     for ex in exs:
         if ex.split not in ("train", "dev"):
             continue
         for hit in {(h.rule, h.code) for h in ex.analysis.hits}:
-            counts[hit[0]][0] += 1
-            counts[hit[0]][1] += int(hit[1] in ex.gold)
-    return {rid: {"hits": h, "correct": c, "precision": round(smoothed_precision(h, c), 4)}
-            for rid, (h, c) in counts.items()}
+            ok = int(hit[1] in ex.gold)
+            row = counts[hit[0]]
+            row[0] += 1
+            row[1] += ok
+            if ex.conversation in sessions:
+                row[2] += 1
+                row[3] += ok
+    out: dict[str, dict[str, float]] = {}
+    for rid, (h, c, sh, sc) in counts.items():
+        pooled = smoothed_precision(h, c)
+        out[rid] = {"hits": h, "correct": c, "session_hits": sh, "session_correct": sc,
+                    "precision": round(shrunk_precision(sh, sc, pooled, RULE_PRIOR_STRENGTH)
+                                       if sessions else pooled, 4)}
+    return out
 
 
 def _f1(y: np.ndarray, pred: np.ndarray) -> float:
@@ -220,10 +257,13 @@ def train(corpus: Corpus, embedder: Embedder, *, seed: int = DEFAULT_SEED,
     exs = examples(corpus, base, encode)
     if not exs:
         raise CodingError("the corpus has no labelled turns to train on")
-    rules = rule_calibration(exs)
+    rules = rule_calibration(exs, frozenset(c.id for c in corpus.conversations
+                                            if c.kind == "session"))
     precision = {k: v["precision"] for k, v in rules.items()}
     group_of = {c.id: c.group or c.id for c in corpus.conversations}
+    kind_of = {c.id: c.kind for c in corpus.conversations}
     pool = [e for e in exs if e.split in ("train", "dev")]
+    embedding_size = int(embedder.dimension) * (2 if PREVIOUS_TURN else 1)
     if not any(e.split == "train" for e in pool):
         raise CodingError("the corpus has no train split")
     codes: list[str] = []
@@ -240,6 +280,8 @@ def train(corpus: Corpus, embedder: Embedder, *, seed: int = DEFAULT_SEED,
             skipped.append(code)
             continue
         x = np.stack([e.x for e in rows])
+        for name in DROPPED_FEATURES.get(code, ()):
+            x[:, embedding_size + FEATURE_NAMES.index(name)] = 0.0
         sample_weight = length_matched_weights(
             np.array([e.analysis.features.words for e in rows]), y)
         rule = np.array([max([precision.get(h.rule, 0.0) for h in e.analysis.hits
@@ -259,9 +301,12 @@ def train(corpus: Corpus, embedder: Embedder, *, seed: int = DEFAULT_SEED,
                 clf.set_params(C=c_value)
                 clf.fit(x[fit_mask], y[fit_mask], sample_weight=sample_weight[fit_mask])
                 oofs[c_value][test_mask] = clf.decision_function(x[test_mask])
+        in_sessions = np.array([kind_of[e.conversation] == "session" for e in rows])
+        cal = in_sessions if int(y[in_sessions].sum()) >= MIN_SESSION_POSITIVES else \
+            np.ones(len(rows), dtype=bool)
         for c_value in C_GRID:
             oof = oofs[c_value]
-            platt = fit_platt(oof, y.astype(int))
+            platt = fit_platt(oof[cal], y[cal].astype(int))
             head = platt(oof)
             threshold, f1 = _best_threshold(y, np.maximum(head, rule))
             if best is None or f1 > best[1] + 1e-9:
@@ -281,6 +326,8 @@ def train(corpus: Corpus, embedder: Embedder, *, seed: int = DEFAULT_SEED,
         thresholds.append(threshold)
         per_code[code] = {"positives": int(y.sum()), "rows": len(rows), "C": c_value,
                           "cv_f1": round(f1, 4), "threshold": threshold,
+                          "calibrated_on": "sessions" if not cal.all() else "all rows",
+                          "dropped_features": list(DROPPED_FEATURES.get(code, ())),
                           "platt": [round(platt.a, 6), round(platt.b, 6)]}
     cv_ece = expected_calibration_error(oof_probs, oof_gold)
     manifest = {
@@ -334,6 +381,8 @@ def _encoder_versions() -> dict[str, str]:
 def save(result: TrainResult, directory: Path) -> None:
     result.heads.save(directory)
     (directory / RULES_FILE).write_text(json.dumps(
-        {"format": "alliance.rule-calibration/1", "calibrated_on": "train+dev",
+        {"format": "alliance.rule-calibration/1",
+         "calibrated_on": "train+dev; precision on the whole sessions, shrunk toward "
+                          f"all rows with {RULE_PRIOR_STRENGTH:g} pseudo-hits",
          "corpus_sha256": result.heads.manifest["corpus_sha256"], "rules": result.rules},
         indent=2, sort_keys=True) + "\n", encoding="utf-8")
