@@ -6,9 +6,13 @@ of the development split (trained on the other four and every fresh set). The he
 of ``responses.yaml`` and the newest fresh set (``--exclude``) are never used. Reported per
 variant: verdict accuracy per left-out fresh set, the mean over the sets the phrase rules
 had never been tuned on (fresh5-7; the rules were developed on the development split and
-fresh1-4, so rule features look better than they are on those folds), the mean over all
+fresh1-4, so rule features look better than they are on those folds; fresh8 was written
+after v8), the mean over all
 fresh folds and over the development folds; then step F1 of the rules and of the step
-heads on fresh5-7.
+heads on fresh5-8 (at 0.5, at the calibrated thresholds, and as scorer v9 uses them).
+Variant "v9" is the packaged design: the verdict head with the judgement gate
+(``feedback.gated_verdict``: a judgmental verdict under 0.5 stands only when the phrase
+rules also found a judgement).
 
     python benchmarks/scorer_cv.py            # the real embedding model (extra `model`)
     python benchmarks/scorer_cv.py --short    # a hashed bag of words instead; seconds
@@ -27,13 +31,18 @@ from typing import Any
 import numpy as np
 
 from alliance.training.coders import default_coder
-from alliance.training.feedback import VERDICTS, score_trainee_response
+from alliance.training.feedback import (
+    RULES_ADD,
+    VERDICTS,
+    gated_verdict,
+    score_trainee_response,
+)
 from alliance.training.head import TRAIN_SETS, head_features, train_verdict_head
 from alliance.training.steps import STEP_NAMES
 from alliance.training.validation import load_labels, load_responses, split_of
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "training"
-CLEAN_FOR_RULES = ("fresh5", "fresh6", "fresh7")
+CLEAN_FOR_RULES = ("fresh5", "fresh6", "fresh7", "fresh8")
 
 
 class HashedWords:
@@ -108,21 +117,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     rules = rule_features(scores)
     rule_verdicts = np.array([s.verdict for s in scores])
 
-    def head(x: np.ndarray) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    rules_judged = np.array(["judgmental" in s.evidence for s in scores])
+
+    def head(x: np.ndarray, gate: bool = False) -> Callable[[np.ndarray, np.ndarray],
+                                                            np.ndarray]:
         def fit(tr: np.ndarray, te: np.ndarray) -> np.ndarray:
             h = train_verdict_head(x[tr], list(y[tr]), {})
+            if gate:
+                return np.array([gated_verdict(h.classes, p, j) for p, j in
+                                 zip(h.probabilities(x[te]), rules_judged[te], strict=True)])
             return np.array([v for v, _ in h.predict(x[te])])
         return fit
 
     variants: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
         "phrase rules": lambda tr, te: rule_verdicts[te],
         "head: response embedding": head(whole),
-        "head: + sentence maximum (packaged)": head(both),
+        "head: + sentence maximum (v8)": head(both),
         "head: + sentence maximum + rule features": head(np.hstack([both, 0.1 * rules])),
+        "v9: v8 + judgement gate": head(both, gate=True),
     }
     fresh_names = sorted(set(g) - {"dev"})
     print(f"n = {len(y)} ({', '.join(['dev', *fresh_names])}); embedder {embedder.name}")
-    print("| variant | " + " | ".join(fresh_names) + " | fresh5-7 | all fresh | dev folds |")
+    print("| variant | " + " | ".join(fresh_names) + " | fresh5-8 | all fresh | dev folds |")
     print("|---" * (len(fresh_names) + 4) + "|")
     for name, fit in variants.items():
         acc = {f: float((fit(tr, te) == y[te]).mean()) for f, tr, te in folds(g, y)}
@@ -134,22 +150,35 @@ def main(argv: Sequence[str] | None = None) -> int:
               f"{np.mean(dv):.3f} |")
     truth = np.array([[s in lab.steps for s in STEP_NAMES] for _, lab in rows])
     got = np.array([[s.steps[k] for k in STEP_NAMES] for s in scores])
-    pred = np.zeros_like(truth)
+    at_half, calibrated = np.zeros_like(truth), np.zeros_like(truth)
     test = np.isin(g, CLEAN_FOR_RULES)
     for f, tr, te in folds(g, y):
         if f in CLEAN_FOR_RULES:
             h = train_verdict_head(both[tr], list(y[tr]), {},
                                    steps={s: list(truth[tr, k]) for k, s in
-                                          enumerate(STEP_NAMES)})
-            pred[te] = [[p[s] >= 0.5 for s in STEP_NAMES] for p in h.step_probabilities(
-                both[te])]
-    print("\n| step (fresh5-7, left out in turn) | phrase rules F1 | step head F1 | support |")
-    print("|---|---|---|---|")
+                                          enumerate(STEP_NAMES)}, calibrate=True)
+            probs = h.step_probabilities(both[te])
+            at_half[te] = [[p[s] >= 0.5 for s in STEP_NAMES] for p in probs]
+            calibrated[te] = [[p[s] >= h.threshold(s) for s in STEP_NAMES] for p in probs]
+    v9 = calibrated.copy()
+    for k, s in enumerate(STEP_NAMES):
+        if s in RULES_ADD:
+            v9[:, k] |= got[:, k]
+    print("\n| step (fresh5-8, left out in turn) | phrase rules | head at 0.5 | head calibrated "
+          "| v9 | support |")
+    print("|---|---|---|---|---|---|")
     for k, s in enumerate(STEP_NAMES):
         t = truth[test, k]
-        print(f"| {s} | {_f1(got[test, k], t):.2f} | {_f1(pred[test, k], t):.2f} | "
-              f"{int(t.sum())} |")
+        print(f"| {s} | " + " | ".join(_prf(m[test, k], t) for m in (got, at_half, calibrated,
+                                                                       v9))
+              + f" | {int(t.sum())} |")
     return 0
+
+
+def _prf(p: np.ndarray, t: np.ndarray) -> str:
+    tp = int((p & t).sum())
+    prec = tp / int(p.sum()) if p.sum() else 0.0
+    return f"{prec:.2f} / {_f1(p, t):.2f}"
 
 
 def _f1(p: np.ndarray, t: np.ndarray) -> float:

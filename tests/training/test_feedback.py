@@ -161,3 +161,16 @@ def test_well_is_not_we_will_and_curly_apostrophes_read_as_plain() -> None:
     curly = score_trainee_response("I think I pushed too hard. What’s it been like for you?",
                                    CLIENT)
     assert curly.verdict == "repair"
+
+
+def test_a_weak_judgmental_verdict_needs_a_judgement_the_rules_found() -> None:
+    from alliance.training.feedback import gated_verdict
+
+    classes = ("defensive", "judgmental", "partial", "repair", "technique_first")
+    weak = [0.05, 0.42, 0.35, 0.13, 0.05]  # the head's top verdict is judgmental, under 0.5
+    assert gated_verdict(classes, weak, rules_judgmental=False) == "partial"  # next best
+    assert gated_verdict(classes, weak, rules_judgmental=True) == "judgmental"
+    strong = [0.05, 0.62, 0.2, 0.08, 0.05]
+    assert gated_verdict(classes, strong, rules_judgmental=False) == "judgmental"
+    other = [0.45, 0.1, 0.2, 0.2, 0.05]  # the gate concerns judgement only
+    assert gated_verdict(classes, other, rules_judgmental=False) == "defensive"

@@ -11,6 +11,7 @@ from alliance.errors import TrainingError
 from alliance.training.head import (
     TRAIN_SETS,
     VerdictHead,
+    calibrated_threshold,
     head_features,
     packaged_head,
     read_head,
@@ -56,6 +57,37 @@ def test_step_heads_give_a_sigmoid_per_step_and_survive_a_round_trip(tmp_path: P
     assert again.steps == ("invited", "named")
     assert np.allclose(again.step_coef, head.step_coef)
     assert toy_head().step_probabilities(np.ones((1, 2))) == [{}]
+
+
+def test_step_thresholds_survive_a_round_trip_and_default_to_one_half(tmp_path: Path) -> None:
+    head = VerdictHead(("partial", "repair"), np.eye(2), np.zeros(2), {"model": "toy"},
+                       ("invited", "named"), np.eye(2), np.zeros(2), np.array([0.3, 0.7]))
+    head.save(tmp_path / "h.npz")
+    again = read_head(tmp_path / "h.npz")
+    assert (again.threshold("invited"), again.threshold("named")) == pytest.approx((0.3, 0.7))
+    old = VerdictHead(("partial", "repair"), np.eye(2), np.zeros(2), {"model": "toy"},
+                      ("invited",), np.ones((1, 2)), np.zeros(1))
+    assert old.threshold("invited") == 0.5  # a v8 head saved without thresholds
+
+
+def test_the_calibrated_threshold_has_the_best_f1_and_the_lowest_on_a_tie() -> None:
+    # 0.9, 0.6 true; 0.3, 0.1 false: every threshold in (0.3, 0.6] separates them (F1 1.0);
+    # 0.35 is the lowest of the grid there. At 0.30 the false 0.3 is in: F1 = 4/5.
+    assert calibrated_threshold([0.9, 0.6, 0.3, 0.1], [True, True, False, False]) == 0.35
+    # nothing positive: no threshold has a true positive, the first one (0.2) is kept
+    assert calibrated_threshold([0.9, 0.1], [False, False]) == 0.2
+
+
+def test_calibration_stores_a_threshold_per_step() -> None:
+    pytest.importorskip("sklearn")
+    rng = np.random.default_rng(0)
+    x = np.vstack([rng.normal(-2, 0.3, (20, 4)), rng.normal(2, 0.3, (20, 4))])
+    y = ["partial"] * 20 + ["repair"] * 20
+    head = train_verdict_head(x, y, {}, steps={"invited": [v == "repair" for v in y]},
+                              calibrate=True)
+    assert head.step_threshold.shape == (1,) and 0.2 <= head.threshold("invited") <= 0.9
+    assert train_verdict_head(x, y, {}, steps={"invited": [v == "repair" for v in y]}
+                              ).threshold("invited") == 0.5
 
 
 def test_head_features_join_the_response_and_its_sentence_maximum() -> None:
@@ -104,12 +136,14 @@ def test_the_packaged_head_was_trained_on_development_data_only() -> None:
     assert set(head.classes) == {"repair", "partial", "technique_first", "defensive",
                                  "judgmental"}
     assert head.manifest["model"] and head.manifest["n"] >= 300
-    assert "fresh8" not in TRAIN_SETS  # the clean test set written after freezing
-    assert all("fresh8" not in s for s in head.manifest["train_sets"])
+    assert "fresh8" in TRAIN_SETS  # measured once on v8, then development data
+    assert "fresh9" not in TRAIN_SETS  # the clean test set written after freezing v9
+    assert all("fresh9" not in s for s in head.manifest["train_sets"])
     assert head.features == "embedding+sentence-max"
     assert head.steps == ("noticed", "named", "invited", "responsibility", "renegotiated",
                           "reflected")
     assert head.step_coef.shape == (6, head.coef.shape[1])
+    assert all(0.2 <= head.threshold(s) <= 0.9 for s in head.steps)  # calibrated, stored
 
 
 @pytest.mark.model
@@ -124,8 +158,9 @@ def test_train_head_rebuilds_the_packaged_head(tmp_path: Path) -> None:
     r = CliRunner().invoke(main, ["practice", "train-head", "--data-dir", str(data),
                                   "--output", str(out)])
     assert r.exit_code == 0, r.output
-    assert "trained on 425 responses" in r.output
+    assert "trained on 489 responses" in r.output
     rebuilt, packaged = read_head(out), packaged_head()
     assert packaged is not None and rebuilt.classes == packaged.classes
     assert np.allclose(rebuilt.coef, packaged.coef, atol=1e-3)
     assert np.allclose(rebuilt.step_coef, packaged.step_coef, atol=1e-3)
+    assert np.allclose(rebuilt.step_threshold, packaged.step_threshold)

@@ -360,11 +360,13 @@ def train_head_cmd(data_dir: str, output: str | None) -> None:
         "train_sets": ["responses.yaml (dev split)",
                        *[f"responses-{n}.yaml" for n in TRAIN_SETS]],
         "labels": "pass 1 (labelling guide v2)"},
-        steps={s: [s in lab.steps for _, lab in rows] for s in STEP_NAMES})
+        steps={s: [s in lab.steps for _, lab in rows] for s in STEP_NAMES}, calibrate=True)
     target = Path(output) if output else packaged_head_path()
     head.save(target)
     click.echo(f"verdict and step heads trained on {len(rows)} responses "
                f"({', '.join(head.classes)}) -> {target}")
+    click.echo("step thresholds: " + ", ".join(f"{s} {head.threshold(s):.2f}"
+                                                for s in head.steps))
 
 
 def _pairs(responses: Path, labels: Path) -> list[Any]:

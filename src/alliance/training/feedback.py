@@ -205,13 +205,46 @@ _VERDICT_HARM = {"judgmental": "judgmental", "defensive": "defensive",
                  "technique_first": "technique"}
 
 
+# scorer v9: a judgmental verdict of the head below this probability stands only when the
+# phrase rules (or the coder) also found a judgement; otherwise the next verdict is taken.
+# Cross-validated over dev + fresh1-8 (benchmarks/scorer_cv.py); the head mistook short
+# reflections and reassurance (partial) for judgement.
+JUDGMENT_GATE = 0.5
+# steps where the phrase rules add to the step head (either finds it); chosen by the same
+# cross-validation: reflections, F1 0.64 -> 0.67 on the fresh5-8 folds
+RULES_ADD = ("reflected",)
+
+
+def gated_verdict(classes: tuple[str, ...], probabilities: Any,
+                  rules_judgmental: bool) -> str:
+    """The head's verdict after the judgement gate (:data:`JUDGMENT_GATE`).
+
+    >>> gated_verdict(("judgmental", "partial"), [0.45, 0.40], rules_judgmental=False)
+    'partial'
+    >>> gated_verdict(("judgmental", "partial"), [0.45, 0.40], rules_judgmental=True)
+    'judgmental'
+    >>> gated_verdict(("judgmental", "partial"), [0.55, 0.45], rules_judgmental=False)
+    'judgmental'
+    """
+    ranked = sorted(zip(probabilities, classes, strict=True), reverse=True)
+    top_p, top = ranked[0]
+    if top == "judgmental" and top_p < JUDGMENT_GATE and not rules_judgmental \
+            and len(ranked) > 1:
+        return str(ranked[1][1])
+    return str(top)
+
+
 def _head_verdict(embedder: Any, response: str, verdict: str, technique_first: bool,
-                  steps: dict[str, bool], evidence: dict[str, str]) -> tuple[str, bool]:
+                  steps: dict[str, bool], evidence: dict[str, str],
+                  rules_judgmental: bool = False) -> tuple[str, bool]:
     """The heads' verdict (and steps, in place) when the embedding model is at hand.
 
-    See ``head.py``. ``technique_before_repair`` is true when the head says
-    ``technique_first``, or when the rules found it and the head's verdict is a harm that
-    comes before it in the guide (judgmental, defensive).
+    See ``head.py``. The verdict is the head's most probable one after the judgement gate
+    (:func:`gated_verdict`); each step is present when its head's probability reaches the
+    step's calibrated threshold (and, for :data:`RULES_ADD`, also when the phrase rules found
+    it). ``technique_before_repair`` is true when the verdict is ``technique_first``, or when
+    the rules found it and the verdict is a harm that comes before it in the guide
+    (judgmental, defensive).
     """
     from alliance.training.head import head_features, packaged_head
 
@@ -224,10 +257,12 @@ def _head_verdict(embedder: Any, response: str, verdict: str, technique_first: b
         return verdict, technique_first
     if x.shape[1] != head.coef.shape[1]:
         return verdict, technique_first
-    predicted, p = head.predict(x)[0]
+    probs = head.probabilities(x)[0]
+    predicted = gated_verdict(head.classes, probs, rules_judgmental)
+    p = float(probs[head.classes.index(predicted)])
     evidence["verdict"] = f"verdict head ({predicted} {p:.2f}); phrase rules said {verdict}"
     for step, q in head.step_probabilities(x)[0].items():
-        found = q >= 0.5
+        found = q >= head.threshold(step) or (step in RULES_ADD and bool(steps.get(step)))
         if found != steps.get(step):
             evidence[f"{step} (step head)"] = f"{q:.2f}; phrase rules said {steps.get(step)}"
         steps[step] = found
@@ -296,7 +331,7 @@ def score_trainee_response(response: str, client: str | None = None, *,
     if embedder is not None:
         verdict, technique_before_repair = _head_verdict(embedder, response, verdict,
                                                          technique_before_repair, steps,
-                                                         evidence)
+                                                         evidence, harms["judgmental"])
         for harm in ("judgmental", "defensive"):  # the head's verdict decides these
             harms[harm] = verdict == harm
         harms[_VERDICT_HARM.get(verdict, "")] = True
