@@ -9,7 +9,8 @@ One temporary SQLite clinic (WAL), seeded with one-time survey links (as in
    of ``--lease`` seconds and re-assesses the cases the submissions change);
 3. 2 to 4 writers (the count varies by round) submit survey links back to back, each as a
    phone does (open the link, load the form, submit);
-4. after a random 0.3–2.0 s, ``SIGKILL``s the server (no clean-up of any kind);
+4. a random 0–1.5 s after the first submission is acknowledged, ``SIGKILL``s the server
+   (no clean-up of any kind);
 5. checks the database file as the next process finds it: ``PRAGMA integrity_check`` is
    ``ok``, every submission acknowledged so far (303 to the receipt, in this or any earlier
    round) is stored, no link has two responses; counts the transcripts the kill left
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import hashlib
 import json
 import os
@@ -68,6 +70,7 @@ class Figures:
     duplicates: int = 0
     integrity_failures: int = 0
     server_errors: int = 0
+    rounds_with_acknowledged: int = 0
     kills_during_analysis: int = 0
     transcripts_queued: int = 0
     transcripts_left_claimed: int = 0
@@ -100,7 +103,8 @@ def start_server(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[
     raise RuntimeError("the server did not start within 120 s")
 
 
-async def writer(port: int, pool: list[str], acked: list[str], errors: list[str]) -> None:
+async def writer(port: int, pool: list[str], acked: list[str], errors: list[str],
+                 serving: asyncio.Event) -> None:
     """Submit links back to back until the pool is empty or the server dies."""
     conn = Connection("127.0.0.1", port)
     try:
@@ -125,6 +129,7 @@ async def writer(port: int, pool: list[str], acked: list[str], errors: list[str]
                     {**cookie, "content-type": "application/x-www-form-urlencoded"}, body)
                 if status == 303 and header(fields, "location") == "/survey/thanks":
                     acked.append(token)
+                    serving.set()
                 else:
                     errors.append(f"submit {status}")
             except (OSError, asyncio.IncompleteReadError, RuntimeError, ValueError,
@@ -136,11 +141,17 @@ async def writer(port: int, pool: list[str], acked: list[str], errors: list[str]
 
 async def load_then_kill(port: int, pid: int, pool: list[str], writers: int, delay: float,
                          acked: list[str], errors: list[str]) -> None:
+    serving = asyncio.Event()
+
     async def killer() -> None:
+        # the clock starts at the first acknowledgement, so that on a slow machine the kill
+        # still lands among submissions, not before the first one
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(serving.wait(), timeout=60)
         await asyncio.sleep(delay)
         os.kill(pid, signal.SIGKILL)
 
-    await asyncio.gather(killer(), *(writer(port, pool, acked, errors)
+    await asyncio.gather(killer(), *(writer(port, pool, acked, errors, serving)
                                      for _ in range(writers)))
 
 
@@ -241,7 +252,7 @@ def run(rounds: int, *, lease: float, seed_value: int, folder: Path,
         port = free_port()
         server = start_server(env, port, log)
         writers = rng.randint(2, 4)
-        delay = rng.uniform(0.3, 2.0)
+        delay = rng.uniform(0.0, 1.5)
         acked: list[str] = []
         errors: list[str] = []
         asyncio.run(load_then_kill(port, server.pid, pool, writers, delay, acked, errors))
@@ -255,13 +266,15 @@ def run(rounds: int, *, lease: float, seed_value: int, folder: Path,
         figures.server_errors += sum(1 for e in errors if e.split()[-1].startswith("5"))
         running = states.get("running", 0)
         figures.kills_during_analysis += running > 0
+        figures.rounds_with_acknowledged += bool(acked)
         if integrity != "ok":
             figures.integrity_failures += 1
             figures.failures.append(f"round {r}: integrity_check says {integrity[:200]}")
         if missing or twice:
             figures.failures.append(f"round {r}: {missing} acknowledged submissions missing, "
                                     f"{twice} links answered twice")
-        print(f"round {r}/{rounds}: {writers} writers, killed after {delay:.2f} s, "
+        print(f"round {r}/{rounds}: {writers} writers, killed {delay:.2f} s after the first "
+              f"acknowledgement, "
               f"{len(acked)} acknowledged ({len(acked_hashes)} in all), integrity {integrity}, "
               f"missing {missing}, transcripts claimed at the kill {running}", flush=True)
         if not pool:
@@ -307,6 +320,8 @@ def main(argv: list[str] | None = None) -> int:
           f"{figures.acknowledged} submissions acknowledged, {figures.lost} lost, "
           f"{figures.duplicates} duplicates, {figures.integrity_failures} integrity failures, "
           f"{figures.server_errors} server errors")
+    print(f"rounds whose kill came after submissions were acknowledged: "
+          f"{figures.rounds_with_acknowledged}")
     print(f"transcripts: {figures.transcripts_queued} queued, {figures.kills_during_analysis} "
           f"kills during an analysis, {figures.transcripts_reclaimed} re-claimed after their "
           f"lease ran out, {figures.transcripts_left_claimed} left claimed or queued after "
