@@ -125,11 +125,15 @@ def scan_tables(name: str, path: Path, canary: str) -> list[Hit]:
     return hits
 
 
-def scan_files(folder: Path, canary: str, label: str) -> list[Hit]:
+def scan_files(folder: Path, canary: str, label: str,
+               scanned: list[str] | None = None) -> list[Hit]:
     hits = []
     for path in sorted(folder.rglob("*")):
         if path.is_file() and path.name != "key":
-            hits += scan_bytes(f"{label}{path.relative_to(folder)}", path.read_bytes(), canary)
+            name = f"{label}{path.relative_to(folder)}"
+            if scanned is not None:
+                scanned.append(f"{name} ({path.stat().st_size} bytes)")
+            hits += scan_bytes(name, path.read_bytes(), canary)
     return hits
 
 
@@ -338,16 +342,18 @@ def run(folder: Path) -> dict[str, Any]:
         seeder = Seeder(folder, canary)
         seeder.seed()
         seeder.backup()
-        open_hits = scan_files(folder, canary, "open:")  # the WAL is there while open
+        scanned: list[str] = []
+        open_hits = scan_files(folder, canary, "open:", scanned)  # the WAL is there while open
         seeder.db.dispose()
-    closed_hits = scan_files(folder, canary, "")
+    closed_hits = scan_files(folder, canary, "", scanned)
     tables = scan_tables("clinic.db", folder / "clinic.db", canary)
     tables += scan_tables("backup", folder / "backups" / "clinic-backup.db", canary)
     hits = open_hits + closed_hits + tables
     in_logs = [h for h in hits if "logs/" in h.where]
     columns = {h.where.split(":", 1)[1] for h in tables}
     sealed_leaks = sorted(columns & SEALED)
-    return {"canary": canary, "seeded": seeder.seeded, "hits": [asdict(h) for h in hits],
+    return {"canary": canary, "seeded": seeder.seeded, "scanned": scanned,
+            "hits": [asdict(h) for h in hits],
             "files": sorted({h.where for h in open_hits + closed_hits}),
             "columns_in_clear": sorted(columns), "log_hits": len(in_logs),
             "sealed_leaks": sealed_leaks,
@@ -358,7 +364,7 @@ def run(folder: Path) -> dict[str, Any]:
 
 def summary(r: dict[str, Any]) -> list[str]:
     lines = [f"canary {r['canary']} seeded into {len(r['seeded'])} fields: "
-             f"{', '.join(r['seeded'])}"]
+             f"{', '.join(r['seeded'])}", f"files scanned: {', '.join(r['scanned'])}"]
     by_place: dict[str, set[str]] = {}
     for hit in r["hits"]:
         place = hit["where"]
