@@ -4,7 +4,8 @@ analyses transcripts, round after round (issue 11, "Prove").
 One temporary SQLite clinic (WAL), seeded with one-time survey links (as in
 ``bench_web.py``) and an encryption key. Each round:
 
-1. queues a few transcripts (through the store's own upload, encrypted) for the worker;
+1. tops the worker's backlog up to 5 transcripts (through the store's own upload,
+   encrypted);
 2. starts ``alliance serve`` (one process; its worker thread claims transcripts with a lease
    of ``--lease`` seconds and re-assesses the cases the submissions change);
 3. 2 to 4 writers (the count varies by round) submit survey links back to back, each as a
@@ -60,6 +61,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = (ROOT / "examples" / "transcripts" / "rupture-repair.txt").read_bytes()
 # 40 copies: about 150 ms of analysis with the rules coder, so kills land inside analyses
 TRANSCRIPT = b"\n".join([SAMPLE] * 40)
+BACKLOG = 5  # transcripts waiting for the worker at the start of each round
 
 
 @dataclass
@@ -197,9 +199,11 @@ def check(path: Path, acked_hashes: set[str]) -> tuple[str, int, int, dict[str, 
 def drain(env: dict[str, str], port: int, log: Path, path: Path, timeout: float) -> tuple[
         dict[str, int], int, int]:
     """Start the server once more and wait until no transcript is queued or claimed and
-    every case is assessed; (transcript states, cases behind, transcripts reclaimed)."""
+    every case is assessed, failing after ``timeout`` seconds without progress; (transcript
+    states, cases behind, transcripts reclaimed)."""
     server = start_server(env, port, log)
     deadline = time.monotonic() + timeout
+    last = None
     try:
         while True:
             conn = sqlite3.connect(path)
@@ -215,6 +219,8 @@ def drain(env: dict[str, str], port: int, log: Path, path: Path, timeout: float)
             waiting = states.get("queued", 0) + states.get("running", 0)
             if (waiting == 0 and behind == 0) or time.monotonic() > deadline:
                 return states, int(behind), int(retried)
+            if (waiting, behind) != last:  # progress: the deadline counts from here
+                last, deadline = (waiting, behind), time.monotonic() + timeout
             time.sleep(0.5)
     finally:
         server.send_signal(signal.SIGTERM)
@@ -247,8 +253,11 @@ def run(rounds: int, *, lease: float, seed_value: int, folder: Path,
     figures = Figures()
     acked_hashes: set[str] = set()
     t0 = time.perf_counter()
+    waiting = 0
     for r in range(1, rounds + 1):
-        figures.transcripts_queued += queue_transcripts(url, box, 5)
+        # keep BACKLOG transcripts waiting, so every round's worker has analyses to do and
+        # the backlog left for the final drain stays small
+        figures.transcripts_queued += queue_transcripts(url, box, max(0, BACKLOG - waiting))
         port = free_port()
         server = start_server(env, port, log)
         writers = rng.randint(2, 4)
@@ -265,6 +274,7 @@ def run(rounds: int, *, lease: float, seed_value: int, folder: Path,
         figures.duplicates = max(figures.duplicates, twice)
         figures.server_errors += sum(1 for e in errors if e.split()[-1].startswith("5"))
         running = states.get("running", 0)
+        waiting = running + states.get("queued", 0)
         figures.kills_during_analysis += running > 0
         figures.rounds_with_acknowledged += bool(acked)
         if integrity != "ok":
