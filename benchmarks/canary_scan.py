@@ -17,9 +17,8 @@ tag naming it, so a hit says which field leaked.
     PYTHONPATH=src python benchmarks/canary_scan.py [--report hits.json] [--keep DIR]
 
 Exit status 1 when a log holds the canary, or a column listed in ``SEALED`` (the single
-list of what must be ciphertext at rest) holds it in clear. Every other hit is printed:
-the columns in ``PENDING`` are the free text that issue 11 item 2 encrypts; move them into
-``SEALED`` as they are encrypted, and the check follows.
+list of what must be ciphertext at rest, taken from the models) holds it in clear. Every
+other hit is printed; ``NOT_HEALTH_DATA`` names what is in clear by design.
 """
 
 from __future__ import annotations
@@ -43,20 +42,20 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = (ROOT / "examples" / "transcripts" / "rupture-repair.txt").read_text(encoding="utf-8")
 
-# What must never hold health data in clear: the ciphertext columns (table.column).
-SEALED = frozenset({
-    "transcripts.content", "transcripts.report", "member_contacts.sealed",
-    "link_tokens.sealed", "case_signals.message",
-})
-# Free text and names that issue 11 item 2 encrypts at rest; in clear today.
-PENDING = frozenset({
-    "users.name", "cases.label", "cases.cultural_notes", "members.label",
-    "transcripts.filename", "transcripts.error", "job_failures.error",
-    "alert_events.note", "voids.reason", "case_monitor.report",
-    "alert_events.headline", "alert_flips.headline",  # headlines quote member names
-})
-# Clinic text that is not health data, in clear by design.
-NOT_HEALTH_DATA = frozenset({"safety_texts.text"})
+def _sealed_columns() -> frozenset[str]:
+    """What must never hold health data in clear: every sealed column of the models and
+    every explicitly sealed bytes column (the lists key rotation works from)."""
+    from alliance.store.rotation import BYTES, sealed_text_columns
+
+    return frozenset({f"{t}.{c}" for t, c, _ in sealed_text_columns()}
+                     | {f"{t}.{c}" for t, _, c, _, _ in BYTES})
+
+
+SEALED = _sealed_columns()
+# Free text and names still to be encrypted at rest (none left since issue 11 item 2).
+PENDING: frozenset[str] = frozenset()
+# In clear by design: staff names (log-in accounts, not client data; docs/security.md).
+NOT_HEALTH_DATA = frozenset({"users.name"})
 
 
 @dataclass(frozen=True)
@@ -376,9 +375,9 @@ def summary(r: dict[str, Any]) -> list[str]:
                      f"{', '.join(sorted(x for x in by_place[place] if x))}")
     lines.append(f"logs: {r['log_hits']} hit(s); sealed columns in clear: "
                  f"{r['sealed_leaks'] or 'none'}")
-    lines.append(f"free text still in clear (issue 11 item 2, to encrypt): "
+    lines.append(f"free text still to encrypt: "
                  f"{', '.join(r['pending_in_clear']) or 'none'}")
-    lines.append(f"clinic text in clear by design: {', '.join(r['not_health_data']) or 'none'}")
+    lines.append(f"in clear by design (not client data): {', '.join(r['not_health_data']) or 'none'}")
     if r["unlisted_in_clear"]:
         lines.append(f"in clear and in neither list: {', '.join(r['unlisted_in_clear'])}")
     return lines

@@ -2,9 +2,8 @@
 a log, nor in clear in a column that must be ciphertext.
 
 ``benchmarks/canary_scan.py`` runs here once (module-scoped); its figures are in
-``docs/reliability.md``. What must already hold is asserted; the at-rest check over the free
-text that issue 11 item 2 encrypts is a strict xfail, so it fails the day that work lands and
-is switched on by deleting the mark (the fields come from ``PENDING`` in the script).
+``docs/reliability.md``. Logs never hold it; no sealed column holds it in clear; the only
+hits in the database, WAL and backup are the staff name (in clear by design).
 """
 
 from __future__ import annotations
@@ -73,11 +72,10 @@ def test_every_column_found_in_clear_is_classified(scan: dict[str, Any]) -> None
     assert scan["unlisted_in_clear"] == []
 
 
-@pytest.mark.xfail(strict=True, reason="free text and names are encrypted at rest by issue 11 "
-                   "item 2 (another branch); remove this mark when that lands")
-def test_no_free_text_is_in_clear_in_the_database_wal_or_backup(scan: dict[str, Any]) -> None:
+def test_no_client_text_is_in_clear_in_the_database_wal_or_backup(
+        scan: dict[str, Any]) -> None:
     assert scan["pending_in_clear"] == []
-    assert not [h for h in scan["hits"] if "logs/" not in h["where"]]
+    assert {h["field"] for h in scan["hits"]} == {"StaffName"}
 
 
 def test_base64_of_the_canary_is_found_at_every_byte_alignment() -> None:
