@@ -377,7 +377,8 @@ def summary(r: dict[str, Any]) -> list[str]:
                  f"{r['sealed_leaks'] or 'none'}")
     lines.append(f"free text still to encrypt: "
                  f"{', '.join(r['pending_in_clear']) or 'none'}")
-    lines.append(f"in clear by design (not client data): {', '.join(r['not_health_data']) or 'none'}")
+    lines.append(f"in clear by design (not client data): "
+                 f"{', '.join(r['not_health_data']) or 'none'}")
     if r["unlisted_in_clear"]:
         lines.append(f"in clear and in neither list: {', '.join(r['unlisted_in_clear'])}")
     return lines
