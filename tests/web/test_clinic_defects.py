@@ -310,6 +310,36 @@ def test_a_killed_workers_claim_expires_and_another_worker_finishes_the_job(web:
     assert not transcripts.fail(web.db, dead, "late", now=t0 + 3 * lease)
 
 
+def test_a_transcript_that_kills_its_worker_three_times_is_failed_not_retaken(
+        web: Web) -> None:
+    from alliance.store import transcripts
+    from alliance.store.models import JobFailure
+
+    dana = web.session_for("dana")
+    case_id, tid = _upload(web, dana)
+    t0 = dt.datetime(2026, 5, 1, 12, tzinfo=dt.UTC)
+    lease = dt.timedelta(minutes=5)
+    # claimed at 0, 2, 4 leases; each worker dies (lost leases 1 and 2 are taken over)
+    for round_ in range(transcripts.MAX_LOST_LEASES):
+        claimed = transcripts.claim(web.db, now=t0 + 2 * round_ * lease, lease=lease)
+        assert claimed is not None and claimed.attempt == round_ + 1
+    # the third lost lease fails the job instead of handing it out a fourth time
+    assert transcripts.claim(web.db, now=t0 + 6 * lease, lease=lease) is None
+    with web.db.read() as s:
+        row = s.get(Transcript, tid)
+        assert row is not None and row.status == "failed" and row.lost_leases == 3
+        assert row.error.startswith("LeaseLost: the analysis stopped its worker 3 times")
+        failures = s.scalars(select(JobFailure).where(JobFailure.transcript_id == tid)).all()
+        assert [f.error[:9] for f in failures] == ["LeaseLost"]
+    assert "Retry" in dana.get(f"/cases/{case_id}").text
+    # a retry starts the count again, and a finished analysis clears it
+    assert _post(dana, f"/cases/{case_id}/transcripts/{tid}/retry").status_code == 303
+    assert web.worker.analyse_once()
+    with web.db.read() as s:
+        row = s.get(Transcript, tid)
+        assert row is not None and row.status == "done" and row.lost_leases == 0
+
+
 # -- defect 8 -------------------------------------------------------------------------------
 
 def test_a_therapist_questionnaire_is_never_sent_to_a_client(web: Web) -> None:

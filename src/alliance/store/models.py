@@ -294,6 +294,8 @@ class Transcript(Base):
                                                          default=None)
     lease_until: Mapped[dt.datetime | None] = mapped_column(default=None)
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # leases lost by a worker that died or hung during this analysis (reset by a retry)
+    lost_leases: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Void(Base):

@@ -120,7 +120,7 @@ def retry(db: DbSession, actor: Actor, case_id: int, transcript_id: int) -> None
     row = _own(db, actor, case_id, transcript_id, write=True)
     if row.status == "running":
         raise InputError("this transcript is being analysed now; wait for the result")
-    row.status, row.error, row.lease_until = "queued", "", None
+    row.status, row.error, row.lease_until, row.lost_leases = "queued", "", None, 0
     audit.record(db, actor, "transcript.retry", case_id=case_id,
                  detail={"transcript": transcript_id})
 
@@ -140,7 +140,7 @@ def set_roles(db: DbSession, actor: Actor, case_id: int, transcript_id: int,
     if row.status == "running":
         raise InputError("this transcript is being analysed now; wait for the result")
     row.roles = clean
-    row.status, row.error, row.lease_until = "queued", "", None
+    row.status, row.error, row.lease_until, row.lost_leases = "queued", "", None, 0
     audit.record(db, actor, "transcript.roles", case_id=case_id,
                  detail={"transcript": transcript_id, "speakers": len(clean)})
 
@@ -217,22 +217,40 @@ class Claim:
     roles: dict[str, str] | None
 
 
+# a transcript whose worker died (or hung past its lease) this many times in a row is failed
+# instead of taken over again: its analysis may be what kills the worker
+MAX_LOST_LEASES = 3
+LOST_LEASES_MESSAGE = ("LeaseLost: the analysis stopped its worker {n} times in a row (a crash, "
+                       "a kill or a time-out); retry once the server is fixed")
+
+
 def claim(db: Any, *, now: dt.datetime, lease: dt.timedelta) -> Claim | None:
-    """Take one transcript to analyse (queued, or running with an expired lease)."""
-    with db.write() as s:
-        query = (select(Transcript).where(or_(
-            Transcript.status == "queued",
-            (Transcript.status == "running") & (Transcript.lease_until < now)))
-            .order_by(Transcript.id).limit(1))
-        if not db.is_sqlite:  # SQLite: the writer lock already serialises claims
-            query = query.with_for_update(skip_locked=True)
-        row = s.scalars(query).first()
-        if row is None:
-            return None
-        row.status, row.lease_until = "running", now + lease
-        row.attempts = (row.attempts or 0) + 1
-        return Claim(row.id, row.attempts, row.case_id, row.filename, row.content,
-                     dict(row.roles) if row.roles else None)
+    """Take one transcript to analyse (queued, or running with an expired lease); one
+    whose leases were lost :data:`MAX_LOST_LEASES` times in a row is failed instead."""
+    while True:
+        with db.write() as s:
+            query = (select(Transcript).where(or_(
+                Transcript.status == "queued",
+                (Transcript.status == "running") & (Transcript.lease_until < now)))
+                .order_by(Transcript.id).limit(1))
+            if not db.is_sqlite:  # SQLite: the writer lock already serialises claims
+                query = query.with_for_update(skip_locked=True)
+            row = s.scalars(query).first()
+            if row is None:
+                return None
+            if row.status == "running":  # its worker's lease ran out
+                row.lost_leases = (row.lost_leases or 0) + 1
+                if row.lost_leases >= MAX_LOST_LEASES:
+                    message = LOST_LEASES_MESSAGE.format(n=row.lost_leases)
+                    row.status, row.error, row.lease_until = "failed", message, None
+                    row.analysed_at = now
+                    s.add(JobFailure(case_id=row.case_id, transcript_id=row.id,
+                                     job="transcript", error=message, worker="", at=now))
+                    continue
+            row.status, row.lease_until = "running", now + lease
+            row.attempts = (row.attempts or 0) + 1
+            return Claim(row.id, row.attempts, row.case_id, row.filename, row.content,
+                         dict(row.roles) if row.roles else None)
 
 
 def failure_message(exc: BaseException) -> str:
@@ -269,7 +287,7 @@ def finish(db: Any, c: Claim, sealed: bytes, summary: dict[str, int], *,
     with db.write() as s:
         done = s.execute(update(Transcript).where(_mine(c)).values(
             status="done", report=sealed, summary=summary, error="", analysed_at=now,
-            lease_until=None).execution_options(synchronize_session=False))
+            lease_until=None, lost_leases=0).execution_options(synchronize_session=False))
         if done.rowcount != 1:
             return False
         audit.record(s, None, "transcript.analyse", case_id=c.case_id,
