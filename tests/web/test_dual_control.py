@@ -176,14 +176,45 @@ def test_a_lone_admin_cannot_request_their_own_last_removal(web: Web) -> None:
         accounts.set_active(s, load_actor(s, other), web.people["admin"].id, False)
 
 
-def test_deactivating_a_clinician_is_immediate_and_ends_their_sessions(web: Web) -> None:
+def test_deactivating_a_clinician_is_immediate_and_ends_their_sessions_and_tokens(
+        web: Web) -> None:
+    from alliance.store import apitokens
+
     dana = web.session_for("dana")
     assert dana.get("/dashboard").status_code == 200
+    with web.db.write() as s:
+        user = s.get(User, web.people["dana"].id)
+        assert user is not None
+        bearer = apitokens.create_token(s, user)[1]
+    api = web.anonymous()
+    assert api.get("/api/v1/cases", headers={"Authorization": f"Bearer {bearer}"}
+                   ).status_code == 200
     admin = web.session_for("admin")
     r = admin.post(f"/admin/users/{web.people['dana'].id}/active",
                    data={"csrf": admin.csrf, "active": "no"})
     assert r.status_code == 303
     assert dana.get("/dashboard").status_code == 303  # back to the log-in page
+    assert api.get("/api/v1/cases", headers={"Authorization": f"Bearer {bearer}"}
+                   ).status_code == 401
+    with web.db.read() as s:
+        event = s.scalars(select(AuditEvent).where(AuditEvent.action == "user.update")
+                          .order_by(AuditEvent.id.desc())).first()
+        assert event is not None and event.detail["tokens_revoked"] == 1
+
+
+def test_a_password_reset_revokes_the_accounts_api_tokens(web: Web) -> None:
+    from alliance.store import apitokens
+    from alliance.store.models import ApiToken
+
+    with web.db.write() as s:
+        user = s.get(User, web.people["sam"].id)
+        assert user is not None
+        apitokens.create_token(s, user)
+        apitokens.create_token(s, user)
+        accounts.issue_reset(s, None, user)
+    with web.db.read() as s:
+        rows = s.scalars(select(ApiToken).where(ApiToken.user_id == web.people["sam"].id)).all()
+        assert len(rows) == 2 and all(r.revoked_at is not None for r in rows)
 
 
 def test_a_request_is_refused_by_the_requester_as_a_cancellation(web: Web) -> None:

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from alliance.errors import AuthError, NotFound, StoreError, Throttled
@@ -24,6 +24,7 @@ from alliance.store.actors import Actor, require_role
 from alliance.store.database import Database
 from alliance.store.models import (
     ROLES,
+    ApiToken,
     Approval,
     PasswordReset,
     Supervision,
@@ -375,8 +376,9 @@ def set_active(db: Session, actor: Actor, user_id: int, active: bool) -> Approva
 def deactivate(db: Session, actor: Actor | None, user: User) -> None:
     """Switch an account off and end its sessions, audited."""
     user.active = False
-    end_all_sessions(db, user.id)
-    audit.record(db, actor, "user.update", subject=user.email, detail={"active": False})
+    sessions, tokens = end_all_access(db, user.id)
+    audit.record(db, actor, "user.update", subject=user.email,
+                 detail={"active": False, "sessions_ended": sessions, "tokens_revoked": tokens})
 
 
 # -- passwords: change, reset ----------------------------------------------------------
@@ -453,9 +455,9 @@ def issue_reset(session: Session, actor: Actor | None, user: User, *,
     session.add(PasswordReset(token_hash=token_hash(token), user_id=user.id, created_at=now,
                               expires_at=now + RESET_LIFETIME))
     user.password_hash = "!reset"  # no argon2 hash: no password verifies until the reset
-    end_all_sessions(session, user.id)
+    sessions, tokens = end_all_access(session, user.id)
     audit.record(session, actor, "password.reset", subject=user.email,
-                 detail={"issued": True})
+                 detail={"issued": True, "sessions_ended": sessions, "tokens_revoked": tokens})
     return token
 
 
@@ -502,6 +504,14 @@ def end_all_sessions(session: Session, user_id: int, *, keep: str = "") -> int:
     if keep:
         query = query.where(UserSession.token_hash != token_hash(keep))
     return int(session.execute(query).rowcount or 0)  # type: ignore[attr-defined]
+
+
+def end_all_access(session: Session, user_id: int) -> tuple[int, int]:
+    """End every session of ``user_id`` and revoke its API tokens (a reset or a deactivation:
+    whoever held the account must lose every way in); (sessions ended, tokens revoked)."""
+    revoked = session.execute(update(ApiToken).where(
+        ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None)).values(revoked_at=utcnow()))
+    return end_all_sessions(session, user_id), int(revoked.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def revoke_session(session: Session, actor: Actor, session_hash: str) -> None:

@@ -206,6 +206,7 @@ def disable(session: Session, actor: Actor | None, user: User) -> None:
     codes deleted, every session ended."""
     user.mfa_secret, user.mfa_enabled, user.mfa_last_step = None, False, 0
     session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
-    accounts.end_all_sessions(session, user.id)
-    audit.record(session, actor, "mfa.disable", subject=user.email)
+    sessions, tokens = accounts.end_all_access(session, user.id)
+    audit.record(session, actor, "mfa.disable", subject=user.email,
+                 detail={"sessions_ended": sessions, "tokens_revoked": tokens})
 
