@@ -132,3 +132,21 @@ def test_every_monitoring_command_has_an_example_in_its_help(command: list[str])
     result = run(*command, "--help")
     assert result.exit_code == 0
     assert "Example:" in result.output or "Examples:" in result.output
+
+
+def test_monitor_leads_with_a_risk_answer_as_the_case_page_does(tmp_path: Path) -> None:
+    sessions = [{"number": n, "attendance": "attended", "ratings": [
+        {"rater": "m1", "instrument": "pulse-3", "items": {"bond": 6, "goal": 6, "task": 6}},
+        {"rater": "m1", "instrument": "phq-9",
+         "items": {**{f"phq{i}": 1 for i in range(1, 9)}, "phq9": answer}}]}
+        for n, answer in [(1, 0), (2, 2)]]
+    path = tmp_path / "risk.json"
+    path.write_text(json.dumps({"cases": [{"id": "r1", "modality": "individual",
+                                           "members": [{"id": "m1", "role": "client"}],
+                                           "sessions": sessions}]}), encoding="utf-8")
+    result = run("monitor", str(path), "--format", "json")
+    assert result.exit_code == 0, result.output
+    alert = json.loads(result.output)["cases"][0]["alert"]
+    assert alert["severity"] == "act"
+    assert "safety question on phq-9 (item phq9: 2) in session 2" in alert["headline"]
+    assert alert["steps"][0].startswith("Contact the client today")

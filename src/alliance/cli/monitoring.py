@@ -26,10 +26,13 @@ def monitor_command(casefile: Path, policy_file: Path | None, fmt: str, no_info:
     """
     from alliance.interop.casefiles import load_case_file, load_policy_file
     from alliance.monitoring import default_policy, monitor_cases
+    from alliance.monitoring.safety import fold_risk
 
     policy = load_policy_file(policy_file) if policy_file else default_policy()
     cases = load_case_file(casefile)
-    reports = monitor_cases(cases, policy)
+    # a risk answer leads the alert here as on the case page (monitoring/safety.py)
+    reports = [fold_risk(case, report)
+               for case, report in zip(cases, monitor_cases(cases, policy), strict=True)]
     if fmt == "json":
         click.echo(json.dumps({"cases": [r.to_dict() for r in reports]}, indent=2,
                               ensure_ascii=False))
