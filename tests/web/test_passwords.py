@@ -172,3 +172,19 @@ def test_guessing_the_current_password_on_the_change_form_is_throttled(web: Web)
         assert r.status_code == 400 and "not right" in r.text
     r = client.post("/account/password", data={**form, "current": PASSWORD})
     assert r.status_code == 400 and "try again in 1 minute" in r.text
+
+
+def test_hashing_runs_on_threads_at_the_lowest_priority() -> None:
+    import os
+    import sys
+
+    from alliance.store import passwords
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("the nice value is per thread on Linux only")
+    before = os.getpriority(os.PRIO_PROCESS, 0)
+    nice = passwords._hashing().submit(os.getpriority, os.PRIO_PROCESS, 0).result()
+    assert nice == passwords.LOW_PRIORITY == 19
+    assert passwords.verify_password(passwords.hash_password("a long enough pass"),
+                                     "a long enough pass")
+    assert os.getpriority(os.PRIO_PROCESS, 0) == before  # the caller's thread is untouched

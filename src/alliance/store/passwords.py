@@ -11,7 +11,11 @@ the password policy (issue 11, item 9; NIST SP 800-63B §5.1.1.2):
 
 from __future__ import annotations
 
+import contextlib
+import os
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
+from typing import Any
 
 from alliance.errors import AuthError
 
@@ -59,6 +63,29 @@ def _hasher():  # type: ignore[no-untyped-def]
     return PasswordHasher(type=Type.ID)
 
 
+# Hashing runs on its own threads at the lowest CPU priority (nice 19; on Linux the nice value
+# is per thread, and argon2's lane threads inherit it): a flood of log-ins from many addresses
+# then takes only the CPU that answering clients and clinicians leave over (issue 11).
+HASHING_THREADS = 2
+LOW_PRIORITY = 19
+
+
+def _lower_priority() -> None:
+    # without the call (or the right), hashing runs at normal priority
+    with contextlib.suppress(AttributeError, OSError):
+        os.setpriority(os.PRIO_PROCESS, 0, LOW_PRIORITY)  # this thread only, on Linux
+
+
+@cache
+def _hashing() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=HASHING_THREADS, thread_name_prefix="argon2",
+                              initializer=_lower_priority)
+
+
+def _run(call: Any, *args: str) -> Any:
+    return _hashing().submit(call, *args).result()
+
+
 def hash_password(password: str) -> str:
     """An argon2id hash; refuses passwords of the wrong length (accounts made through
     :mod:`alliance.store.accounts` pass the whole :func:`check_policy` first)."""
@@ -66,7 +93,7 @@ def hash_password(password: str) -> str:
         raise PasswordRefused(f"a password needs at least {MIN_LENGTH} characters")
     if len(password) > MAX_LENGTH:
         raise PasswordRefused(f"a password may have at most {MAX_LENGTH} characters")
-    return str(_hasher().hash(password))
+    return str(_run(_hasher().hash, password))
 
 
 def verify_password(stored: str, password: str) -> bool:
@@ -74,7 +101,7 @@ def verify_password(stored: str, password: str) -> bool:
     from argon2.exceptions import InvalidHashError, VerificationError
 
     try:
-        return bool(_hasher().verify(stored, password))
+        return bool(_run(_hasher().verify, stored, password))
     except (VerificationError, InvalidHashError):
         return False
 
