@@ -73,3 +73,14 @@ def test_requests_for_advice_in_other_words_are_recognised(text: str) -> None:
                                   "My best friend moved away."])
 def test_statements_and_other_questions_are_not_requests_for_advice(text: str) -> None:
     assert not asks_for_advice(text)
+
+
+@pytest.mark.parametrize("text", ["Thank you for your suggestions.",
+                                  "I will take your advice and write it down.",
+                                  "I'm going to follow your suggestion."])
+def test_thanks_for_advice_already_given_is_not_a_request(text: str) -> None:
+    assert not asks_for_advice(text)
+
+
+def test_asking_for_the_therapists_advice_is_a_request() -> None:
+    assert asks_for_advice("What is your advice?")

@@ -125,3 +125,23 @@ def test_a_suggestion_question_after_a_request_in_other_words_is_not_unsolicited
     out = hits([("C", "Do you know any good tricks for staying focused?"),
                 ("T", "Have you tried working in short blocks with a break?")])
     assert "threat.unsolicited_advice" not in {c for c, _ in out[1]}
+
+
+@pytest.mark.parametrize("text", [
+    "You must be feeling really isolated.",
+    "I'm so sorry you have to go through this.",
+    "You should be proud of how far you've come.",
+])
+def test_epistemic_must_sympathy_and_praise_are_not_advice(text: str) -> None:
+    out = hits([("C", "I feel so stuck lately."), ("T", text)])
+    assert "threat.unsolicited_advice" not in {c for c, _ in out[1]}
+
+
+@pytest.mark.parametrize("text", [
+    "You must be careful with him.",
+    "You have to tell her how you feel.",
+    "You should be honest with your boss.",
+])
+def test_instructions_with_must_have_to_and_should_be_are_still_advice(text: str) -> None:
+    out = hits([("C", "I feel so stuck lately."), ("T", text)])
+    assert "threat.unsolicited_advice" in {c for c, _ in out[1]}

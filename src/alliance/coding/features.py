@@ -118,7 +118,8 @@ _ADVICE_REQUEST = re.compile(
     r"(should|do you think) i (should )?\w+|how "
     r"(do|can|should|could) i\b|tell me what to do|i need (some )?(advice|ideas|help with)|"
     r"(id|i would) (like|love|appreciate) (some |your )?(advice|tips|ideas|view|opinion|input)|"
-    r"your (advice|opinion|view|suggestion)|is there anything i can do|what can i do)",
+    r"(?<!for )(?<!take )(?<!took )(?<!follow )(?<!try )your (advice|opinion|view|suggestion)|"
+    r"is there anything i can do|what can i do)",
     re.IGNORECASE,
 )
 _PERMISSION_ASKED = re.compile(
