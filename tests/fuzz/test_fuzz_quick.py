@@ -9,7 +9,6 @@ its input unchanged would make the fuzzer test nothing.
 
 from __future__ import annotations
 
-import functools
 import importlib.util
 import json
 import random
@@ -19,19 +18,14 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from tests.benchmark_scripts import load
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "benchmarks" / "fuzz_parsers.py"
 
 
-@functools.cache
 def _harness() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("fuzz_parsers", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
+    return load("fuzz_parsers")
 
 
 def _quick(tmp_path: Path, engine: str) -> dict[str, object]:

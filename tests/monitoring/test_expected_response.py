@@ -95,15 +95,9 @@ def test_curves_round_trip_through_json() -> None:
 @pytest.mark.slow
 def test_not_on_track_paths_planted_by_the_generator_are_found() -> None:
     # The bundled curves were fitted on seed 20261201; this is a seed not used in any choice.
-    import importlib.util
-    import sys
-    from pathlib import Path
+    from tests.benchmark_scripts import load
 
-    path = Path(__file__).resolve().parents[2] / "benchmarks" / "eval_not_on_track.py"
-    spec = importlib.util.spec_from_file_location("eval_not_on_track", path)
-    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    sys.modules["eval_not_on_track"] = module
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    module = load("eval_not_on_track")
     tp, fp, fn, tn = module.evaluate(500, 31)
     assert tp + fn > 60 and tn > 300                   # a real number of both kinds
     assert tp / (tp + fp) >= 0.9 and tp / (tp + fn) >= 0.9, (tp, fp, fn)

@@ -8,27 +8,19 @@ operation that fails is counted, so a fuzzer that never reached the app would no
 
 from __future__ import annotations
 
-import functools
-import importlib.util
-import sys
 from pathlib import Path
 from types import ModuleType
 
 import pytest
+from tests.benchmark_scripts import load
 
 pytest.importorskip("schemathesis", reason="schemathesis is in the dev extra")
 
 SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "fuzz_api.py"
 
 
-@functools.cache
 def _harness() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("fuzz_api", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
+    return load("fuzz_api")
 
 
 def test_every_operation_with_every_token_answers_without_a_server_error() -> None:

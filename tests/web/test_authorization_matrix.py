@@ -308,9 +308,10 @@ class World:
         self.own["user_id"] = self.foreign["user_id"] = web.people["lee"].id  # admin's rows
         with web.db.write() as s:  # a second admin's pending request; dana's and sam's log-ins
             ari = accounts.create_user(s, "ari@example.org", "Ari", "admin", PASSWORD)
-            sam = s.get(User, web.people["sam"].id)
-            assert sam is not None
-            approval = approvals.request(s, load_actor(s, ari), "mfa.reset", sam).id
+            # the reset's target: an account of its own (approving it ends its sessions and
+            # revokes its tokens, which must touch no role's rows and no foreign row)
+            target = accounts.create_user(s, "kim@example.org", "Kim", "clinician", PASSWORD)
+            approval = approvals.request(s, load_actor(s, ari), "mfa.reset", target).id
             self.own["approval_id"] = self.foreign["approval_id"] = approval
             for ids, who in ((self.own, "dana"), (self.foreign, "sam")):
                 user = s.get(User, web.people[who].id)

@@ -9,8 +9,6 @@ hits in the database, WAL and backup are the staff name (in clear by design).
 from __future__ import annotations
 
 import base64
-import functools
-import importlib.util
 import json
 import subprocess
 import sys
@@ -19,19 +17,14 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from tests.benchmark_scripts import load
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "benchmarks" / "canary_scan.py"
 
 
-@functools.cache
 def _script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("canary_scan", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
+    return load("canary_scan")
 
 
 @pytest.fixture(scope="module")

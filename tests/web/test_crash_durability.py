@@ -8,8 +8,6 @@ that could not see a loss cannot pass.
 
 from __future__ import annotations
 
-import functools
-import importlib.util
 import json
 import sqlite3
 import subprocess
@@ -18,20 +16,14 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from tests.benchmark_scripts import load
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "benchmarks" / "crash_durability.py"
 
 
-@functools.cache
 def _script() -> ModuleType:
-    sys.path.insert(0, str(SCRIPT.parent))
-    spec = importlib.util.spec_from_file_location("crash_durability", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
+    return load("crash_durability")
 
 
 @pytest.mark.slow
