@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import hashlib
 import os
 import socket
 import statistics
@@ -30,7 +31,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlencode
 
 import httpx
 from sqlalchemy import insert, select
@@ -168,14 +171,51 @@ def header(fields: list[tuple[str, str]], name: str) -> str:
     return next((v for k, v in fields if k == name), "")
 
 
+SURVEY_COOKIE = "__Host-alliance-survey"
+FORM = {"content-type": "application/x-www-form-urlencoded"}
+
+
+def csrf_for(form_token: str) -> str:
+    """The survey form's CSRF value for its cookie (as the app derives it)."""
+    return hashlib.sha256(b"alliance-survey-csrf:" + form_token.encode()).hexdigest()
+
+
+def submission_body(form_token: str) -> bytes:
+    return urlencode({"csrf": csrf_for(form_token),
+                      **{f"item_{k}": v for k, v in ANSWERS.items()}}).encode()
+
+
+async def answer_link(conn: Connection, token: str,
+                      seen: Callable[[str, int], None] = lambda step, status: None
+                      ) -> tuple[str, int, float]:
+    """What a client's phone does with a link: open it, load the form, submit the answers.
+    ``seen(step, status)`` hears each answer; returns (the last step: ``open``, ``form``,
+    ``submit`` or ``acknowledged``; its status; the submission's round trip in seconds)."""
+    status, fields, _ = await conn.request("GET", f"/s/{token}")
+    seen("open", status)
+    if status != 303:
+        return "open", status, 0.0
+    form = cookie_from(fields, SURVEY_COOKIE)
+    cookie = {"cookie": f"{SURVEY_COOKIE}={form}"}
+    status, _, page = await conn.request("GET", "/survey", cookie)
+    seen("form", status)
+    if status != 200:
+        return "form", status, 0.0
+    assert csrf_for(form).encode() in page
+    t0 = time.perf_counter()
+    status, fields, _ = await conn.request("POST", "/survey", {**cookie, **FORM},
+                                           submission_body(form))
+    seconds = time.perf_counter() - t0
+    seen("submit", status)
+    thanked = status == 303 and header(fields, "location") == "/survey/thanks"
+    return ("acknowledged" if thanked else "submit"), status, seconds
+
+
 async def client_run(host: str, port: int, tokens: list[str], lat: list[float],
                      acked: list[str], errors: list[str], *, start: float,
                      interval: float) -> None:
     """One phone after another: submission k of this client is due at start + k*interval
     (an open-loop schedule, so a slow server shows up as latency, not as a slower load)."""
-    import hashlib
-    from urllib.parse import urlencode
-
     loop = asyncio.get_running_loop()
     conn = Connection(host, port)
     try:
@@ -184,29 +224,13 @@ async def client_run(host: str, port: int, tokens: list[str], lat: list[float],
             if delay > 0:
                 await asyncio.sleep(delay)
             try:
-                status, fields, _ = await conn.request("GET", f"/s/{token}")
-                if status != 303:
-                    errors.append(f"open {status}")
-                    continue
-                form_cookie = cookie_from(fields, "__Host-alliance-survey")
-                cookie = {"cookie": f"__Host-alliance-survey={form_cookie}"}
-                status, _, page = await conn.request("GET", "/survey", cookie)
-                if status != 200:
-                    errors.append(f"form {status}")
-                    continue
-                csrf = hashlib.sha256(b"alliance-survey-csrf:" + form_cookie.encode()).hexdigest()
-                assert csrf.encode() in page
-                body = urlencode({"csrf": csrf,
-                                  **{f"item_{k}": v for k, v in ANSWERS.items()}}).encode()
-                t0 = time.perf_counter()
-                status, fields, _ = await conn.request(
-                    "POST", "/survey",
-                    {**cookie, "content-type": "application/x-www-form-urlencoded"}, body)
-                lat.append(time.perf_counter() - t0)
-                if status == 303 and header(fields, "location") == "/survey/thanks":
+                step, status, seconds = await answer_link(conn, token)
+                if step == "acknowledged":
                     acked.append(token)
                 else:
-                    errors.append(f"submit {status}")
+                    errors.append(f"{step} {status}")
+                if step in ("acknowledged", "submit"):
+                    lat.append(seconds)
             except (OSError, asyncio.IncompleteReadError) as exc:
                 errors.append(type(exc).__name__)
     finally:

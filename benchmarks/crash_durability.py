@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import hashlib
 import json
 import os
 import random
@@ -44,13 +43,12 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from urllib.parse import urlencode
 
 import httpx
 from sqlalchemy import select
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_web import ANSWERS, Connection, cookie_from, header, seed
+from bench_web import Connection, answer_link, seed
 
 from alliance.store import Box, Database, generate_key, transcripts, upgrade
 from alliance.store.actors import load_actor
@@ -113,27 +111,12 @@ async def writer(port: int, pool: list[str], acked: list[str], errors: list[str]
         while pool:
             token = pool.pop()
             try:
-                status, fields, _ = await conn.request("GET", f"/s/{token}")
-                if status != 303:
-                    errors.append(f"open {status}")
-                    continue
-                form = cookie_from(fields, "__Host-alliance-survey")
-                cookie = {"cookie": f"__Host-alliance-survey={form}"}
-                status, _, _ = await conn.request("GET", "/survey", cookie)
-                if status != 200:
-                    errors.append(f"form {status}")
-                    continue
-                csrf = hashlib.sha256(b"alliance-survey-csrf:" + form.encode()).hexdigest()
-                body = urlencode({"csrf": csrf,
-                                  **{f"item_{k}": v for k, v in ANSWERS.items()}}).encode()
-                status, fields, _ = await conn.request(
-                    "POST", "/survey",
-                    {**cookie, "content-type": "application/x-www-form-urlencoded"}, body)
-                if status == 303 and header(fields, "location") == "/survey/thanks":
+                step, status, _ = await answer_link(conn, token)
+                if step == "acknowledged":
                     acked.append(token)
                     serving.set()
                 else:
-                    errors.append(f"submit {status}")
+                    errors.append(f"{step} {status}")
             except (OSError, asyncio.IncompleteReadError, RuntimeError, ValueError,
                     IndexError):
                 return  # killed: the answer to this token is unknown, so it is not counted

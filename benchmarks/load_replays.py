@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
 import json
 import os
 import random
@@ -47,14 +46,13 @@ import httpx
 from sqlalchemy import func, select
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_web import ANSWERS, Connection, cookie_from, header, seed
+from bench_web import FORM, Connection, answer_link, seed, submission_body
 
 from alliance.store import Database, upgrade
 from alliance.store.models import Response, SurveyLink
 from alliance.store.tokens import token_hash
 
 ROOT = Path(__file__).resolve().parents[1]
-FORM = {"content-type": "application/x-www-form-urlencoded"}
 
 
 @dataclass
@@ -74,15 +72,6 @@ class Tally:
         if status >= 500:
             self.server_errors += 1
             self.other_errors.append(f"{what} {status}")
-
-
-def csrf_for(form_token: str) -> str:
-    return hashlib.sha256(b"alliance-survey-csrf:" + form_token.encode()).hexdigest()
-
-
-def submission_body(form_token: str) -> bytes:
-    return urlencode({"csrf": csrf_for(form_token),
-                      **{f"item_{k}": v for k, v in ANSWERS.items()}}).encode()
 
 
 async def replay(conn: Connection, tally: Tally, token: str, kind: int) -> None:
@@ -115,28 +104,16 @@ async def phone(port: int, tokens: list[str], tally: Tally, *, start: float,
             await asyncio.sleep(max(0.0, due - loop.time()))
             due += interval
             try:
-                status, fields, _ = await conn.request("GET", f"/s/{token}")
-                tally.status("open", status)
-                if status != 303:
-                    tally.other_errors.append(f"open {status}")
-                    continue
-                form = cookie_from(fields, "__Host-alliance-survey")
-                cookie = {"cookie": f"__Host-alliance-survey={form}"}
-                status, _, _ = await conn.request("GET", "/survey", cookie)
-                tally.status("form", status)
-                if status != 200:
-                    tally.other_errors.append(f"form {status}")
-                    continue
-                tally.submitted += 1
-                t0 = time.perf_counter()
-                status, fields, _ = await conn.request("POST", "/survey", {**cookie, **FORM},
-                                                       submission_body(form))
-                tally.latencies.append(time.perf_counter() - t0)
-                tally.status("submit", status)
-                if status == 303 and header(fields, "location") == "/survey/thanks":
+                step, status, seconds = await answer_link(conn, token, tally.status)
+                if step in ("acknowledged", "submit"):
+                    tally.submitted += 1
+                    tally.latencies.append(seconds)
+                if step == "acknowledged":
                     tally.acknowledged.append(token)
                 else:
-                    tally.other_errors.append(f"submit {status}")
+                    tally.other_errors.append(f"{step} {status}")
+                    if step != "submit":
+                        continue
                 if replay_every and k % replay_every == 0 and tally.acknowledged:
                     await asyncio.sleep(max(0.0, due - loop.time()))
                     due += interval
