@@ -65,25 +65,65 @@ def pg_server_url() -> Iterator[str]:
     admin.dispose()
 
 
+@pytest.fixture(scope="session")
+def pg_app_url(pg_server_url: str) -> Iterator[str]:
+    """The test database as the application connects to it in a clinic: as a role that owns
+    no table, with clinic 1's row-level security (``alliance db grant-app-role``). The owner
+    (``pg_server_url``) stays for migrations, emptying tables and owner-only checks."""
+    from sqlalchemy.engine import make_url
+
+    from alliance.store.approle import grant_app_role
+
+    role = f"alliance_app_{secrets.token_hex(4)}"
+    owner = Database(pg_server_url)
+    grant_app_role(owner.engine, role)
+    owner.dispose()
+    yield make_url(pg_server_url).set(username=role).render_as_string(hide_password=False)
+    admin = create_engine(pg_server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP OWNED BY "{role}"')
+        conn.exec_driver_sql(f'DROP ROLE "{role}"')
+    admin.dispose()
+
+
 def _truncate_pg(db: Database) -> None:
-    tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+    """Empty every table but ``clinic_roles`` (which roles belong to which clinic: set up
+    once per role, like the grants)."""
+    tables = ", ".join(t.name for t in Base.metadata.sorted_tables if t.name != "clinic_roles")
     with db.engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def db(request: pytest.FixtureRequest, tmp_path: Path, box: Box) -> Iterator[Database]:
-    """A migrated, empty database: SQLite in a temp folder, then PostgreSQL; its sealed
+    """A migrated, empty database: SQLite in a temp folder, then PostgreSQL connected as the
+    application role (no table owned, row-level security on: as a clinic runs); its sealed
     columns use the test's ``box`` (as a clinic built on it would)."""
     if request.param == "sqlite":
         database = Database(f"sqlite:///{tmp_path / 'test.db'}")
         upgrade(database.engine)
     else:
-        database = Database(request.getfixturevalue("pg_server_url"))
-        _truncate_pg(database)
+        app_url = request.getfixturevalue("pg_app_url")
+        owner = Database(request.getfixturevalue("pg_server_url"))
+        _truncate_pg(owner)
+        owner.dispose()
+        database = Database(app_url)
     sealing.attach(database.engine, box)
     yield database
     database.dispose()
+
+
+@pytest.fixture
+def owner_db(db: Database, request: pytest.FixtureRequest, box: Box) -> Iterator[Database]:
+    """The same database as the tables' owner (migrations, backups, an intruder who took the
+    owner's password): ``db`` itself on SQLite, which has no roles."""
+    if db.is_sqlite:
+        yield db
+        return
+    owner = Database(request.getfixturevalue("pg_server_url"))
+    sealing.attach(owner.engine, box)
+    yield owner
+    owner.dispose()
 
 
 @pytest.fixture

@@ -28,7 +28,8 @@ def _fill(db: Database, n: int = 6) -> None:
 
 @contextmanager
 def _tampering(db: Database) -> Iterator[None]:
-    """What an intruder with the database's owner role can do: lift the append-only trigger."""
+    """What an intruder with the database's owner role can do: lift the append-only trigger
+    (``db`` connects as the owner)."""
     with db.engine.begin() as conn:
         if db.is_sqlite:
             conn.exec_driver_sql("DROP TRIGGER audit_events_no_update")
@@ -51,35 +52,35 @@ def test_an_untouched_log_verifies(db: Database) -> None:
     assert found.intact and found.rows == 6 and len(found.head_hash) == 64
 
 
-def test_an_edited_row_is_caught(db: Database) -> None:
+def test_an_edited_row_is_caught(db: Database, owner_db: Database) -> None:
     _fill(db)
-    with _tampering(db), db.engine.begin() as conn:
+    with _tampering(owner_db), owner_db.engine.begin() as conn:
         conn.execute(text("UPDATE audit_events SET case_id = 99 WHERE id = 3"))
     assert _problems(db) == ["row 3: its content was changed"]
 
 
-def test_a_backdated_row_is_caught(db: Database) -> None:
+def test_a_backdated_row_is_caught(db: Database, owner_db: Database) -> None:
     _fill(db)
-    with _tampering(db), db.engine.begin() as conn:
+    with _tampering(owner_db), owner_db.engine.begin() as conn:
         conn.execute(text("UPDATE audit_events SET at = :t WHERE id = 2"),
                      {"t": "2020-01-01 00:00:00"})
     assert _problems(db) == ["row 2: its content was changed"]
 
 
-def test_a_deleted_row_is_caught(db: Database) -> None:
+def test_a_deleted_row_is_caught(db: Database, owner_db: Database) -> None:
     _fill(db)
-    with _tampering(db), db.engine.begin() as conn:
+    with _tampering(owner_db), owner_db.engine.begin() as conn:
         conn.execute(text("DELETE FROM audit_events WHERE id = 3"))
     assert _problems(db) == ["row 4: does not follow row 2 (rows deleted, inserted or "
                              "reordered)"]
 
 
-def test_rows_deleted_at_either_end_are_caught(db: Database) -> None:
+def test_rows_deleted_at_either_end_are_caught(db: Database, owner_db: Database) -> None:
     _fill(db)
-    with _tampering(db), db.engine.begin() as conn:
+    with _tampering(owner_db), owner_db.engine.begin() as conn:
         conn.execute(text("DELETE FROM audit_events WHERE id = 6"))
     assert any("ends at row 6" in p for p in _problems(db))
-    with db.engine.begin() as conn:
+    with owner_db.engine.begin() as conn:
         conn.execute(text("DELETE FROM audit_events WHERE id = 1"))
     assert "row 2: the rows before it were deleted" in _problems(db)
 
@@ -112,13 +113,13 @@ def test_an_inserted_row_with_a_forged_hash_is_caught(db: Database) -> None:
     assert any("ends at row 6 but the log at row 7" in p for p in _problems(db))
 
 
-def test_reordered_rows_are_caught(db: Database) -> None:
+def test_reordered_rows_are_caught(db: Database, owner_db: Database) -> None:
     from alliance.store.models import AuditEvent
 
     _fill(db)
     table = AuditEvent.__table__
     cols = [c for c in table.columns if c.name != "id"]  # type: ignore[attr-defined]
-    with _tampering(db), db.engine.begin() as conn:
+    with _tampering(owner_db), owner_db.engine.begin() as conn:
         rows = {r.id: r for r in conn.execute(table.select().where(  # type: ignore[attr-defined]
             table.c.id.in_([2, 3])))}  # type: ignore[attr-defined]
         for target, source in ((2, 3), (3, 2)):
@@ -147,12 +148,12 @@ def test_parallel_writers_never_fork_the_chain(db: Database) -> None:
     assert found.rows == 200 and found.intact, found.problems[:3]
 
 
-def test_the_cli_says_intact_or_names_the_break(db: Database) -> None:
+def test_the_cli_says_intact_or_names_the_break(db: Database, owner_db: Database) -> None:
     _fill(db)
     runner = CliRunner()
     ok = runner.invoke(main, ["audit", "verify", "--database-url", db.url])
     assert ok.exit_code == 0 and "audit log intact: 6 rows" in ok.output
-    with _tampering(db), db.engine.begin() as conn:
+    with _tampering(owner_db), owner_db.engine.begin() as conn:
         conn.execute(text("DELETE FROM audit_events WHERE id = 3"))
     broken = runner.invoke(main, ["audit", "verify", "--database-url", db.url])
     assert broken.exit_code == 1
@@ -161,10 +162,10 @@ def test_the_cli_says_intact_or_names_the_break(db: Database) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _restore_triggers(db: Database) -> Iterator[None]:
+def _restore_triggers(owner_db: Database) -> Iterator[None]:
     """PostgreSQL's database is shared by the run: put the trigger back after each test."""
     yield
-    if not db.is_sqlite:
-        with db.engine.begin() as conn:
+    if not owner_db.is_sqlite:
+        with owner_db.engine.begin() as conn:
             conn.exec_driver_sql("ALTER TABLE audit_events ENABLE TRIGGER "
                                  "audit_events_append_only")

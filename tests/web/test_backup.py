@@ -41,14 +41,15 @@ def require_pg_tools() -> None:
 
 
 @pytest.fixture
-def clinic_rows(db: Database, people: dict[str, Actor]) -> Database:
+def clinic_rows(db: Database, owner_db: Database, people: dict[str, Actor]) -> Database:
     """The test clinic (5 accounts, 1 supervision) with one case of 6 sessions, 5 paper
-    responses on the last 5."""
+    responses on the last 5, written by the clinic; returned as its owner sees it, since
+    backups and restores run as the tables' owner (like migrations)."""
     if not db.is_sqlite:
         require_pg_tools()
     case_id, _ = make_case(db, people["dana"])
     plant_drop(db, people["dana"], case_id)
-    return db
+    return owner_db
 
 
 @pytest.fixture

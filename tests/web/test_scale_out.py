@@ -49,9 +49,11 @@ def _submit(base: str, token: str) -> int:
 
 
 def test_two_web_and_two_worker_processes_never_do_a_job_twice(
-        pg_server_url: str, password_hash: str, tmp_path: Path) -> None:
-    db = Database(pg_server_url)
-    _truncate_pg(db)
+        pg_server_url: str, pg_app_url: str, password_hash: str, tmp_path: Path) -> None:
+    owner = Database(pg_server_url)
+    _truncate_pg(owner)
+    owner.dispose()
+    db = Database(pg_app_url)  # the processes run as the clinic's application role
     people = add_people(db, password_hash)
     dana = people["dana"]
     key = generate_key()
@@ -73,7 +75,7 @@ def test_two_web_and_two_worker_processes_never_do_a_job_twice(
                                    b"T: How was the week?\nC: Fine. I guess.\n")
     env = {**os.environ, "PYTHONPATH": str(SRC), "ALLIANCE_ENCRYPTION_KEY_FILE":
            str(tmp_path / "key"), "ALLIANCE_TRANSCRIPT_CODER": "rules",
-           "ALLIANCE_DATABASE_URL": pg_server_url}
+           "ALLIANCE_DATABASE_URL": pg_app_url}
     env.pop("ALLIANCE_ENCRYPTION_KEY", None)
     port = _free_port()
     alliance = [sys.executable, "-m", "alliance"]

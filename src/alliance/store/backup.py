@@ -415,6 +415,9 @@ def _run_pg(argv: list[str], what: str) -> str:
         lines = [ln for ln in done.stderr.splitlines()
                  if "error" in ln.lower() and not ln.lstrip().startswith(("DETAIL", "Command"))]
         reason = (lines[0] if lines else f"exit code {done.returncode}")[:300]
+        if "row-level security" in reason:
+            reason += (" (run backups and restores as the tables' owner, the role migrations "
+                       "run as: the application role sees only its own clinic's rows)")
         raise BackupError(f"{what} failed: {reason}")
     return done.stdout
 
