@@ -113,6 +113,8 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "/admin/users/{user_id}/supervision"): _admin(303),
     ("POST", "/admin/users/{user_id}/active"): _admin(303),
     ("GET", "/admin/audit"): ADMIN_ONLY,
+    ("GET", "/admin/holds"): ADMIN_ONLY,
+    ("POST", "/admin/holds"): _admin(303),
     ("GET", "/practice"): TRAINEE_ONLY,
     ("POST", "/practice"): {**TRAINEE_ONLY, "tia": 303},
     ("GET", "/practice/sessions/{practice_id}"): {**TRAINEE_ONLY, "lee": 200},
@@ -416,6 +418,8 @@ class World:
             data.update(section="1", item_notice="B")
         elif template.endswith("/contact"):
             data.update(email="new@example.org", preferred="email", language="es")
+        elif template == "/admin/holds":
+            data.update(case=str(ids["case_id"]), action="hold")
         elif template == "/admin/safety":
             data.update(language="es", text="Llame a la clínica.")
         if method == "GET":

@@ -172,6 +172,17 @@ def test_clinic_scenario_end_to_end(server: str, browser: object, tmp_path: Path
     admin.goto(f"{base}/admin/audit?action=response.submit")
     assert admin.locator("table.audit tbody tr").count() >= 1
     admin.screenshot(path=str(SHOTS / "audit-log.png"))
+    # the admin puts dana's new case on legal hold by its number, and dana sees it kept
+    case_number = case_url.rstrip("/").rsplit("/", 1)[1]
+    admin.click("text=Legal holds")
+    admin.fill("input[name=case]", case_number)
+    admin.click("text=Place on hold")
+    assert admin.locator(f"td:text-is('{case_number}')").count() == 1
+    assert "E2E case" not in admin.content()
+    dana.goto(case_url)
+    assert "legal hold" in dana.text_content("h1")
+    admin.click("text=Lift the hold")
+    assert "No case is on legal hold" in admin.text_content("main")
     login_page = browser.new_page()  # type: ignore[attr-defined]
     login_page.goto(f"{base}/login")
     login_page.screenshot(path=str(SHOTS / "login.png"))

@@ -33,7 +33,7 @@ ACTIONS: tuple[str, ...] = (
     "practice.start", "practice.respond", "practice.answer", "practice.read", "practice.list",
     "case.report",
     "case.trajectory", "paper.open", "research.read", "user.list", "access.denied",
-    "case.hold", "case.shred", "keys.rotate", "retention.apply",
+    "case.hold", "hold.list", "case.shred", "keys.rotate", "retention.apply",
     "db.backup", "db.restore",
     "approval.approve", "approval.refuse", "approval.request", "login.mfa", "mfa.disable",
     "mfa.enable", "mfa.failed", "mfa.recovery", "password.change", "password.reset",

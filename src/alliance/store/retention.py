@@ -98,6 +98,30 @@ def set_hold(db: DbSession, actor: Actor | None, case_id: int, held: bool) -> No
 
 
 @dataclass(frozen=True)
+class Hold:
+    case_id: int
+    since: dt.datetime | None   # the audited ``case.hold`` that placed it (None: not audited)
+    by: str
+
+
+def held(db: DbSession) -> list[Hold]:
+    """The cases on legal hold, ids only, with when and by whom each hold was placed (from
+    the audit log: the last ``case.hold`` of a held case is the one that placed it)."""
+    from alliance.store.models import AuditEvent
+
+    ids = db.scalars(select(Case.id).where(Case.legal_hold.is_(True)).order_by(Case.id)).all()
+    placed: dict[int, AuditEvent] = {}
+    if ids:
+        for event in db.scalars(select(AuditEvent).where(
+                AuditEvent.action == "case.hold", AuditEvent.case_id.in_(ids))
+                .order_by(AuditEvent.id)):
+            if event.case_id is not None:
+                placed[event.case_id] = event
+    return [Hold(i, placed[i].at if i in placed else None,
+                 placed[i].actor_email if i in placed else "") for i in ids]
+
+
+@dataclass(frozen=True)
 class Applied:
     shredded: Sequence[int]
     held: Sequence[int]

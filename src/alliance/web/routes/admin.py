@@ -1,4 +1,4 @@
-"""Clinic administration: accounts, supervision, and browsing the audit log.
+"""Clinic administration: accounts, supervision, legal holds, and browsing the audit log.
 
 Changes that hand out access wait for a second admin (:mod:`alliance.store.approvals`):
 the accounts page lists them, and any other admin approves or refuses them there.
@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from alliance.errors import NotFound, StoreError
-from alliance.store import accounts, approvals, audit
+from alliance.store import accounts, approvals, audit, retention
 from alliance.store.actors import require_role
 from alliance.store.models import ROLES, User
 from alliance.web import forms
@@ -164,3 +164,29 @@ async def refuse(request: Request, visit: Auth, approval_id: int) -> Response:
 
     await run_in_threadpool(work)
     return RedirectResponse("/admin/users", status_code=303)
+
+
+@router.get("/admin/holds")
+def holds(request: Request, visit: Auth) -> HTMLResponse:
+    """The cases on legal hold (ids only: an admin reads no case) and a form to place or lift
+    one; a held case is never deleted, by hand or by the retention policy."""
+    require_role(visit.actor, "admin")
+    with request.app.state.db.read() as s:
+        rows = retention.held(s)
+    record(request, visit.actor, "hold.list", detail={"cases": len(rows)})
+    return render(request, "admin_holds.html", holds=rows)
+
+
+@router.post("/admin/holds")
+async def change_hold(request: Request, visit: Auth) -> Response:
+    require_role(visit.actor, "admin")
+    form = await forms.read(request, visit)
+    case_id = forms.integer(form, "case")
+    action = forms.choice(form, "action", ("hold", "lift"), "hold")
+
+    def work() -> None:
+        with request.app.state.db.write() as s:
+            retention.set_hold(s, visit.actor, case_id, action == "hold")
+
+    await run_in_threadpool(work)
+    return RedirectResponse("/admin/holds", status_code=303)
