@@ -13,7 +13,7 @@ embedding but keeps its direction in the sentence maximum), followed (scorer v10
 scaled by :data:`RULE_WEIGHT` (:func:`phrase_rule_features`: the six steps, the four harms
 and the verdict the guide's rules give from them, each 0 or 1). The small weight keeps the
 flags from dominating: they are near perfect on the text the rules were written on and
-much weaker on new text, and in cross-validation over the fresh sets a larger weight
+much weaker on new text, and in exploratory cross-validation a larger weight
 (0.2-0.5) lost 0.05-0.08 on the sets the rules never saw (``benchmarks/scorer_cv.py``).
 The flags come from the phrase detectors alone, not from the transcript coder's codes, so
 they are the same whichever coder scores the response. Heads saved with ``features:
