@@ -330,8 +330,8 @@ def evaluate_cmd(responses: str, labels: str, split: str, coder_kind: str, fmt: 
 def train_head_cmd(data_dir: str, output: str | None) -> None:
     """Train the verdict and step heads on the development responses (model extra).
 
-    Uses the dev split of responses.yaml and the fresh sets that served as development
-    data (never the held-out part, never the final fresh test set).
+    Uses responses.yaml and the fresh sets that served as development data (never the
+    newest fresh set, the clean test of the frozen version).
 
     \b
     Example:
@@ -340,6 +340,7 @@ def train_head_cmd(data_dir: str, output: str | None) -> None:
     from alliance.coding.embedder import load_embedder
     from alliance.training.head import (
         FEATURES,
+        MAIN_SPLITS,
         TRAIN_SETS,
         head_features,
         packaged_head_path,
@@ -350,17 +351,18 @@ def train_head_cmd(data_dir: str, output: str | None) -> None:
 
     base = Path(data_dir)
     rows = [(r, lab) for r, lab in _pairs(base / "responses.yaml", base / "labels-pass1.yaml")
-            if split_of(r.id) == "dev"]
+            if split_of(r.id) in MAIN_SPLITS]
     for name in TRAIN_SETS:
         rows += _pairs(base / f"responses-{name}.yaml", base / f"labels-{name}-pass1.yaml")
     embedder = load_embedder()
-    x = head_features(embedder, [r.response for r, _ in rows])
+    x = head_features(embedder, [r.response for r, _ in rows],
+                      clients=[r.client for r, _ in rows])
     head = train_verdict_head(x, [lab.verdict for _, lab in rows], {
-        "model": embedder.name, "features": FEATURES,
-        "train_sets": ["responses.yaml (dev split)",
+        "model": embedder.name, "features": FEATURES, "scorer": "v10",
+        "train_sets": [f"responses.yaml ({', '.join(MAIN_SPLITS)})",
                        *[f"responses-{n}.yaml" for n in TRAIN_SETS]],
         "labels": "pass 1 (labelling guide v2)"},
-        steps={s: [s in lab.steps for _, lab in rows] for s in STEP_NAMES}, calibrate=True)
+        steps={s: [s in lab.steps for _, lab in rows] for s in STEP_NAMES})
     target = Path(output) if output else packaged_head_path()
     head.save(target)
     click.echo(f"verdict and step heads trained on {len(rows)} responses "

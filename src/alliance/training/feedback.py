@@ -18,9 +18,11 @@ uses the same rules):
 
 With the embedding model (the ``hybrid`` coder, the CLI default when the model loads), the
 verdict and the steps come from the heads (:mod:`alliance.training.head`) instead: on
-responses written after the scorer was frozen the phrase rules fell to 0.525-0.575, and in
+responses written after the scorer was frozen the phrase rules fell to 0.525-0.614, and in
 cross-validation over the later fresh sets the heads beat the rules on the verdict and on
-every step (``docs/training.md``). The rules still supply the phrases quoted as evidence.
+every step (``docs/training.md``). Since scorer v10 the heads also read what the phrase
+detectors found (:func:`phrase_findings`, as a small extra feature); the rules still supply
+the phrases quoted as evidence.
 
 The score (0-1) is the weighted share of the six steps present (weights in
 :data:`STEP_WEIGHTS`), capped at 0.2 for a judgmental or defensive response and at 0.35
@@ -43,7 +45,7 @@ from typing import Any
 from alliance.coding.coder import Coder
 from alliance.errors import TrainingError
 from alliance.training.casebook import TrainingCase
-from alliance.training.steps import STEP_NAMES, StepFindings, detect_steps
+from alliance.training.steps import HARM_NAMES, STEP_NAMES, StepFindings, detect_steps
 from alliance.transcripts.model import Transcript, Utterance
 
 VERDICTS = ("repair", "partial", "technique_first", "defensive", "judgmental")
@@ -182,6 +184,18 @@ def _code(coder: Coder, response: str, client: str | None) -> tuple[tuple[str, .
     return codes, marker_family
 
 
+def phrase_findings(response: str, client: str | None = None) -> tuple[dict[str, bool],
+                                                                       dict[str, bool]]:
+    """The steps and harms the phrase detectors alone find (no coder), as flags.
+
+    >>> steps, harms = phrase_findings("You need to do the homework.")
+    >>> steps["invited"], harms["technique"]
+    (False, True)
+    """
+    present = detect_steps(response, client).present()
+    return ({s: present[s] for s in STEP_NAMES}, {h: present[h] for h in HARM_NAMES})
+
+
 def verdict_for(steps: Mapping[str, bool], harms: Mapping[str, bool]) -> tuple[str, bool]:
     """The verdict and ``technique_before_repair`` from steps and harms (guide's rules).
 
@@ -210,9 +224,6 @@ _VERDICT_HARM = {"judgmental": "judgmental", "defensive": "defensive",
 # Cross-validated over dev + fresh1-8 (benchmarks/scorer_cv.py); the head mistook short
 # reflections and reassurance (partial) for judgement.
 JUDGMENT_GATE = 0.5
-# steps where the phrase rules add to the step head (either finds it); chosen by the same
-# cross-validation: reflections, F1 0.64 -> 0.67 on the fresh5-8 folds
-RULES_ADD = ("reflected",)
 
 
 def gated_verdict(classes: tuple[str, ...], probabilities: Any,
@@ -234,17 +245,17 @@ def gated_verdict(classes: tuple[str, ...], probabilities: Any,
     return str(top)
 
 
-def _head_verdict(embedder: Any, response: str, verdict: str, technique_first: bool,
-                  steps: dict[str, bool], evidence: dict[str, str],
+def _head_verdict(embedder: Any, response: str, client: str | None, verdict: str,
+                  technique_first: bool, steps: dict[str, bool], evidence: dict[str, str],
                   rules_judgmental: bool = False) -> tuple[str, bool]:
     """The heads' verdict (and steps, in place) when the embedding model is at hand.
 
     See ``head.py``. The verdict is the head's most probable one after the judgement gate
     (:func:`gated_verdict`); each step is present when its head's probability reaches the
-    step's calibrated threshold (and, for :data:`RULES_ADD`, also when the phrase rules found
-    it). ``technique_before_repair`` is true when the verdict is ``technique_first``, or when
-    the rules found it and the verdict is a harm that comes before it in the guide
-    (judgmental, defensive).
+    step's threshold (0.5 for the v10 heads; v9 also let the phrase rules add reflections,
+    which over-fired). ``technique_before_repair`` is true when the verdict is
+    ``technique_first``, or when the rules found it and the verdict is a harm that comes
+    before it in the guide (judgmental, defensive).
     """
     from alliance.training.head import head_features, packaged_head
 
@@ -252,7 +263,7 @@ def _head_verdict(embedder: Any, response: str, verdict: str, technique_first: b
     if head is None or (head.model and getattr(embedder, "name", head.model) != head.model):
         return verdict, technique_first
     try:
-        x = head_features(embedder, [response], head.features)
+        x = head_features(embedder, [response], head.features, [client])
     except TrainingError:
         return verdict, technique_first
     if x.shape[1] != head.coef.shape[1]:
@@ -262,7 +273,7 @@ def _head_verdict(embedder: Any, response: str, verdict: str, technique_first: b
     p = float(probs[head.classes.index(predicted)])
     evidence["verdict"] = f"verdict head ({predicted} {p:.2f}); phrase rules said {verdict}"
     for step, q in head.step_probabilities(x)[0].items():
-        found = q >= head.threshold(step) or (step in RULES_ADD and bool(steps.get(step)))
+        found = q >= head.threshold(step)
         if found != steps.get(step):
             evidence[f"{step} (step head)"] = f"{q:.2f}; phrase rules said {steps.get(step)}"
         steps[step] = found
@@ -329,7 +340,7 @@ def score_trainee_response(response: str, client: str | None = None, *,
     verdict, technique_before_repair = verdict_for(steps, harms)
     embedder = getattr(coder, "embedder", None)
     if embedder is not None:
-        verdict, technique_before_repair = _head_verdict(embedder, response, verdict,
+        verdict, technique_before_repair = _head_verdict(embedder, response, client, verdict,
                                                          technique_before_repair, steps,
                                                          evidence, harms["judgmental"])
         for harm in ("judgmental", "defensive"):  # the head's verdict decides these

@@ -6,24 +6,31 @@ available, the verdict and the six repair steps come from these heads (see
 :mod:`alliance.training.feedback`).
 
 Features (:func:`head_features`): the all-MiniLM-L6-v2 embedding of the whole response,
-followed by the element-wise maximum of the embeddings of its sentences. A harm carried by
-one sentence ("... you're just being lazy.") is diluted in the whole-response embedding but
-keeps its direction in the sentence maximum; with it, cross-validation over the later
-fresh sets rose from 0.775 to 0.817 (``benchmarks/scorer_cv.py``). Heads trained before
-this (``features: embedding``) use the whole-response embedding only.
+followed by the element-wise maximum of the embeddings of its sentences (scorer v8: a harm
+carried by one sentence, "... you're just being lazy.", is diluted in the whole-response
+embedding but keeps its direction in the sentence maximum), followed (scorer v10,
+``features: embedding+sentence-max+phrase-rules``) by what the phrase detectors found,
+scaled by :data:`RULE_WEIGHT` (:func:`phrase_rule_features`: the six steps, the four harms
+and the verdict the guide's rules give from them, each 0 or 1). The small weight keeps the
+flags from dominating: they are near perfect on the text the rules were written on and
+much weaker on new text, and in exploratory cross-validation a larger weight
+(0.2-0.5) lost 0.05-0.08 on the sets the rules never saw (``benchmarks/scorer_cv.py``).
+The flags come from the phrase detectors alone, not from the transcript coder's codes, so
+they are the same whichever coder scores the response. Heads saved with ``features:
+embedding`` or ``embedding+sentence-max`` (v7-v9) are still read.
 
 * the **verdict head**: a multinomial logistic regression (scikit-learn,
   ``class_weight="balanced"``, C = 3);
-* the **step heads**: one binary logistic regression per step (same settings), each with
-  its own decision threshold (scorer v9): the balanced step heads over-fired on rare steps
-  at 0.5, so :func:`train_verdict_head` with ``calibrate=True`` picks, per step, the
-  threshold in 0.20, 0.25, ..., 0.90 with the best F1 on 5-fold out-of-fold probabilities
-  of the training data (:func:`calibrated_threshold`).
+* the **step heads**: one binary logistic regression per step (same settings). Scorer v9
+  picked a threshold per step (:func:`calibrated_threshold`, ``calibrate=True``); with the
+  phrase-rule features that calibration is biased (out-of-fold probabilities on the text
+  the rules were written on are too sure), and at 0.5 the v10 step heads did as well or
+  better in cross-validation, so v10 is trained with ``calibrate=False`` (0.5).
 
-They are trained on development responses only: the development split of
-``responses.yaml`` and the fresh sets that have been measured (never the held-out part,
-never the newest fresh set). Inference is NumPy only: ``softmax(x @ coef.T + intercept)``
-and ``sigmoid(x @ step_coef.T + step_intercept)``.
+They are trained on development responses only: every labelled response that has been
+measured (all of ``responses.yaml`` and fresh sets 1-9 since v10), never the newest fresh
+set. Inference is NumPy only: ``softmax(x @ coef.T + intercept)`` and
+``sigmoid(x @ step_coef.T + step_intercept)``.
 
 Everything is packaged as ``verdict-head.npz`` with its manifest (classes, model name,
 features, training sets and size); ``alliance practice train-head`` rebuilds it.
@@ -45,23 +52,55 @@ from alliance.errors import TrainingError
 
 HEAD_FILE = "verdict-head.npz"
 C = 3.0
-FEATURES = "embedding+sentence-max"
-# development data the packaged heads are trained on: the dev split of responses.yaml and
-# the fresh sets measured so far; responses-fresh9.yaml is the clean test written after
-# this version (v9) was frozen
-TRAIN_SETS = ("fresh", "fresh2", "fresh3", "fresh4", "fresh5", "fresh6", "fresh7", "fresh8")
+FEATURES = "embedding+sentence-max+phrase-rules"
+FEATURE_KINDS = ("embedding", "embedding+sentence-max", FEATURES)
+RULE_WEIGHT = 0.1  # scale of the 0/1 phrase-rule flags; chosen by cross-validation (v10)
+# development data the packaged heads are trained on (scorer v10): all of responses.yaml
+# (both splits: the held-out part had been measured at every version) and the fresh sets
+# measured so far; the next fresh set is the clean test written after this version froze
+TRAIN_SETS = ("fresh", "fresh2", "fresh3", "fresh4", "fresh5", "fresh6", "fresh7", "fresh8",
+              "fresh9")
+MAIN_SPLITS = ("dev", "heldout")  # the parts of responses.yaml the heads are trained on
 THRESHOLDS = tuple(round(0.2 + 0.05 * i, 2) for i in range(15))  # 0.20 ... 0.90
 
 
-def head_features(embedder: Any, texts: Sequence[str], features: str = FEATURES) -> np.ndarray:
-    """The feature rows for ``texts``: see the module docstring."""
+def phrase_rule_features(texts: Sequence[str],
+                         clients: Sequence[str | None] | None = None) -> np.ndarray:
+    """Per response, what the phrase detectors found, as 0/1 flags (unscaled).
+
+    Columns: the six steps (:data:`~alliance.training.steps.STEP_NAMES`), the four harms
+    (:data:`~alliance.training.steps.HARM_NAMES`), then the verdict the guide's rules give
+    from them, one-hot over :data:`~alliance.training.feedback.VERDICTS`.
+
+    >>> phrase_rule_features(["I pushed too hard. What was it like for you?"]).tolist()[0]
+    [1.0, 0.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0]
+    """
+    from alliance.training.feedback import VERDICTS, phrase_findings, verdict_for
+    from alliance.training.steps import HARM_NAMES, STEP_NAMES
+
+    cl = list(clients) if clients is not None else [None] * len(texts)
+    if len(cl) != len(texts):
+        raise TrainingError("phrase-rule features need one client line (or None) per response")
+    rows = []
+    for text, client in zip(texts, cl, strict=True):
+        steps, harms = phrase_findings(text, client)
+        verdict, _ = verdict_for(steps, harms)
+        rows.append([float(steps[s]) for s in STEP_NAMES]
+                    + [float(harms[h]) for h in HARM_NAMES]
+                    + [float(verdict == v) for v in VERDICTS])
+    return np.array(rows, dtype=np.float64).reshape(len(rows), 15)
+
+
+def head_features(embedder: Any, texts: Sequence[str], features: str = FEATURES,
+                  clients: Sequence[str | None] | None = None) -> np.ndarray:
+    """The feature rows for ``texts`` (answering ``clients``): see the module docstring."""
     from alliance.training.steps import sentences
 
+    if features not in FEATURE_KINDS:
+        raise TrainingError(f"unknown head features {features!r}")
     whole = np.asarray(embedder.encode(list(texts)), dtype=np.float64)
     if features == "embedding":
         return whole
-    if features != FEATURES:
-        raise TrainingError(f"unknown head features {features!r}")
     parts = [sentences(t) or [t] for t in texts]
     flat = [s for p in parts for s in p]
     emb = np.asarray(embedder.encode(flat), dtype=np.float64)
@@ -69,7 +108,10 @@ def head_features(embedder: Any, texts: Sequence[str], features: str = FEATURES)
     for p in parts:
         out.append(emb[i:i + len(p)].max(axis=0))
         i += len(p)
-    return np.hstack([whole, np.vstack(out)])
+    joined = np.hstack([whole, np.vstack(out)])
+    if features == FEATURES:
+        joined = np.hstack([joined, RULE_WEIGHT * phrase_rule_features(texts, clients)])
+    return joined
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:
