@@ -3,18 +3,24 @@
 Trains nothing that is kept. Folds: leave one set out, each in turn, trained on all the
 others: the development split of ``responses.yaml`` ("main-dev"), its held-out part
 ("main-heldout", measured at every scorer version, development data since v10) and each
-fresh set. The newest fresh set (``--exclude``) is never used. Reported per variant:
-verdict accuracy per left-out set, the mean over the sets the phrase rules had never been
-tuned on (fresh5-9; the rules were developed on the development split and fresh1-4, so
-rule features look better than they are on those folds), the mean over all fresh folds and
-over the two main folds, and `partial` recall on fresh5-9; then step precision / recall /
-F1 on fresh5-9 (each left out in turn) of the rules, of scorer v9's step heads and of v10's.
+fresh set (fresh1-10 since v11). A fresh set written after the last freeze is never read
+(``--exclude`` leaves out more). Reported per variant: verdict accuracy per left-out set,
+the mean over the sets the phrase rules had never been tuned on (fresh5-10; the rules were
+developed on the development split and fresh1-4, so rule features look better than they
+are on those folds), the same without fresh10, the mean over all fresh folds and over the
+two main folds, `partial` recall on fresh5-10, repair recall and the non-repairs called
+repair on fresh5-10; then step precision / recall / F1 on fresh5-10 and on fresh10 alone
+(each left out in turn) of the rules, of scorer v9's step heads, of v10's and of v11's.
 
 * "v9": verdict head on the response and sentence-maximum embeddings with the judgement gate
   (``feedback.gated_verdict``); step heads with calibrated thresholds, the rules adding
   reflections;
-* "v10" (packaged): the same plus the phrase-rule flags (``head.phrase_rule_features``,
-  weight ``head.RULE_WEIGHT``) for the verdict and the step heads, steps at 0.5.
+* "v10": the same plus the phrase-rule flags (``head.phrase_rule_features``, weight
+  ``head.RULE_WEIGHT``) for the verdict and the step heads, steps at 0.5;
+* "v11" (packaged): v10 with a `repair` that needs two step heads behind it
+  (``feedback.backed_verdict``, ``feedback.REPAIR_STEP_P``) and ``invited`` at 0.6
+  (``head.STEP_THRESHOLDS``). The phrase rules of v11 (assent-seeking questions are not
+  invitations, retreats are over-apologies) feed the flags of both v10 and v11 here.
 
     python benchmarks/scorer_cv.py            # the real embedding model (extra `model`)
     python benchmarks/scorer_cv.py --short    # a hashed bag of words instead
@@ -33,7 +39,7 @@ from typing import Any
 import numpy as np
 
 from alliance.training.coders import default_coder
-from alliance.training.feedback import gated_verdict, score_trainee_response
+from alliance.training.feedback import backed_verdict, gated_verdict, score_trainee_response
 from alliance.training.head import (
     FEATURES,
     MAIN_SPLITS,
@@ -45,7 +51,8 @@ from alliance.training.steps import STEP_NAMES
 from alliance.training.validation import load_labels, load_responses, split_of
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "training"
-CLEAN_FOR_RULES = ("fresh5", "fresh6", "fresh7", "fresh8", "fresh9")
+CLEAN_FOR_RULES = ("fresh5", "fresh6", "fresh7", "fresh8", "fresh9", "fresh10")
+NEWEST = "fresh10"
 
 
 class HashedWords:
@@ -112,9 +119,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     rule_verdicts = np.array([s.verdict for s in scores])
     rules_judged = np.array(["judgmental" in s.evidence for s in scores])
 
-    def head(x: np.ndarray, gate: bool = False) -> Callable[[np.ndarray, np.ndarray],
-                                                            np.ndarray]:
+    truth = np.array([[s in lab.steps for s in STEP_NAMES] for _, lab in rows])
+    step_flags = {s: truth[:, k] for k, s in enumerate(STEP_NAMES)}
+
+    def head(x: np.ndarray, gate: bool = False, backed: bool = False
+             ) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
         def fit(tr: np.ndarray, te: np.ndarray) -> np.ndarray:
+            if backed:
+                h = train_verdict_head(x[tr], list(y[tr]), {},
+                                       steps={s: list(f[tr]) for s, f in step_flags.items()})
+                return np.array([backed_verdict(h.classes, p, q, j) for p, q, j in
+                                 zip(h.probabilities(x[te]), h.step_probabilities(x[te]),
+                                     rules_judged[te], strict=True)])
             h = train_verdict_head(x[tr], list(y[tr]), {})
             if gate:
                 return np.array([gated_verdict(h.classes, p, j) for p, j in
@@ -127,48 +143,57 @@ def main(argv: Sequence[str] | None = None) -> int:
         "head: + sentence maximum (v8)": head(both),
         "v9: v8 + judgement gate": head(both, gate=True),
         "v10: v9 + phrase-rule features": head(v10, gate=True),
+        "v11: v10 + repair backed by two step heads": head(v10, gate=True, backed=True),
     }
     names = [f for f, _, _ in folds(g)]
     fresh_names = [f for f in names if f.startswith("fresh")]
     clean = np.isin(g, CLEAN_FOR_RULES)
     print(f"n = {len(y)} ({', '.join(names)}); embedder {embedder.name}")
-    print("| variant | " + " | ".join(names) + " | fresh5-9 | all fresh | main | partial "
-          "fresh5-9 |")
-    print("|---" * (len(names) + 5) + "|")
+    clean9 = [f for f in CLEAN_FOR_RULES if f != NEWEST]
+    print("| variant | " + " | ".join(names) + " | fresh5-10 | fresh5-9 | all fresh | main "
+          "| partial fresh5-10 | repair fresh5-10 | non-repairs called repair |")
+    print("|---" * (len(names) + 8) + "|")
     for name, fit in variants.items():
         pred = np.empty(len(y), dtype=object)
         for _, tr, te in folds(g):
             pred[te] = fit(tr, te)
         acc = {f: float((pred[g == f] == y[g == f]).mean()) for f in names}
         cl = [acc[f] for f in CLEAN_FOR_RULES if f in acc]
-        part = clean & (y == "partial")
+        cl9 = [acc[f] for f in clean9 if f in acc]
+        part, rep = clean & (y == "partial"), clean & (y == "repair")
+        over = clean & (y != "repair")
         print(f"| {name} | " + " | ".join(f"{acc[f]:.3f}" for f in names)
               + f" | {np.mean(cl) if cl else float('nan'):.3f} | "
+              f"{np.mean(cl9) if cl9 else float('nan'):.3f} | "
               f"{np.mean([acc[f] for f in fresh_names]):.3f} | "
               f"{np.mean([acc[f] for f in names if f.startswith('main')]):.3f} | "
-              f"{int((pred[part] == 'partial').sum())}/{int(part.sum())} |")
-    truth = np.array([[s in lab.steps for s in STEP_NAMES] for _, lab in rows])
+              f"{int((pred[part] == 'partial').sum())}/{int(part.sum())} | "
+              f"{int((pred[rep] == 'repair').sum())}/{int(rep.sum())} | "
+              f"{int((pred[over] == 'repair').sum())}/{int(over.sum())} |")
     got = np.array([[s.steps[k] for k in STEP_NAMES] for s in scores])
-    v9, v10_steps = np.zeros_like(truth), np.zeros_like(truth)
+    v9, v10_steps, v11_steps = (np.zeros_like(truth) for _ in range(3))
     steps_of = {s: k for k, s in enumerate(STEP_NAMES)}
     for f, tr, te in folds(g):
         if f not in CLEAN_FOR_RULES:
             continue
         flags = {s: list(truth[tr, k]) for s, k in steps_of.items()}
         h9 = train_verdict_head(both[tr], list(y[tr]), {}, steps=flags, calibrate=True)
-        h10 = train_verdict_head(v10[tr], list(y[tr]), {}, steps=flags)
+        h11 = train_verdict_head(v10[tr], list(y[tr]), {}, steps=flags)
         v9[te] = [[p[s] >= h9.threshold(s) for s in STEP_NAMES]
                   for p in h9.step_probabilities(both[te])]
-        v10_steps[te] = [[p[s] >= h10.threshold(s) for s in STEP_NAMES]
-                         for p in h10.step_probabilities(v10[te])]
+        p11 = h11.step_probabilities(v10[te])
+        v10_steps[te] = [[p[s] >= 0.5 for s in STEP_NAMES] for p in p11]
+        v11_steps[te] = [[p[s] >= h11.threshold(s) for s in STEP_NAMES] for p in p11]
     v9[:, steps_of["reflected"]] |= got[:, steps_of["reflected"]]  # v9: rules add these
-    print("\n| step (fresh5-9, left out in turn; P / R / F1) | phrase rules | v9 | v10 "
-          "| support |")
-    print("|---|---|---|---|---|")
-    for k, s in enumerate(STEP_NAMES):
-        t = truth[clean, k]
-        print(f"| {s} | " + " | ".join(_prf(m[clean, k], t) for m in (got, v9, v10_steps))
-              + f" | {int(t.sum())} |")
+    for title, rows_in in (("fresh5-10", clean), (NEWEST + " alone", g == NEWEST)):
+        print(f"\n| step ({title}, left out in turn; P / R / F1) | phrase rules | v9 | v10 "
+              "| v11 | support |")
+        print("|---|---|---|---|---|---|")
+        for k, s in enumerate(STEP_NAMES):
+            t = truth[rows_in, k]
+            print(f"| {s} | " + " | ".join(_prf(m[rows_in, k], t)
+                                          for m in (got, v9, v10_steps, v11_steps))
+                  + f" | {int(t.sum())} |")
     return 0
 
 

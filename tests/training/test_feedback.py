@@ -174,3 +174,44 @@ def test_a_weak_judgmental_verdict_needs_a_judgement_the_rules_found() -> None:
     assert gated_verdict(classes, strong, rules_judgmental=False) == "judgmental"
     other = [0.45, 0.1, 0.2, 0.2, 0.05]  # the gate concerns judgement only
     assert gated_verdict(classes, other, rules_judgmental=False) == "defensive"
+
+
+CLASSES = ("defensive", "judgmental", "partial", "repair", "technique_first")
+
+
+def test_a_repair_verdict_needs_two_step_heads_behind_it() -> None:
+    from alliance.training.feedback import REPAIR_STEP_P, backed_verdict
+
+    probs = [0.05, 0.05, 0.3, 0.55, 0.05]
+    one = {"noticed": 0.9, "named": 0.2, "invited": 0.9, "responsibility": 0.1,
+           "renegotiated": REPAIR_STEP_P - 0.01, "reflected": 0.3}
+    assert backed_verdict(CLASSES, probs, one, rules_judgmental=False) == "partial"
+    two = {**one, "renegotiated": REPAIR_STEP_P}
+    assert backed_verdict(CLASSES, probs, two, rules_judgmental=False) == "repair"
+
+
+def test_noticing_does_not_back_a_repair() -> None:
+    from alliance.training.feedback import backed_verdict
+
+    probs = [0.05, 0.05, 0.3, 0.55, 0.05]
+    steps = {"noticed": 0.99, "named": 0.1, "invited": 0.95, "responsibility": 0.1,
+             "renegotiated": 0.1, "reflected": 0.1}
+    assert backed_verdict(CLASSES, probs, steps, rules_judgmental=False) == "partial"
+
+
+def test_an_unbacked_repair_falls_to_the_next_verdict_through_the_judgement_gate() -> None:
+    from alliance.training.feedback import backed_verdict
+
+    steps = {"named": 0.1, "invited": 0.1}
+    probs = [0.05, 0.3, 0.2, 0.4, 0.05]  # next is a weak judgement
+    assert backed_verdict(CLASSES, probs, steps, rules_judgmental=False) == "partial"
+    assert backed_verdict(CLASSES, probs, steps, rules_judgmental=True) == "judgmental"
+    harm = [0.35, 0.05, 0.1, 0.45, 0.05]
+    assert backed_verdict(CLASSES, harm, steps, rules_judgmental=False) == "defensive"
+
+
+def test_a_head_without_step_heads_keeps_its_repair() -> None:
+    from alliance.training.feedback import backed_verdict
+
+    probs = [0.05, 0.05, 0.3, 0.55, 0.05]
+    assert backed_verdict(CLASSES, probs, {}, rules_judgmental=False) == "repair"

@@ -11,6 +11,7 @@ from alliance.errors import TrainingError
 from alliance.training.head import (
     FEATURES,
     RULE_WEIGHT,
+    STEP_THRESHOLDS,
     TRAIN_SETS,
     VerdictHead,
     calibrated_threshold,
@@ -89,8 +90,11 @@ def test_calibration_stores_a_threshold_per_step() -> None:
     head = train_verdict_head(x, y, {}, steps={"invited": [v == "repair" for v in y]},
                               calibrate=True)
     assert head.step_threshold.shape == (1,) and 0.2 <= head.threshold("invited") <= 0.9
-    assert train_verdict_head(x, y, {}, steps={"invited": [v == "repair" for v in y]}
-                              ).threshold("invited") == 0.5
+    plain = train_verdict_head(x, y, {}, steps={"invited": [v == "repair" for v in y],
+                                                "named": [v == "repair" for v in y]})
+    # uncalibrated: the fixed thresholds (v11: invited 0.6, the others 0.5)
+    assert plain.threshold("invited") == STEP_THRESHOLDS["invited"] == 0.6
+    assert plain.threshold("named") == 0.5
 
 
 def test_head_features_join_the_response_and_its_sentence_maximum() -> None:
@@ -160,15 +164,19 @@ def test_the_packaged_head_was_trained_on_development_data_only() -> None:
     assert head is not None
     assert set(head.classes) == {"repair", "partial", "technique_first", "defensive",
                                  "judgmental"}
-    assert head.manifest["model"] and head.manifest["n"] == 662
-    assert "fresh9" in TRAIN_SETS  # measured once on v9, then development data
-    assert "fresh10" not in TRAIN_SETS  # the clean test set written after freezing v10
-    assert all("fresh10" not in s for s in head.manifest["train_sets"])
+    assert head.manifest["model"] and head.manifest["n"] == 742
+    assert head.manifest["scorer"] == "v11"
+    assert "fresh10" in TRAIN_SETS  # measured once on v10, then development data
+    assert "fresh11" not in TRAIN_SETS  # the clean test set written after freezing v11
+    assert all("fresh11" not in s for s in head.manifest["train_sets"])
     assert head.features == FEATURES == "embedding+sentence-max+phrase-rules"
     assert head.steps == ("noticed", "named", "invited", "responsibility", "renegotiated",
                           "reflected")
     assert head.step_coef.shape == (6, head.coef.shape[1])
-    assert all(head.threshold(s) == 0.5 for s in head.steps)  # v10: not calibrated
+    # v11: not calibrated; invited raised to 0.6 by cross-validation
+    assert {s: round(head.threshold(s), 3) for s in head.steps} == {
+        "noticed": 0.5, "named": 0.5, "invited": 0.6, "responsibility": 0.5,
+        "renegotiated": 0.5, "reflected": 0.5}
 
 
 @pytest.mark.model
@@ -183,7 +191,7 @@ def test_train_head_rebuilds_the_packaged_head(tmp_path: Path) -> None:
     r = CliRunner().invoke(main, ["practice", "train-head", "--data-dir", str(data),
                                   "--output", str(out)])
     assert r.exit_code == 0, r.output
-    assert "trained on 662 responses" in r.output
+    assert "trained on 742 responses" in r.output
     rebuilt, packaged = read_head(out), packaged_head()
     assert packaged is not None and rebuilt.classes == packaged.classes
     assert np.allclose(rebuilt.coef, packaged.coef, atol=1e-3)

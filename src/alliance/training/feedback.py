@@ -22,7 +22,8 @@ responses written after the scorer was frozen the phrase rules fell to 0.525-0.6
 cross-validation over the later fresh sets the heads beat the rules on the verdict and on
 every step (``docs/training.md``). Since scorer v10 the heads also read what the phrase
 detectors found (:func:`phrase_findings`, as a small extra feature); the rules still supply
-the phrases quoted as evidence.
+the phrases quoted as evidence. Since v11 the head's `repair` needs two step heads behind it
+(:func:`backed_verdict`).
 
 The score (0-1) is the weighted share of the six steps present (weights in
 :data:`STEP_WEIGHTS`), capped at 0.2 for a judgmental or defensive response and at 0.35
@@ -245,17 +246,49 @@ def gated_verdict(classes: tuple[str, ...], probabilities: Any,
     return str(top)
 
 
+# scorer v11: the verdict head's `repair` stands only when the step heads back it with at
+# least two relational steps (named, invited, responsibility, renegotiated, reflected) at
+# this probability or more; otherwise the next verdict is taken (through the judgement
+# gate). v10 called repair for 17 of the 60 non-repairs of fresh set 10; chosen by
+# leave-one-set-out cross-validation over fresh5-10 (0.3 / 0.4 / 0.5; benchmarks/scorer_cv.py).
+REPAIR_STEP_P = 0.4
+
+
+def backed_verdict(classes: tuple[str, ...], probabilities: Any,
+                   step_probabilities: Mapping[str, float],
+                   rules_judgmental: bool) -> str:
+    """:func:`gated_verdict`, with a `repair` that the step heads do not back replaced.
+
+    >>> steps = {"named": 0.8, "invited": 0.45, "reflected": 0.1}
+    >>> backed_verdict(("partial", "repair"), [0.3, 0.7], steps, rules_judgmental=False)
+    'repair'
+    >>> steps = {"named": 0.8, "invited": 0.2, "reflected": 0.1}
+    >>> backed_verdict(("partial", "repair"), [0.3, 0.7], steps, rules_judgmental=False)
+    'partial'
+    """
+    verdict = gated_verdict(classes, probabilities, rules_judgmental)
+    if verdict != "repair" or not step_probabilities or len(classes) < 2:
+        return verdict
+    backed = sum(step_probabilities.get(s, 0.0) >= REPAIR_STEP_P for s in RELATIONAL)
+    if backed >= 2:
+        return verdict
+    rest = [0.0 if c == "repair" else float(p)
+            for c, p in zip(classes, probabilities, strict=True)]
+    return gated_verdict(classes, rest, rules_judgmental)
+
+
 def _head_verdict(embedder: Any, response: str, client: str | None, verdict: str,
                   technique_first: bool, steps: dict[str, bool], evidence: dict[str, str],
                   rules_judgmental: bool = False) -> tuple[str, bool]:
     """The heads' verdict (and steps, in place) when the embedding model is at hand.
 
     See ``head.py``. The verdict is the head's most probable one after the judgement gate
-    (:func:`gated_verdict`); each step is present when its head's probability reaches the
-    step's threshold (0.5 for the v10 heads; v9 also let the phrase rules add reflections,
-    which over-fired). ``technique_before_repair`` is true when the verdict is
-    ``technique_first``, or when the rules found it and the verdict is a harm that comes
-    before it in the guide (judgmental, defensive).
+    (:func:`gated_verdict`), a `repair` only when two step heads back it
+    (:func:`backed_verdict`, v11); each step is present when its head's probability reaches
+    the step's threshold (v11: 0.6 for invited, 0.5 for the others; v9 also let the phrase
+    rules add reflections, which over-fired). ``technique_before_repair`` is true when the
+    verdict is ``technique_first``, or when the rules found it and the verdict is a harm that
+    comes before it in the guide (judgmental, defensive).
     """
     from alliance.training.head import head_features, packaged_head
 
@@ -269,10 +302,13 @@ def _head_verdict(embedder: Any, response: str, client: str | None, verdict: str
     if x.shape[1] != head.coef.shape[1]:
         return verdict, technique_first
     probs = head.probabilities(x)[0]
-    predicted = gated_verdict(head.classes, probs, rules_judgmental)
+    step_probs = head.step_probabilities(x)[0]
+    predicted = backed_verdict(head.classes, probs, step_probs, rules_judgmental)
     p = float(probs[head.classes.index(predicted)])
     evidence["verdict"] = f"verdict head ({predicted} {p:.2f}); phrase rules said {verdict}"
-    for step, q in head.step_probabilities(x)[0].items():
+    if predicted != gated_verdict(head.classes, probs, rules_judgmental):
+        evidence["verdict"] += "; repair not backed by two step heads"
+    for step, q in step_probs.items():
         found = q >= head.threshold(step)
         if found != steps.get(step):
             evidence[f"{step} (step head)"] = f"{q:.2f}; phrase rules said {steps.get(step)}"

@@ -80,6 +80,26 @@ _INVITE_REQ = _rx(
     r"\bif it stung\b", r"\bit'?d help me to hear\b", r"\beven if it'?s critical\b",
 )
 _INVITE_CLOSED = _rx(r"^\W*(?:\w+\W+){0,3}(?:what happened|why|okay\?|go on|ok\?)\W*$")
+# scorer v11: questions that ask for assent, not for the client's view. A closed check-in
+# after a decision ("Does that work for you?", "OK with that?") and a rhetorical question
+# ("Don't you think ...?", "..., right?") are not invitations (labelling guide: "a closed or
+# generic question" is partial).
+_ASSENT = r"(?:okay|ok|good|fair|all ?right|fine|reasonable)"
+_CHECK_IN = _rx(
+    r"^\W*(?:(?:and|so|okay|ok|now)\W+)?(?:does|would|will|is|did) (?:that|this|it|the plan|"
+    r"that plan) (?:be )?(?:work|suit|make sense|(?:sound|seem|feel) " + _ASSENT + r"|" + _ASSENT
+    + r")\b[^?.!]{0,25}\?\W*$",
+    r"^\W*(?:(?:are|is) (?:you|everyone|that)\W+)?(?:okay|ok|happy|fine|alright|all right|"
+    r"good) (?:with )?(?:that|this|then)?\W*\?\W*$",
+    r"^\W*(?:sound|sounds|make|makes) (?:good|okay|ok|fair|sense|all right)\W*\?\W*$",
+    r"^\W*(?:deal|agreed|yes|yeah|right|alright|fair)\W*\?\W*$",
+)
+_RHETORICAL = _rx(
+    r"^\W*(?:(?:but|and|so|well|now)\W+)?(?:surely|don'?t you|doesn'?t it|didn'?t you|"
+    r"didn'?t we|wouldn'?t you|isn'?t it|isn'?t that|aren'?t you|can'?t you|shouldn'?t you|"
+    r"haven'?t we|haven'?t you|won'?t you)\b[^?]*\?\W*$",
+    r",\s*(?:right|yes|surely|no|eh|isn'?t it|wouldn'?t you say)\s*\?\W*$",
+)
 
 # Taking one's share: the counsellor owns a specific part.
 _RESPONSIBILITY = _rx(
@@ -117,6 +137,13 @@ _OVERAPOLOGY = _rx(
     r"\bshouldn'?t (?:be doing|do) this job\b",
     r"\bi feel (?:awful|terrible)\b", r"\bsorry\W+(?:\w+\W+){0,6}sorry\b",
     r"\bnot a good fit\b",
+    # scorer v11: retreats that hand the session over instead of owning a part
+    r"\bforget (?:i|that i) (?:said|mentioned|asked|brought)\b",
+    r"\bi(?:'ll| will) (?:do|go along with) (?:whatever|anything) you\b",
+    r"\bi won'?t (?:bring|mention|ask|raise) (?:it|that|this|about it)\b[^.?!]*\bagain\b",
+    r"\bi (?:completely |totally )?understand if you (?:want|need|would rather|'d rather) to "
+    r"(?:leave|stop|quit|find|see|switch)\b",
+    r"\bi(?:'m| am) (?:a )?(?:hopeless|useless|rubbish|the worst)\b",
 )
 
 # Renegotiating goal, task, pace or frame with the client.
@@ -357,6 +384,8 @@ def _invitation(response: str) -> str | None:
     for sent in sentences(response):
         if _JUDGMENTAL.search(sent):
             continue  # "why are you so ...?" is an accusation put as a question
+        if _CHECK_IN.search(sent) or _RHETORICAL.search(sent):
+            continue  # asks for assent, not for the client's view
         found = _first(_INVITE_REQ, sent) or _first(_INVITE_Q, sent)
         if found:
             return found
