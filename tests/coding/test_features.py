@@ -108,6 +108,7 @@ def test_a_yes_that_declines_does_not_grant_permission() -> None:
              "Okay, that's a bit much.", "You've always been the one who coped."]
     f = turn_features(["T", "C", "T"], ["therapist", "client", "therapist"], texts)[2]
     assert not f.advice_requested
-    texts[1] = "Okay, go on."
-    f = turn_features(["T", "C", "T"], ["therapist", "client", "therapist"], texts)[2]
-    assert f.advice_requested
+    for yes in ("Okay, go on.", "Sure, no problem, go ahead.", "Yes, I don't mind."):
+        texts[1] = yes
+        f = turn_features(["T", "C", "T"], ["therapist", "client", "therapist"], texts)[2]
+        assert f.advice_requested, yes

@@ -115,7 +115,8 @@ _ADVICE_REQUEST = re.compile(
     r"(good |specific |other |practical )?(advice|tips?|ideas?|suggestions?|pointers|tricks|"
     r"recommendations?|strategies|techniques)|what (steps|things) (should|can|could|do) i|"
     r"whats the best way (to|for me)|(can|could) you (suggest|recommend|advise)|"
-    r"(should|do you think) i (should )?\w+|tell me what to do|i need (some )?(advice|ideas|help with)|"
+    r"(should|do you think) i (should )?\w+|tell me what to do|"
+    r"i need (some )?(advice|ideas|help with)|"
     r"(id|i would) (like|love|appreciate) (some |your )?(advice|tips|ideas|view|opinion|input)|"
     r"(?<!for )(?<!take )(?<!took )(?<!follow )(?<!try )your (advice|opinion|view|suggestion)|"
     r"is there anything i can do)",
@@ -137,7 +138,8 @@ _PERMISSION_ASKED = re.compile(
 _YES = re.compile(r"^\W*(yes|yeah|yep|sure|ok|okay|please|go ahead|of course|definitely|"
                   r"absolutely|i would|id like that|that would)\b", re.IGNORECASE)
 #: A "yes" that goes on to decline or hedge ("Okay, that's a bit much.") grants nothing.
-_HEDGED_YES = re.compile(r"\b(but|not|no|dont|rather|bit much|too much)\b", re.IGNORECASE)
+_HEDGED_YES = re.compile(r"\b(but|not(?! at all)|no(?! (problem|worries|bother))|dont(?! mind)|"
+                         r"rather|bit much|too much)\b", re.IGNORECASE)
 
 
 def asks_for_advice(text: str) -> bool:
