@@ -84,3 +84,31 @@ def test_thanks_for_advice_already_given_is_not_a_request(text: str) -> None:
 
 def test_asking_for_the_therapists_advice_is_a_request() -> None:
     assert asks_for_advice("What is your advice?")
+
+
+@pytest.mark.parametrize("text", [
+    "I don't know how I can go on like this.",
+    "So I carried him, what can I do, the boy is crying. And then my back went.",
+])
+def test_how_can_i_inside_a_story_or_lament_is_not_a_request(text: str) -> None:
+    assert not asks_for_advice(text)
+
+
+@pytest.mark.parametrize("text", [
+    "How do I tell him without starting a fight?",
+    "so how do i walk away from that",
+    "I feel stuck. What can I do?",
+])
+def test_how_can_i_as_a_question_is_a_request(text: str) -> None:
+    assert asks_for_advice(text)
+
+
+def test_a_yes_that_declines_does_not_grant_permission() -> None:
+    texts = ["Can I offer a thought, and you tell me if it's wrong?",
+             "Okay, that's a bit much.", "You've always been the one who coped."]
+    f = turn_features(["T", "C", "T"], ["therapist", "client", "therapist"], texts)[2]
+    assert not f.advice_requested
+    for yes in ("Okay, go on.", "Sure, no problem, go ahead.", "Yes, I don't mind."):
+        texts[1] = yes
+        f = turn_features(["T", "C", "T"], ["therapist", "client", "therapist"], texts)[2]
+        assert f.advice_requested, yes

@@ -145,3 +145,43 @@ def test_epistemic_must_sympathy_and_praise_are_not_advice(text: str) -> None:
 def test_instructions_with_must_have_to_and_should_be_are_still_advice(text: str) -> None:
     out = hits([("C", "I feel so stuck lately."), ("T", text)])
     assert "threat.unsolicited_advice" in {c for c, _ in out[1]}
+
+
+@pytest.mark.parametrize("text", [
+    "Is there anyone at work you could talk to about it?",
+    "Do you have any friends who could help with the kids?",
+    "Are there any support groups near where you live?",
+    "Would you consider taking a few days off?",
+    "Is it possible to get outside for ten minutes in the morning?",
+    "Have you had a chance to speak to your GP?",
+    "Can you ask your sister to take them one evening a week?",
+])
+def test_suggestions_phrased_as_questions_are_unsolicited_advice(text: str) -> None:
+    out = hits([("C", "I feel so stuck lately."), ("T", text)])
+    assert "threat.unsolicited_advice" in {c for c, _ in out[1]}
+
+
+@pytest.mark.parametrize("text", [
+    "What helped me was a walk straight after work. You could try that.",
+    "Another thing I found helpful was writing a list of small wins every evening.",
+    "Sometimes a run is the best way to get out of your head for a bit.",
+    "It might be worth talking to someone you trust.",
+])
+def test_advice_folded_into_a_story_or_a_generalisation_is_unsolicited_advice(
+        text: str) -> None:
+    out = hits([("C", "I can't switch off after work."), ("T", text)])
+    assert "threat.unsolicited_advice" in {c for c, _ in out[1]}
+
+
+@pytest.mark.parametrize("text", [
+    "Have you felt like this before, at any other time in your life?",
+    "Who did you used to talk to, back home?",
+    "What do you think you could do differently next time?",
+    "Can you tell me more about what happened?",
+    "Can you go back to what you said about your dad?",
+    "I remember waiting for my results, it was the longest summer of my life.",
+])
+def test_open_questions_in_session_requests_and_plain_disclosure_are_not_advice(
+        text: str) -> None:
+    out = hits([("C", "I feel so stuck lately."), ("T", text)])
+    assert "threat.unsolicited_advice" not in {c for c, _ in out[1]}
