@@ -300,7 +300,8 @@ _DEFENSIVE = _rx(
     r"\b(?:completely|totally|perfectly|entirely) (?:standard|normal|routine)\b",
     r"\b(?:everybody|everyone|every therapist|all therapists) does (?:it|this|that)\b",
     r"\bi (?:do|always) (?:listen|try|care|explain)\b", r"\bwhy would i (?:want to )?\b",
-    r"\bin fairness\b", r"\b(?:that )?isn'?t the same as\b", r"\bthat'?s not fair\b(?! (?:of|to|on))",
+    r"\bin fairness\b", r"\b(?:that )?isn'?t the same as\b",
+    r"\bthat'?s not fair\b(?! (?:of|to|on))",
     r"\bnobody can (?:really )?(?:keep|make|force)\b",
     r"\bsorry (?:it feels|you feel|that you feel|if you)\b[^.?!]*\bbut\b",
 )
