@@ -3,14 +3,15 @@
 Trains nothing that is kept. Folds: leave one set out, each in turn, trained on all the
 others: the development split of ``responses.yaml`` ("main-dev"), its held-out part
 ("main-heldout", measured at every scorer version, development data since v10) and each
-fresh set (fresh1-10 since v11). A fresh set written after the last freeze is never read
-(``--exclude`` leaves out more). Reported per variant: verdict accuracy per left-out set,
-the mean over the sets the phrase rules had never been tuned on (fresh5-10; the rules were
-developed on the development split and fresh1-4, so rule features look better than they
-are on those folds), the same without fresh10, the mean over all fresh folds and over the
-two main folds, `partial` recall on fresh5-10, repair recall and the non-repairs called
-repair on fresh5-10; then step precision / recall / F1 on fresh5-10 and on fresh10 alone
-(each left out in turn) of the rules, of scorer v9's step heads, of v10's and of v11's.
+fresh set (fresh1-10 since v11, fresh1-11 since v12). A fresh set written after the last freeze
+is never read (``--exclude`` leaves out more). Reported per variant: verdict accuracy per
+left-out set, the mean over fresh5-11 (the rules were developed on the development split
+and fresh1-4, so rule features look better than they are on those folds; the v12 harm
+phrases were written after reading fresh11, so its fold flatters v12's rules), the same
+without fresh11, the mean over all fresh folds and over the two main folds, `partial`
+recall, repair recall, the non-repairs called repair and defensive / judgmental recall on
+fresh5-11; then step precision / recall / F1 on fresh5-11 and on fresh11 alone (each left
+out in turn) of the rules, of scorer v9's step heads, of v10's and of v11's (= v12's).
 
 * "v9": verdict head on the response and sentence-maximum embeddings with the judgement gate
   (``feedback.gated_verdict``); step heads with calibrated thresholds, the rules adding
@@ -19,8 +20,14 @@ repair on fresh5-10; then step precision / recall / F1 on fresh5-10 and on fresh
   ``head.RULE_WEIGHT``) for the verdict and the step heads, steps at 0.5;
 * "v11" (packaged): v10 with a `repair` that needs two step heads behind it
   (``feedback.backed_verdict``, ``feedback.REPAIR_STEP_P``) and ``invited`` at 0.6
-  (``head.STEP_THRESHOLDS``). The phrase rules of v11 (assent-seeking questions are not
-  invitations, retreats are over-apologies) feed the flags of both v10 and v11 here.
+  (``head.STEP_THRESHOLDS``);
+* "v12" (packaged): v11 with the harm gate (``feedback.harm_gated_verdict``,
+  ``feedback.HARM_GATE``): a partial / technique_first verdict gives way to a harm the
+  phrase rules found when the head gives that harm at least ``HARM_GATE``.
+
+The current phrase rules (v12's: defending the method, evaluating the client) feed the
+flags of v10, v11 and v12 here; v11 as shipped had v11's rules (docs/training.md gives
+both).
 
     python benchmarks/scorer_cv.py            # the real embedding model (extra `model`)
     python benchmarks/scorer_cv.py --short    # a hashed bag of words instead
@@ -39,7 +46,12 @@ from typing import Any
 import numpy as np
 
 from alliance.training.coders import default_coder
-from alliance.training.feedback import backed_verdict, gated_verdict, score_trainee_response
+from alliance.training.feedback import (
+    backed_verdict,
+    gated_verdict,
+    harm_gated_verdict,
+    score_trainee_response,
+)
 from alliance.training.head import (
     FEATURES,
     MAIN_SPLITS,
@@ -51,8 +63,9 @@ from alliance.training.steps import STEP_NAMES
 from alliance.training.validation import load_labels, load_responses, split_of
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "training"
-CLEAN_FOR_RULES = ("fresh5", "fresh6", "fresh7", "fresh8", "fresh9", "fresh10")
-NEWEST = "fresh10"
+CLEAN_FOR_RULES = ("fresh5", "fresh6", "fresh7", "fresh8", "fresh9", "fresh10", "fresh11")
+NEWEST = "fresh11"
+SPAN = f"{CLEAN_FOR_RULES[0]}-{CLEAN_FOR_RULES[-1][5:]}"
 
 
 class HashedWords:
@@ -118,19 +131,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     scores = [score_trainee_response(r.response, r.client, coder=coder) for r, _ in rows]
     rule_verdicts = np.array([s.verdict for s in scores])
     rules_judged = np.array(["judgmental" in s.evidence for s in scores])
+    rules_defended = np.array(["defensive" in s.evidence for s in scores])
 
     truth = np.array([[s in lab.steps for s in STEP_NAMES] for _, lab in rows])
     step_flags = {s: truth[:, k] for k, s in enumerate(STEP_NAMES)}
 
-    def head(x: np.ndarray, gate: bool = False, backed: bool = False
+    def head(x: np.ndarray, gate: bool = False, backed: bool = False, harm: bool = False
              ) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
         def fit(tr: np.ndarray, te: np.ndarray) -> np.ndarray:
             if backed:
                 h = train_verdict_head(x[tr], list(y[tr]), {},
                                        steps={s: list(f[tr]) for s, f in step_flags.items()})
-                return np.array([backed_verdict(h.classes, p, q, j) for p, q, j in
-                                 zip(h.probabilities(x[te]), h.step_probabilities(x[te]),
-                                     rules_judged[te], strict=True)])
+                out = []
+                for p, q, j, d in zip(h.probabilities(x[te]), h.step_probabilities(x[te]),
+                                      rules_judged[te], rules_defended[te], strict=True):
+                    v = backed_verdict(h.classes, p, q, j)
+                    out.append(harm_gated_verdict(h.classes, p, v, {"judgmental": j,
+                                                                     "defensive": d})
+                               if harm else v)
+                return np.array(out)
             h = train_verdict_head(x[tr], list(y[tr]), {})
             if gate:
                 return np.array([gated_verdict(h.classes, p, j) for p, j in
@@ -144,15 +163,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         "v9: v8 + judgement gate": head(both, gate=True),
         "v10: v9 + phrase-rule features": head(v10, gate=True),
         "v11: v10 + repair backed by two step heads": head(v10, gate=True, backed=True),
+        "v12: v11 + harm gate": head(v10, gate=True, backed=True, harm=True),
     }
     names = [f for f, _, _ in folds(g)]
     fresh_names = [f for f in names if f.startswith("fresh")]
     clean = np.isin(g, CLEAN_FOR_RULES)
     print(f"n = {len(y)} ({', '.join(names)}); embedder {embedder.name}")
     clean9 = [f for f in CLEAN_FOR_RULES if f != NEWEST]
-    print("| variant | " + " | ".join(names) + " | fresh5-10 | fresh5-9 | all fresh | main "
-          "| partial fresh5-10 | repair fresh5-10 | non-repairs called repair |")
-    print("|---" * (len(names) + 8) + "|")
+    print("| variant | " + " | ".join(names) + f" | {SPAN} | without {NEWEST} | all fresh | main "
+          f"| partial {SPAN} | repair {SPAN} | non-repairs called repair "
+          "| defensive recall | judgmental recall |")
+    print("|---" * (len(names) + 10) + "|")
     for name, fit in variants.items():
         pred = np.empty(len(y), dtype=object)
         for _, tr, te in folds(g):
@@ -169,7 +190,10 @@ def main(argv: Sequence[str] | None = None) -> int:
               f"{np.mean([acc[f] for f in names if f.startswith('main')]):.3f} | "
               f"{int((pred[part] == 'partial').sum())}/{int(part.sum())} | "
               f"{int((pred[rep] == 'repair').sum())}/{int(rep.sum())} | "
-              f"{int((pred[over] == 'repair').sum())}/{int(over.sum())} |")
+              f"{int((pred[over] == 'repair').sum())}/{int(over.sum())} | "
+              + " | ".join(f"{int((pred[clean & (y == v)] == v).sum())}/"
+                           f"{int((clean & (y == v)).sum())}"
+                           for v in ("defensive", "judgmental")) + " |")
     got = np.array([[s.steps[k] for k in STEP_NAMES] for s in scores])
     v9, v10_steps, v11_steps = (np.zeros_like(truth) for _ in range(3))
     steps_of = {s: k for k, s in enumerate(STEP_NAMES)}
@@ -185,7 +209,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         v10_steps[te] = [[p[s] >= 0.5 for s in STEP_NAMES] for p in p11]
         v11_steps[te] = [[p[s] >= h11.threshold(s) for s in STEP_NAMES] for p in p11]
     v9[:, steps_of["reflected"]] |= got[:, steps_of["reflected"]]  # v9: rules add these
-    for title, rows_in in (("fresh5-10", clean), (NEWEST + " alone", g == NEWEST)):
+    for title, rows_in in ((SPAN, clean), (NEWEST + " alone", g == NEWEST)):
         print(f"\n| step ({title}, left out in turn; P / R / F1) | phrase rules | v9 | v10 "
               "| v11 | support |")
         print("|---|---|---|---|---|---|")

@@ -215,3 +215,25 @@ def test_a_head_without_step_heads_keeps_its_repair() -> None:
 
     probs = [0.05, 0.05, 0.3, 0.55, 0.05]
     assert backed_verdict(CLASSES, probs, {}, rules_judgmental=False) == "repair"
+
+
+def test_a_harm_the_rules_found_overrides_a_mild_verdict_when_the_head_allows_it() -> None:
+    from alliance.training.feedback import HARM_GATE, harm_gated_verdict
+
+    probs = [HARM_GATE, 0.05, 0.6, 0.1, 0.05]
+    found = {"defensive": True, "judgmental": False}
+    assert harm_gated_verdict(CLASSES, probs, "partial", found) == "defensive"
+    assert harm_gated_verdict(CLASSES, probs, "technique_first", found) == "defensive"
+    below = [HARM_GATE - 0.01, 0.05, 0.6, 0.1, 0.05]
+    assert harm_gated_verdict(CLASSES, below, "partial", found) == "partial"
+    unflagged = {"defensive": False, "judgmental": False}
+    assert harm_gated_verdict(CLASSES, probs, "partial", unflagged) == "partial"
+
+
+def test_the_harm_gate_leaves_repair_alone_and_puts_judgement_first() -> None:
+    from alliance.training.feedback import harm_gated_verdict
+
+    probs = [0.3, 0.3, 0.1, 0.25, 0.05]
+    both = {"defensive": True, "judgmental": True}
+    assert harm_gated_verdict(CLASSES, probs, "repair", both) == "repair"
+    assert harm_gated_verdict(CLASSES, probs, "partial", both) == "judgmental"

@@ -164,11 +164,11 @@ def test_the_packaged_head_was_trained_on_development_data_only() -> None:
     assert head is not None
     assert set(head.classes) == {"repair", "partial", "technique_first", "defensive",
                                  "judgmental"}
-    assert head.manifest["model"] and head.manifest["n"] == 742
-    assert head.manifest["scorer"] == "v11"
-    assert "fresh10" in TRAIN_SETS  # measured once on v10, then development data
-    assert "fresh11" not in TRAIN_SETS  # the clean test set written after freezing v11
-    assert all("fresh11" not in s for s in head.manifest["train_sets"])
+    assert head.manifest["model"] and head.manifest["n"] == 822
+    assert head.manifest["scorer"] == "v12"
+    assert "fresh11" in TRAIN_SETS  # measured once on v11, then development data
+    assert "fresh12" not in TRAIN_SETS  # the clean test set written after freezing v12
+    assert all("fresh12" not in s for s in head.manifest["train_sets"])
     assert head.features == FEATURES == "embedding+sentence-max+phrase-rules"
     assert head.steps == ("noticed", "named", "invited", "responsibility", "renegotiated",
                           "reflected")
@@ -191,7 +191,7 @@ def test_train_head_rebuilds_the_packaged_head(tmp_path: Path) -> None:
     r = CliRunner().invoke(main, ["practice", "train-head", "--data-dir", str(data),
                                   "--output", str(out)])
     assert r.exit_code == 0, r.output
-    assert "trained on 742 responses" in r.output
+    assert "trained on 822 responses" in r.output
     rebuilt, packaged = read_head(out), packaged_head()
     assert packaged is not None and rebuilt.classes == packaged.classes
     assert np.allclose(rebuilt.coef, packaged.coef, atol=1e-3)

@@ -23,7 +23,9 @@ cross-validation over the later fresh sets the heads beat the rules on the verdi
 every step (``docs/training.md``). Since scorer v10 the heads also read what the phrase
 detectors found (:func:`phrase_findings`, as a small extra feature); the rules still supply
 the phrases quoted as evidence. Since v11 the head's `repair` needs two step heads behind it
-(:func:`backed_verdict`).
+(:func:`backed_verdict`); since v12 a judgement or defensiveness the rules found overrides
+a `partial` or `technique_first` verdict when the head gives that harm some weight
+(:func:`harm_gated_verdict`).
 
 The score (0-1) is the weighted share of the six steps present (weights in
 :data:`STEP_WEIGHTS`), capped at 0.2 for a judgmental or defensive response and at 0.35
@@ -277,14 +279,48 @@ def backed_verdict(classes: tuple[str, ...], probabilities: Any,
     return gated_verdict(classes, rest, rules_judgmental)
 
 
+# scorer v12: a `partial` or `technique_first` verdict gives way to a harm the phrase rules
+# (or the coder) found when the verdict head gives that harm at least this probability.
+# v11 read defensiveness and judgement carried by the argument of a response too mildly
+# (fresh set 11: 11 of 24 harmful responses scored partial or technique_first); chosen by
+# leave-one-set-out cross-validation (benchmarks/scorer_cv.py) from 0 / 0.05 / 0.1 / 0.15 /
+# 0.2 / 0.3 on the fresh5-10 folds (the v12 harm phrases were written after reading fresh11).
+HARM_GATE = 0.2
+
+
+def harm_gated_verdict(classes: tuple[str, ...], probabilities: Any, verdict: str,
+                       rules_harms: Mapping[str, bool]) -> str:
+    """``verdict``, or the harm the rules found when the head gives it :data:`HARM_GATE`.
+
+    Only a `partial` or `technique_first` verdict is overridden; judgement comes before
+    defensiveness, as in the guide.
+
+    >>> classes = ("defensive", "judgmental", "partial")
+    >>> harm_gated_verdict(classes, [0.3, 0.05, 0.65], "partial", {"defensive": True})
+    'defensive'
+    >>> harm_gated_verdict(classes, [0.3, 0.05, 0.65], "partial", {"judgmental": True})
+    'partial'
+    """
+    if verdict not in ("partial", "technique_first"):
+        return verdict
+    for harm in ("judgmental", "defensive"):
+        if rules_harms.get(harm) and harm in classes and \
+                float(probabilities[classes.index(harm)]) >= HARM_GATE:
+            return harm
+    return verdict
+
+
 def _head_verdict(embedder: Any, response: str, client: str | None, verdict: str,
                   technique_first: bool, steps: dict[str, bool], evidence: dict[str, str],
-                  rules_judgmental: bool = False) -> tuple[str, bool]:
+                  rules_judgmental: bool = False,
+                  rules_defensive: bool = False) -> tuple[str, bool]:
     """The heads' verdict (and steps, in place) when the embedding model is at hand.
 
     See ``head.py``. The verdict is the head's most probable one after the judgement gate
     (:func:`gated_verdict`), a `repair` only when two step heads back it
-    (:func:`backed_verdict`, v11); each step is present when its head's probability reaches
+    (:func:`backed_verdict`, v11), a `partial` or `technique_first` one replaced by a harm the
+    rules found and the head gives at least :data:`HARM_GATE` (:func:`harm_gated_verdict`,
+    v12); each step is present when its head's probability reaches
     the step's threshold (v11: 0.6 for invited, 0.5 for the others; v9 also let the phrase
     rules add reflections, which over-fired). ``technique_before_repair`` is true when the
     verdict is ``technique_first``, or when the rules found it and the verdict is a harm that
@@ -303,11 +339,16 @@ def _head_verdict(embedder: Any, response: str, client: str | None, verdict: str
         return verdict, technique_first
     probs = head.probabilities(x)[0]
     step_probs = head.step_probabilities(x)[0]
-    predicted = backed_verdict(head.classes, probs, step_probs, rules_judgmental)
+    backed = backed_verdict(head.classes, probs, step_probs, rules_judgmental)
+    predicted = harm_gated_verdict(head.classes, probs, backed,
+                                   {"judgmental": rules_judgmental,
+                                    "defensive": rules_defensive})
     p = float(probs[head.classes.index(predicted)])
     evidence["verdict"] = f"verdict head ({predicted} {p:.2f}); phrase rules said {verdict}"
-    if predicted != gated_verdict(head.classes, probs, rules_judgmental):
+    if backed != gated_verdict(head.classes, probs, rules_judgmental):
         evidence["verdict"] += "; repair not backed by two step heads"
+    if predicted != backed:
+        evidence["verdict"] += f"; a {predicted} phrase overrides {backed} (harm gate)"
     for step, q in step_probs.items():
         found = q >= head.threshold(step)
         if found != steps.get(step):
@@ -378,7 +419,8 @@ def score_trainee_response(response: str, client: str | None = None, *,
     if embedder is not None:
         verdict, technique_before_repair = _head_verdict(embedder, response, client, verdict,
                                                          technique_before_repair, steps,
-                                                         evidence, harms["judgmental"])
+                                                         evidence, harms["judgmental"],
+                                                         harms["defensive"])
         for harm in ("judgmental", "defensive"):  # the head's verdict decides these
             harms[harm] = verdict == harm
         harms[_VERDICT_HARM.get(verdict, "")] = True

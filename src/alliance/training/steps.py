@@ -230,6 +230,26 @@ _JUDGMENTAL = _rx(
     r"\bit'?s getting (?:a (?:little|bit) )?(?:frustrating|annoying|tiring|old)\b",
     r",\s*(?:do|does|did|don'?t|doesn'?t|didn'?t|isn'?t|aren'?t|wasn'?t|haven'?t|won'?t|"
     r"can'?t) (?:they|you|it|he|she|we)\?", r"\bisn'?t nothing\b",
+    # scorer v12: judgement carried by an evaluation of the client, not by a trait word
+    r"\b(?:that'?s|it'?s|this is|is) (?:just |classic |typical |textbook |usually |really |"
+    r"probably |a |an |another )*(?:distortion|cognitive distortion|catastrophi[sz]ing|"
+    r"all-or-nothing|black-and-white|avoidance|a safety behaviou?r|an excuse|excuses|"
+    r"a cop-?out|self-sabotage|attention[- ]seeking|manipulation)\b",
+    r"\byou'?re being (?:unfair|unreasonable|childish|silly|ridiculous|hostile|manipulative|"
+    r"paranoid|rude|immature|dramatic)\b",
+    r"\bnot (?:very )?(?:fair|kind|nice) (?:of|to|on) (?:you|me)\b",
+    r"\bisn'?t (?:a )?(?:very )?(?:kind|nice|fair|helpful) (?:way|thing)\b",
+    r"\byou'?re (?:choosing|deciding) not to\b", r"\byou (?:lied|are lying|'re lying)\b",
+    r"\blike a (?:toddler|child|baby|teenager|little kid)\b", r"\blook at yourself\b",
+    r"\bwhat we call (?:a|an)\b", r"\bsounds? like (?:an )?excuses?\b",
+    r"\bwhenever (?:the work|things|it|this) gets? (?:hard|difficult|tough)\b",
+    r"\byou (?:find fault|blame (?:everyone|everything|the|others))\b",
+    r"\b(?:plenty|lots|a lot) of (?:\w+ )?(?:people|clients|sons|daughters|parents|men|"
+    r"women) say (?:that|this)\b",
+    r"\bsimple as that\b", r"\bi can'?t help you (?:if|unless)\b",
+    r"\bonly works if you (?:actually |really )?\b", r"\bsays a lot about\b",
+    r"\byou (?:might|may) want to (?:reflect|think) (?:on|about) how\b",
+    r"\byou'?d have (?:done|tried|managed) it\b",
 )
 _DEFENSIVE = _rx(
     r"\bi (?:did|have|had) (?:explain|listen|tell|told|say|said)\w*\b",
@@ -263,6 +283,27 @@ _DEFENSIVE = _rx(
     r"\bi'?ve never (?:given up|let|had|"
     r"done|judged|failed)\b", r"\bto be fair\b", r"\byou did say\b",
     r"\bi'?ve (?:run|done|seen|worked with)\b[^.?!]*\b(?:many|years|lots|hundreds)\b",
+    # scorer v12: defending the method or the counsellor by argument
+    r"\b(?:it'?s|is|are|that'?s|they'?re) (?:\w+ )?(?:really |very |incredibly )?"
+    r"(?:well[- ]researched|well[- ]evidenced|best[- ]evidenced|evidence[- ]based|proven|"
+    r"well[- ]established|tried and tested)\b",
+    r"\b(?:one of the )?(?:best|most)[- ](?:evidenced|researched|studied|proven)\b",
+    r"\b(?:just |only )?needs? (?:a (?:bit|little) )?(?:more )?(?:time|practice|patience)\b",
+    r"\bgive it (?:a (?:fair|proper|real) (?:go|chance|try)|(?:more |some )?time|a chance)\b",
+    r"\bworth (?:persisting|persevering|sticking) with\b",
+    r"\b(?:that'?s|it'?s|this is) (?:just |simply )?(?:how|the way) (?:it|this|therapy|the \w+|"
+    r"\w+) works\b",
+    r"\bi was (?:only|just) \w+ing\b", r"\bi'?m (?:being )?(?:neutral|impartial)\b",
+    r"\b(?:it'?s|that'?s|this is) not (?:two against one|personal|like that|what this is)\b",
+    r"\bthat'?s not what (?:this|it|that) is\b",
+    r"\b(?:it'?s|that'?s) my job\b", r"\bnot my (?:choice|call|fault)\b",
+    r"\b(?:completely|totally|perfectly|entirely) (?:standard|normal|routine)\b",
+    r"\b(?:everybody|everyone|every therapist|all therapists) does (?:it|this|that)\b",
+    r"\bi (?:do|always) (?:listen|try|care|explain)\b", r"\bwhy would i (?:want to )?\b",
+    r"\bin fairness\b", r"\b(?:that )?isn'?t the same as\b",
+    r"\bthat'?s not fair\b(?! (?:of|to|on))",
+    r"\bnobody can (?:really )?(?:keep|make|force)\b",
+    r"\bsorry (?:it feels|you feel|that you feel|if you)\b[^.?!]*\bbut\b",
 )
 _TECHNIQUE = _rx(
     r"\blet'?s (?:do|try|go (?:over|through)|fill|start|use|look at your|get back to|"
