@@ -209,14 +209,23 @@ def basis_of(policy: Policy, catalog: Catalog, expected: Any = None) -> str:
 
 def assess_due(db: Any, *, catalog: Catalog, policy: Policy, now: dt.datetime,
                lease: dt.timedelta, owner: str, limit: int = 50,
-               basis: str | None = None, expected: Any = None) -> int:
+               basis: str | None = None, expected: Any = None,
+               spacing: dt.timedelta = dt.timedelta(0)) -> int:
     """Re-assess up to ``limit`` changed cases; returns how many were assessed (``expected``:
-    the clinic's expected-response curves, to track outcomes)."""
+    the clinic's expected-response curves, to track outcomes).
+
+    With ``spacing``, a case assessed less than ``spacing`` ago waits until then, so a burst
+    of changes (the answers of a busy case under load) costs one assessment, not one each;
+    its version stays ahead, so it is still due (and shown as pending) meanwhile, and a crash
+    loses nothing. A change of basis (policy, catalogue) does not wait."""
     basis = basis if basis is not None else basis_of(policy, catalog, expected)
     with db.write() as s:
+        changed = CaseMonitor.version > CaseMonitor.assessed_version
+        if spacing > dt.timedelta(0):
+            changed &= (CaseMonitor.assessed_at.is_(None)
+                        | (CaseMonitor.assessed_at <= now - spacing))
         query = (select(CaseMonitor).where(
-            (CaseMonitor.version > CaseMonitor.assessed_version)
-            | (CaseMonitor.basis != basis),
+            changed | (CaseMonitor.basis != basis),
             (CaseMonitor.lease_until.is_(None)) | (CaseMonitor.lease_until < now))
             .order_by(CaseMonitor.case_id).limit(limit))
         if not db.is_sqlite:
