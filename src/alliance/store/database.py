@@ -167,7 +167,8 @@ class Database:
     _factory: sessionmaker[Session] = field(init=False)
     _lock: threading.Lock = field(init=False, default_factory=threading.Lock)
     _waiting: list[_Work[Any]] = field(init=False, default_factory=list)
-    _waiting_lock: threading.Lock = field(init=False, default_factory=threading.Lock)
+    _group: threading.Condition = field(init=False, default_factory=threading.Condition)
+    _leading: bool = field(init=False, default=False)
 
     def __post_init__(self) -> None:
         self.engine = make_engine(self.url)
@@ -224,13 +225,22 @@ class Database:
             with self.write() as session:
                 return work(session)
         mine = _Work(work)
-        with self._waiting_lock:
+        with self._group:
             self._waiting.append(mine)
-        with self._lock:
-            if not mine.done:  # no earlier holder of the lock took it: lead a group
-                with self._waiting_lock:
+            while self._leading and not mine.done:  # a leader may take this work along
+                self._group.wait()
+            if mine.done:  # it did: return at once, not after the next group's COMMIT
+                return mine.outcome()
+            self._leading = True
+        try:
+            with self._lock:  # shared with write(): a plain writer goes first or after
+                with self._group:
                     group, self._waiting = self._waiting, []
                 self._commit_group(group)
+        finally:
+            with self._group:
+                self._leading = False
+                self._group.notify_all()
         return mine.outcome()
 
     def _commit_group(self, group: list[_Work[Any]]) -> None:
