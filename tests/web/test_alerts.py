@@ -190,3 +190,45 @@ def test_the_background_loop_spaces_assessments_and_drain_does_not(web: Web) -> 
     plant_drop(web.db, web.people["dana"], case_id, before=1)
     assert web.worker.monitor_once(spaced=True) == 0  # assessed a moment ago
     assert web.worker.monitor_once() == 1  # tests, `alliance worker --once` and drain: now
+
+
+def test_cases_assessed_together_get_the_reports_they_get_alone(web: Web) -> None:
+    from alliance.store.monitoring import assess, assess_all, report_dict
+
+    ids = []
+    for high, low in [(4, 2), (4, 4), (5, 1)]:
+        case_id, _ = make_case(web, web.people["dana"], label=f"{high}-{low}")
+        plant_drop(web.db, web.people["dana"], case_id, high=high, low=low)
+        ids.append(case_id)
+    c = web.clinic
+    with web.db.read() as s:
+        loaded = load_cases(s, ids, c.catalog)
+    together = assess_all(loaded, c.policy, c.catalog, c.expected)
+    for cid in ids:
+        alone, error = assess(loaded[cid], c.policy, c.catalog, c.expected)
+        report, error_together = together[cid]
+        assert error == error_together == ""
+        assert report_dict(report) == report_dict(alone)
+    assert report_dict(together[ids[0]][0])["alert"] is not None  # a drop, not all quiet
+
+
+def test_when_the_shared_panel_fails_each_case_is_assessed_alone(
+        web: Web, monkeypatch: pytest.MonkeyPatch) -> None:
+    import alliance.monitoring
+    from alliance.store.monitoring import assess_all
+
+    ids = []
+    for label in ("A", "B"):
+        case_id, _ = make_case(web, web.people["dana"], label=label)
+        plant_drop(web.db, web.people["dana"], case_id)
+        ids.append(case_id)
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a rule's bug on one case of the panel")
+
+    monkeypatch.setattr(alliance.monitoring, "monitor_cases", broken)
+    c = web.clinic
+    with web.db.read() as s:
+        loaded = load_cases(s, ids, c.catalog)
+    results = assess_all(loaded, c.policy, c.catalog, c.expected)
+    assert all(report is not None and error == "" for report, error in results.values())

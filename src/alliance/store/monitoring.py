@@ -23,7 +23,7 @@ import datetime as dt
 import logging
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -129,10 +129,11 @@ def load_cases(db: DbSession, case_ids: Sequence[int], catalog: Catalog) -> dict
 
 
 def assess(loaded: LoadedCase, policy: Policy, catalog: Catalog,
-           expected: Any = None) -> tuple[Any, str]:
+           expected: Any = None, *, report: Any = None) -> tuple[Any, str]:
     """``(CaseReport, "")`` or ``(None, why)``; a library bug does not take a page down.
     With ``expected`` (instrument id → curves) the report is a
-    :class:`~alliance.monitoring.progress.Progress` (outcome tracked, not-on-track folded in)."""
+    :class:`~alliance.monitoring.progress.Progress` (outcome tracked, not-on-track folded in).
+    ``report``: the case's monitoring report when already computed (:func:`assess_all`)."""
     from alliance.monitoring import monitor_case
     from alliance.monitoring.progress import assess_progress
     from alliance.monitoring.safety import fold_risk
@@ -140,7 +141,8 @@ def assess(loaded: LoadedCase, policy: Policy, catalog: Catalog,
     if loaded.case is None:
         return None, loaded.error
     try:
-        report = monitor_case(loaded.case, policy, catalog)
+        if report is None:
+            report = monitor_case(loaded.case, policy, catalog)
         if expected is None:
             return fold_risk(loaded.case, report, catalog), ""
         progress = assess_progress(loaded.case, report, expected, catalog)
@@ -152,6 +154,29 @@ def assess(loaded: LoadedCase, policy: Policy, catalog: Catalog,
         log.warning("monitoring failed for case %s: %r", loaded.case_id, exc)
         return None, (f"monitoring could not assess this case ({type(exc).__name__}); the "
                       "data are shown unassessed")
+
+
+def assess_all(loaded: Mapping[int, LoadedCase], policy: Policy, catalog: Catalog,
+               expected: Any = None) -> dict[int, tuple[Any, str]]:
+    """:func:`assess` for many cases, monitoring them on one panel: the rules are
+    vectorised over the cases of a panel, so ten cases cost little more than one (the alert
+    worker's step assesses every case it claimed at once). Should the panel fail, each case
+    is assessed alone, so one case's failure hides no other's report."""
+    from alliance.monitoring import monitor_cases
+
+    ready = [c for c in loaded.values() if c.case is not None]
+    reports: dict[int, Any] = {}
+    if len(ready) > 1:
+        try:
+            reports = dict(zip([c.case_id for c in ready],
+                               monitor_cases([c.case for c in ready], policy, catalog),
+                               strict=True))
+        except Exception as exc:  # assess() below then reports per case
+            log.warning("monitoring %d cases together failed (%r); one by one", len(ready),
+                        exc)
+            reports = {}
+    return {cid: assess(c, policy, catalog, expected, report=reports.get(cid))
+            for cid, c in loaded.items()}
 
 
 def report_dict(report: Any) -> dict[str, Any]:
@@ -238,9 +263,9 @@ def assess_due(db: Any, *, catalog: Catalog, policy: Policy, now: dt.datetime,
                   .execution_options(synchronize_session=False))
     with db.read() as s:
         loaded = load_cases(s, list(claimed), catalog)
-    results = {cid: assess(loaded[cid], policy, catalog, expected) if cid in loaded
-               else (None, "")
-               for cid in claimed}
+    assessed = assess_all({cid: loaded[cid] for cid in claimed if cid in loaded}, policy,
+                          catalog, expected)
+    results = {cid: assessed.get(cid, (None, "")) for cid in claimed}
     with db.write() as s:
         query = select(CaseMonitor).where(CaseMonitor.case_id.in_(list(claimed)),
                                           CaseMonitor.lease_owner == owner[:80])
