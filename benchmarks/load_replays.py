@@ -32,6 +32,7 @@ import asyncio
 import json
 import os
 import random
+import resource
 import socket
 import statistics
 import subprocess
@@ -185,6 +186,8 @@ def run(args: argparse.Namespace, folder: Path) -> dict[str, object]:
         server = subprocess.Popen([sys.executable, "-m", "alliance", "serve", "--port",
                                    str(port)], env=env, stdout=out, stderr=out)
     tally = Tally()
+    load_before = os.getloadavg()[0]
+    client_before = resource.getrusage(resource.RUSAGE_SELF)
     try:
         for _ in range(600):
             try:
@@ -215,6 +218,8 @@ def run(args: argparse.Namespace, folder: Path) -> dict[str, object]:
     finally:
         server.terminate()
         server.wait(timeout=30)
+    client_after = resource.getrusage(resource.RUSAGE_SELF)
+    server_cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
     hashes, total, twice = stored_links(db)
     db.dispose()
     acked = {token_hash(t) for t in tally.acknowledged}
@@ -233,6 +238,12 @@ def run(args: argparse.Namespace, folder: Path) -> dict[str, object]:
         "max_ms": round(max(lat_ms), 1) if lat_ms else None,
         "errors": tally.other_errors[:20], "error_count": len(tally.other_errors),
         "load_average": round(os.getloadavg()[0], 1), "cpus": os.cpu_count(),
+        "load_average_before": round(load_before, 1),
+        # CPU seconds (user + system) of the server process (its start-up included) and of
+        # this load generator while the load ran: who used the shared cores
+        "server_cpu_s": round(server_cpu.ru_utime + server_cpu.ru_stime, 1),
+        "client_cpu_s": round(client_after.ru_utime + client_after.ru_stime
+                              - client_before.ru_utime - client_before.ru_stime, 1),
     }
 
 
@@ -262,7 +273,10 @@ def main(argv: list[str] | None = None) -> int:
           f"(answers {r['login_statuses']})")
     print(f"submission latency: p50 {r['p50_ms']} ms, p95 {r['p95_ms']} ms, p99 {r['p99_ms']} "
           f"ms, max {r['max_ms']} ms (target p95 < 100 ms); server errors {r['server_errors']}; "
-          f"load average {r['load_average']} on {r['cpus']} CPUs")
+          f"load average {r['load_average_before']} before, {r['load_average']} after, on "
+          f"{r['cpus']} CPUs")
+    print(f"CPU: server {r['server_cpu_s']} s, load generator {r['client_cpu_s']} s "
+          f"(user + system, over {r['seconds']} s)")
     if r["errors"]:
         print(f"other errors: {r['error_count']} (first: {r['errors']})")
     if args.report:

@@ -128,6 +128,9 @@ class Settings:
     public_url: str = ""
     run_worker: bool = True
     worker_interval: float = 1.0
+    # a case is re-assessed at most this often by the background loop (its answers in
+    # between share one assessment); risk answers raise their signal at submission anyway
+    reassess_every: dt.timedelta = dt.timedelta(seconds=10)
     transcript_coder: str = "hybrid"
     instruments_dir: Path | None = None
     policy_file: Path | None = None
@@ -163,6 +166,8 @@ class Settings:
             "expected_dir": (Path(env["ALLIANCE_EXPECTED_DIR"]).expanduser()
                              if env.get("ALLIANCE_EXPECTED_DIR") else None),
             "job_lease": dt.timedelta(seconds=_number(env, "ALLIANCE_JOB_LEASE_SECONDS", 300)),
+            "reassess_every": dt.timedelta(seconds=_number(env, "ALLIANCE_REASSESS_SECONDS",
+                                                           10)),
             "debug": bool(env.get("ALLIANCE_DEBUG")),
             "practice_coder": coder_mode(env.get("ALLIANCE_PRACTICE_CODER") or "rules",
                                          "ALLIANCE_PRACTICE_CODER"),

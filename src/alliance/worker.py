@@ -2,7 +2,10 @@
 
 One step (:meth:`Worker.run_once`) re-assesses the cases whose data changed
 (:func:`alliance.store.monitoring.assess_due`, writing alert rows) and analyses one queued
-transcript (:func:`alliance.store.transcripts.run_one`). Claims carry a lease, and on
+transcript (:func:`alliance.store.transcripts.run_one`). The background loop re-assesses a
+case at most once per ``reassess_every`` (settings; 10 s by default): a case that changes
+again sooner waits, so a busy case's answers share one assessment instead of costing one
+each, while a change to a quiet case is assessed at the next step. Claims carry a lease, and on
 PostgreSQL use ``FOR UPDATE SKIP LOCKED``, so any number of workers on any hosts
 (``alliance worker``) never take the same job; a killed worker's jobs are taken again when
 its lease runs out. ``alliance serve`` on SQLite runs one worker thread in its process.
@@ -10,6 +13,7 @@ its lease runs out. ``alliance serve`` on SQLite runs one worker thread in its p
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 from collections.abc import Callable
@@ -32,12 +36,14 @@ class Worker:
         self._thread: threading.Thread | None = None
 
     # -- steps -----------------------------------------------------------------------------
-    def monitor_once(self, limit: int = 50) -> int:
-        """Re-assess up to ``limit`` changed cases; returns how many."""
+    def monitor_once(self, limit: int = 50, *, spaced: bool = False) -> int:
+        """Re-assess up to ``limit`` changed cases; returns how many. ``spaced``: leave a
+        case assessed less than ``reassess_every`` ago for a later step (the loop does)."""
         c = self.clinic
+        spacing = c.settings.reassess_every if spaced else dt.timedelta(0)
         return monitoring.assess_due(c.db, catalog=c.catalog, policy=c.policy, now=c.clock(),
                                      lease=c.settings.job_lease, owner=self.name, limit=limit,
-                                     basis=c.basis, expected=c.expected)
+                                     basis=c.basis, expected=c.expected, spacing=spacing)
 
     def analyse_once(self) -> bool:
         """Analyse one queued transcript; ``False`` when none was waiting (or no key)."""
@@ -61,12 +67,13 @@ class Worker:
                                       lease=c.settings.job_lease)
         return sent + notified
 
-    def run_once(self) -> bool:
-        """One step of each job; ``True`` when anything was done."""
-        assessed = self.monitor_once()
+    def run_once(self, *, spaced: bool = False) -> bool:
+        """One step of each job; ``True`` when anything was done (``spaced``: see
+        :meth:`monitor_once`)."""
+        assessed = self.monitor_once(spaced=spaced)
         analysed = self.analyse_once()
         if analysed:
-            self.monitor_once()  # the new transcript summary changed its case
+            self.monitor_once(spaced=spaced)  # the new transcript summary changed its case
         delivered = self.deliver_once()
         return bool(assessed) or analysed or bool(delivered)
 
@@ -80,7 +87,7 @@ class Worker:
         stop = should_stop or self._stop.is_set
         while not stop():
             try:
-                while self.run_once() and not stop():
+                while self.run_once(spaced=True) and not stop():
                     pass
             except Exception:  # keep the worker alive; the rows show the failures
                 log.exception("worker step failed")

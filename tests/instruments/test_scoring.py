@@ -124,3 +124,17 @@ def test_response_must_be_a_mapping() -> None:
 def test_numpy_numbers_are_accepted() -> None:
     s = score_response(A12, {k: np.int64(v) for k, v in FULL.items()})
     assert s.total.raw == 46
+
+
+def test_an_instrument_derived_with_replace_looks_up_its_own_items_and_ranges() -> None:
+    from dataclasses import replace
+
+    from alliance.errors import InstrumentError
+
+    assert A12.item("b1").id == "b1" and A12.score_range("bond") == (4.0, 20.0)
+    wider = replace(A12.item("b1"), scale=replace(A12.item("b1").scale, max=9))
+    derived = replace(A12, items=(wider, *A12.items[1:]))
+    assert derived.item("b1").scale.max == 9 and derived.score_range("bond") == (4.0, 24.0)
+    assert A12.item("b1").scale.max == 5 and A12.score_range("bond") == (4.0, 20.0)
+    with pytest.raises(InstrumentError, match="no item 'zz'"):
+        derived.item("zz")

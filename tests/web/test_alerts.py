@@ -152,3 +152,83 @@ def test_a_worker_that_lost_its_lease_writes_nothing(web: Web) -> None:
                       lease=lease, owner="w2") == 1, "an expired lease is taken over"
     with web.db.read() as s:
         assert len(s.scalars(select(AlertFlip).where(AlertFlip.case_id == case_id)).all()) == 1
+
+
+def test_changes_within_the_spacing_share_one_assessment_that_still_comes(web: Web) -> None:
+    import datetime as dt
+
+    from alliance.store.models import CaseMonitor
+    from alliance.store.monitoring import assess_due
+
+    case_id, _ = make_case(web, web.people["dana"])
+    plant_drop(web.db, web.people["dana"], case_id)
+    c = web.clinic
+    t0 = dt.datetime(2026, 5, 1, tzinfo=dt.UTC)
+    lease, spacing = dt.timedelta(minutes=5), dt.timedelta(seconds=10)
+
+    def step(now: dt.datetime) -> int:
+        return assess_due(web.db, catalog=c.catalog, policy=c.policy, now=now, lease=lease,
+                          owner="w", spacing=spacing)
+
+    assert step(t0) == 1, "a case never assessed does not wait"
+    plant_drop(web.db, web.people["dana"], case_id, before=1)  # two more answers
+    assert step(t0 + dt.timedelta(seconds=4)) == 0, "assessed 4 s ago: waits"
+    with web.db.read() as s:
+        row = s.get(CaseMonitor, case_id)
+        assert row is not None and row.version > row.assessed_version  # still pending
+    assert step(t0 + spacing) == 1, "due once the spacing has passed, all answers at once"
+    with web.db.read() as s:
+        row = s.get(CaseMonitor, case_id)
+        assert row is not None and row.version == row.assessed_version
+        assert row.assessments == 2
+
+
+def test_the_background_loop_spaces_assessments_and_drain_does_not(web: Web) -> None:
+    case_id, _ = make_case(web, web.people["dana"])
+    plant_drop(web.db, web.people["dana"], case_id)
+    assert web.worker.run_once(spaced=True)
+    plant_drop(web.db, web.people["dana"], case_id, before=1)
+    assert web.worker.monitor_once(spaced=True) == 0  # assessed a moment ago
+    assert web.worker.monitor_once() == 1  # tests, `alliance worker --once` and drain: now
+
+
+def test_cases_assessed_together_get_the_reports_they_get_alone(web: Web) -> None:
+    from alliance.store.monitoring import assess, assess_all, report_dict
+
+    ids = []
+    for high, low in [(4, 2), (4, 4), (5, 1)]:
+        case_id, _ = make_case(web, web.people["dana"], label=f"{high}-{low}")
+        plant_drop(web.db, web.people["dana"], case_id, high=high, low=low)
+        ids.append(case_id)
+    c = web.clinic
+    with web.db.read() as s:
+        loaded = load_cases(s, ids, c.catalog)
+    together = assess_all(loaded, c.policy, c.catalog, c.expected)
+    for cid in ids:
+        alone, error = assess(loaded[cid], c.policy, c.catalog, c.expected)
+        report, error_together = together[cid]
+        assert error == error_together == ""
+        assert report_dict(report) == report_dict(alone)
+    assert report_dict(together[ids[0]][0])["alert"] is not None  # a drop, not all quiet
+
+
+def test_when_the_shared_panel_fails_each_case_is_assessed_alone(
+        web: Web, monkeypatch: pytest.MonkeyPatch) -> None:
+    import alliance.monitoring
+    from alliance.store.monitoring import assess_all
+
+    ids = []
+    for label in ("A", "B"):
+        case_id, _ = make_case(web, web.people["dana"], label=label)
+        plant_drop(web.db, web.people["dana"], case_id)
+        ids.append(case_id)
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a rule's bug on one case of the panel")
+
+    monkeypatch.setattr(alliance.monitoring, "monitor_cases", broken)
+    c = web.clinic
+    with web.db.read() as s:
+        loaded = load_cases(s, ids, c.catalog)
+    results = assess_all(loaded, c.policy, c.catalog, c.expected)
+    assert all(report is not None and error == "" for report, error in results.values())

@@ -129,12 +129,17 @@ def test_reordered_rows_are_caught(db: Database, owner_db: Database) -> None:
     assert problems and all("does not follow" in p for p in problems)
 
 
-def test_parallel_writers_never_fork_the_chain(db: Database) -> None:
+@pytest.mark.parametrize("grouped", [False, True], ids=["write", "write_grouped"])
+def test_parallel_writers_never_fork_the_chain(db: Database, grouped: bool) -> None:
     start = threading.Barrier(8)
 
     def writer(k: int) -> None:
         start.wait(timeout=10)
         for i in range(25):
+            if grouped:  # group commit: rows of several threads under one COMMIT
+                db.write_grouped(lambda s, i=i: audit.record(s, ACTOR, "case.read",
+                                                             case_id=k * 100 + i))
+                continue
             with db.write() as s:
                 audit.record(s, ACTOR, "case.read", case_id=k * 100 + i)
 

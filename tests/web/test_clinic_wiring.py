@@ -24,6 +24,14 @@ def test_settings_are_read_from_the_environment_given(tmp_path: Path) -> None:
         "/h/.local/share/alliance/instruments")
 
 
+def test_the_reassessment_spacing_is_read_from_the_environment() -> None:
+    assert Settings.from_environment({}).reassess_every.total_seconds() == 10
+    spaced = Settings.from_environment({"ALLIANCE_REASSESS_SECONDS": "2.5"})
+    assert spaced.reassess_every.total_seconds() == 2.5
+    with pytest.raises(ConfigError, match="ALLIANCE_REASSESS_SECONDS"):
+        Settings.from_environment({"ALLIANCE_REASSESS_SECONDS": "often"})
+
+
 def test_a_bad_lease_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="ALLIANCE_JOB_LEASE_SECONDS"):
         Settings.from_environment({"ALLIANCE_JOB_LEASE_SECONDS": "soon"})

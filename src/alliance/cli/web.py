@@ -35,9 +35,10 @@ def _require_current(db) -> None:  # type: ignore[no-untyped-def]
 def _serve(clinic, host: str, port: int, workers: int = 1) -> None:  # type: ignore[no-untyped-def]
     import uvicorn
 
-    from alliance.web.app import create_app
+    from alliance.web.app import create_app, tune_server_process
 
     if workers == 1:
+        tune_server_process()
         uvicorn.run(create_app(clinic=clinic), host=host, port=port, log_level="warning",
                     proxy_headers=False, server_header=False)
         return

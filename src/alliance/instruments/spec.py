@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any, Literal
 
 import jsonschema
@@ -343,15 +344,22 @@ class Instrument:
     language: str = "en"
     translations: Mapping[str, Translation] = field(default_factory=dict)
 
-    @property
+    # An instrument never changes once built (frozen; ``replace`` makes a new one), so what
+    # is derived from its items is computed once: the alert worker re-scores every stored
+    # answer of a case at each assessment, and these lookups were most of that.
+    @cached_property
     def item_ids(self) -> tuple[str, ...]:
         return tuple(i.id for i in self.items)
 
+    @cached_property
+    def _items_by_id(self) -> dict[str, Item]:
+        return {it.id: it for it in reversed(self.items)}  # the first of a repeated id wins
+
     def item(self, item_id: str) -> Item:
-        for it in self.items:
-            if it.id == item_id:
-                return it
-        raise InstrumentError(f"{self.id}: no item {item_id!r}", item=item_id)
+        try:
+            return self._items_by_id[item_id]
+        except KeyError:
+            raise InstrumentError(f"{self.id}: no item {item_id!r}", item=item_id) from None
 
     @property
     def score_names(self) -> tuple[str, ...]:
@@ -434,6 +442,15 @@ class Instrument:
 
     def score_range(self, score: str = TOTAL) -> tuple[float, float]:
         """The lowest and highest possible raw value of ``score``."""
+        if score not in self._ranges:
+            self._ranges[score] = self._score_range(score)
+        return self._ranges[score]
+
+    @cached_property
+    def _ranges(self) -> dict[str, tuple[float, float]]:
+        return {}
+
+    def _score_range(self, score: str) -> tuple[float, float]:
         ids = self.item_ids if score == TOTAL else self._subscale(score).items
         scales = [self.item(i).scale for i in ids]
         lo, hi = sum(s.min for s in scales), sum(s.max for s in scales)

@@ -5,6 +5,14 @@ so an acknowledged submission survives a power cut) and foreign keys on. SQLite 
 writer at a time; rather than let threads spin on ``SQLITE_BUSY``, :meth:`Database.write`
 serialises writers behind one in-process lock. PostgreSQL needs no such lock.
 
+Each COMMIT waits for the disk (an ``fsync``), and under load that wait, taken behind the
+writer lock, is what queues requests. :meth:`Database.write_grouped` is a group commit for
+small, frequent writes (survey submissions, the audit row of an opened link): the works of
+the threads waiting for the lock run one after the other in one transaction, each in a
+SAVEPOINT of its own (one that raises is rolled back alone), and share one COMMIT; each
+caller returns only after that COMMIT, so what it acknowledges is on disk, as with
+:meth:`Database.write`.
+
 The SQLite file, and so its ``-wal`` and ``-shm`` files (SQLite gives them the database's
 mode), is created readable by the owner only (0600), and an existing one is narrowed to
 0600 on connect; ``secure_delete`` overwrites deleted content (a shredded client's rows and
@@ -16,13 +24,14 @@ so every log line and traceback quoting it, never carries the values (notes, lab
 
 from __future__ import annotations
 
+import contextvars
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
@@ -122,6 +131,33 @@ def _unstorable() -> Iterator[None]:
         raise InputError("a value is out of range or cannot be stored") from None
 
 
+T = TypeVar("T")
+
+
+class _Work(Generic[T]):
+    """One caller's part of a group commit: its work, run in the caller's context (the
+    audit row's client address is a context variable), and what came of it."""
+
+    def __init__(self, work: Callable[[Session], T]) -> None:
+        self.work = work
+        self.context = contextvars.copy_context()
+        self.done = False
+        self.value: T | None = None
+        self.error: BaseException | None = None
+
+    def run(self, session: Session) -> None:
+        try:
+            with session.begin_nested(), _unstorable():
+                self.value = self.context.run(self.work, session)
+        except Exception as exc:  # rolled back to its savepoint; raised to its caller
+            self.error = exc
+
+    def outcome(self) -> T:
+        if self.error is not None:
+            raise self.error
+        return self.value  # type: ignore[return-value]
+
+
 @dataclass
 class Database:
     """An engine plus a session factory and the SQLite writer lock."""
@@ -130,6 +166,9 @@ class Database:
     engine: Engine = field(init=False)
     _factory: sessionmaker[Session] = field(init=False)
     _lock: threading.Lock = field(init=False, default_factory=threading.Lock)
+    _waiting: list[_Work[Any]] = field(init=False, default_factory=list)
+    _group: threading.Condition = field(init=False, default_factory=threading.Condition)
+    _leading: bool = field(init=False, default=False)
 
     def __post_init__(self) -> None:
         self.engine = make_engine(self.url)
@@ -174,6 +213,54 @@ class Database:
         finally:
             if lock is not None:
                 lock.release()
+
+    def write_grouped(self, work: Callable[[Session], T]) -> T:
+        """``work(session)`` committed, possibly in one transaction with other threads'
+        grouped works (the module's group commit); returns its value, or raises its
+        exception, only after the COMMIT that holds it (or its rollback).
+
+        ``work`` must not commit, roll back or keep the session; on PostgreSQL (no writer
+        lock) it runs in a transaction of its own."""
+        if not self.is_sqlite:
+            with self.write() as session:
+                return work(session)
+        mine = _Work(work)
+        with self._group:
+            self._waiting.append(mine)
+            while self._leading and not mine.done:  # a leader may take this work along
+                self._group.wait()
+            if mine.done:  # it did: return at once, not after the next group's COMMIT
+                return mine.outcome()
+            self._leading = True
+        try:
+            with self._lock:  # shared with write(): a plain writer goes first or after
+                with self._group:
+                    group, self._waiting = self._waiting, []
+                self._commit_group(group)
+        finally:
+            with self._group:
+                self._leading = False
+                self._group.notify_all()
+        return mine.outcome()
+
+    def _commit_group(self, group: list[_Work[Any]]) -> None:
+        """Run ``group`` in one transaction under the writer lock (held by the caller)."""
+        try:
+            with self._factory() as session:
+                try:
+                    session.execute(text("BEGIN IMMEDIATE"))
+                    for item in group:
+                        item.run(session)
+                    session.commit()
+                except BaseException as exc:
+                    session.rollback()
+                    for item in group:  # nothing of the group was committed
+                        item.error = item.error or exc
+                    if not isinstance(exc, Exception):
+                        raise
+        finally:
+            for item in group:
+                item.done = True
 
     def dispose(self) -> None:
         self.engine.dispose()

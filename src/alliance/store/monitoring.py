@@ -23,7 +23,7 @@ import datetime as dt
 import logging
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -129,10 +129,11 @@ def load_cases(db: DbSession, case_ids: Sequence[int], catalog: Catalog) -> dict
 
 
 def assess(loaded: LoadedCase, policy: Policy, catalog: Catalog,
-           expected: Any = None) -> tuple[Any, str]:
+           expected: Any = None, *, report: Any = None) -> tuple[Any, str]:
     """``(CaseReport, "")`` or ``(None, why)``; a library bug does not take a page down.
     With ``expected`` (instrument id → curves) the report is a
-    :class:`~alliance.monitoring.progress.Progress` (outcome tracked, not-on-track folded in)."""
+    :class:`~alliance.monitoring.progress.Progress` (outcome tracked, not-on-track folded in).
+    ``report``: the case's monitoring report when already computed (:func:`assess_all`)."""
     from alliance.monitoring import monitor_case
     from alliance.monitoring.progress import assess_progress
     from alliance.monitoring.safety import fold_risk
@@ -140,7 +141,8 @@ def assess(loaded: LoadedCase, policy: Policy, catalog: Catalog,
     if loaded.case is None:
         return None, loaded.error
     try:
-        report = monitor_case(loaded.case, policy, catalog)
+        if report is None:
+            report = monitor_case(loaded.case, policy, catalog)
         if expected is None:
             return fold_risk(loaded.case, report, catalog), ""
         progress = assess_progress(loaded.case, report, expected, catalog)
@@ -152,6 +154,29 @@ def assess(loaded: LoadedCase, policy: Policy, catalog: Catalog,
         log.warning("monitoring failed for case %s: %r", loaded.case_id, exc)
         return None, (f"monitoring could not assess this case ({type(exc).__name__}); the "
                       "data are shown unassessed")
+
+
+def assess_all(loaded: Mapping[int, LoadedCase], policy: Policy, catalog: Catalog,
+               expected: Any = None) -> dict[int, tuple[Any, str]]:
+    """:func:`assess` for many cases, monitoring them on one panel: the rules are
+    vectorised over the cases of a panel, so ten cases cost little more than one (the alert
+    worker's step assesses every case it claimed at once). Should the panel fail, each case
+    is assessed alone, so one case's failure hides no other's report."""
+    from alliance.monitoring import monitor_cases
+
+    ready = [c for c in loaded.values() if c.case is not None]
+    reports: dict[int, Any] = {}
+    if len(ready) > 1:
+        try:
+            reports = dict(zip([c.case_id for c in ready],
+                               monitor_cases([c.case for c in ready], policy, catalog),
+                               strict=True))
+        except Exception as exc:  # assess() below then reports per case
+            log.warning("monitoring %d cases together failed (%r); one by one", len(ready),
+                        exc)
+            reports = {}
+    return {cid: assess(c, policy, catalog, expected, report=reports.get(cid))
+            for cid, c in loaded.items()}
 
 
 def report_dict(report: Any) -> dict[str, Any]:
@@ -209,14 +234,23 @@ def basis_of(policy: Policy, catalog: Catalog, expected: Any = None) -> str:
 
 def assess_due(db: Any, *, catalog: Catalog, policy: Policy, now: dt.datetime,
                lease: dt.timedelta, owner: str, limit: int = 50,
-               basis: str | None = None, expected: Any = None) -> int:
+               basis: str | None = None, expected: Any = None,
+               spacing: dt.timedelta = dt.timedelta(0)) -> int:
     """Re-assess up to ``limit`` changed cases; returns how many were assessed (``expected``:
-    the clinic's expected-response curves, to track outcomes)."""
+    the clinic's expected-response curves, to track outcomes).
+
+    With ``spacing``, a case assessed less than ``spacing`` ago waits until then, so a burst
+    of changes (the answers of a busy case under load) costs one assessment, not one each;
+    its version stays ahead, so it is still due (and shown as pending) meanwhile, and a crash
+    loses nothing. A change of basis (policy, catalogue) does not wait."""
     basis = basis if basis is not None else basis_of(policy, catalog, expected)
     with db.write() as s:
+        changed = CaseMonitor.version > CaseMonitor.assessed_version
+        if spacing > dt.timedelta(0):
+            changed &= (CaseMonitor.assessed_at.is_(None)
+                        | (CaseMonitor.assessed_at <= now - spacing))
         query = (select(CaseMonitor).where(
-            (CaseMonitor.version > CaseMonitor.assessed_version)
-            | (CaseMonitor.basis != basis),
+            changed | (CaseMonitor.basis != basis),
             (CaseMonitor.lease_until.is_(None)) | (CaseMonitor.lease_until < now))
             .order_by(CaseMonitor.case_id).limit(limit))
         if not db.is_sqlite:
@@ -229,9 +263,9 @@ def assess_due(db: Any, *, catalog: Catalog, policy: Policy, now: dt.datetime,
                   .execution_options(synchronize_session=False))
     with db.read() as s:
         loaded = load_cases(s, list(claimed), catalog)
-    results = {cid: assess(loaded[cid], policy, catalog, expected) if cid in loaded
-               else (None, "")
-               for cid in claimed}
+    assessed = assess_all({cid: loaded[cid] for cid in claimed if cid in loaded}, policy,
+                          catalog, expected)
+    results = {cid: assessed.get(cid, (None, "")) for cid in claimed}
     with db.write() as s:
         query = select(CaseMonitor).where(CaseMonitor.case_id.in_(list(claimed)),
                                           CaseMonitor.lease_owner == owner[:80])

@@ -166,9 +166,9 @@ def _live(link: SurveyLink | None, now: dt.datetime) -> SurveyLink:
 def open_link(db: DbSession, token: str, *, now: dt.datetime | None = None) -> SurveyLink:
     """The live link behind ``token``, or :class:`AuthError` saying why it cannot be used.
 
-    Opening writes nothing: the web layer moves the token from the URL into a short-lived
-    cookie and redirects, so the hot path of every client costs one read, and the single
-    write of a survey is the submission.
+    Opening changes no link: the web layer moves the token from the URL into a short-lived
+    cookie and redirects; its only write is the ``link.open`` audit row, committed with
+    other phones' writes (:meth:`~alliance.store.database.Database.write_grouped`).
     """
     now = now or utcnow()
     return _live(db.scalars(select(SurveyLink).where(

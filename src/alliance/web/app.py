@@ -14,6 +14,7 @@ otherwise.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -80,6 +81,19 @@ def status_of(exc: AllianceError) -> tuple[int, str]:
         if isinstance(exc, cls):
             return status, title
     return 400, "Please check your input"  # pragma: no cover - AllianceError is last
+
+
+# A request thread that waits on the disk or SQLite (the GIL released) gets the GIL back
+# only when the thread holding it lets go, by default after 5 ms of Python: beside the alert
+# worker's assessments that wait, taken at each of a request's dozen statements, made the
+# slow tail of submissions. 1 ms cuts it (docs/reliability.md, "Load with replays").
+SERVER_SWITCH_INTERVAL = 0.001
+
+
+def tune_server_process() -> None:
+    """Interpreter settings for a process that serves requests (``alliance serve``, each
+    web process of ``--workers N``); not applied by :func:`create_app`, which tests call."""
+    sys.setswitchinterval(SERVER_SWITCH_INTERVAL)
 
 
 def create_app(settings: Settings | None = None, db: Database | None = None, *,

@@ -12,6 +12,7 @@ from alliance.clinic import Clinic, Settings
 
 
 def app() -> FastAPI:
-    from alliance.web.app import create_app
+    from alliance.web.app import create_app, tune_server_process
 
+    tune_server_process()
     return create_app(clinic=Clinic(Settings.from_environment()))

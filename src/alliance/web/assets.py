@@ -17,7 +17,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 
 from alliance.errors import NotFound
@@ -38,8 +38,8 @@ class Asset:
     body: bytes
     media_type: str
 
-    @property
-    def digest(self) -> str:
+    @cached_property
+    def digest(self) -> str:  # asked by every page render; the body never changes
         return hashlib.sha256(self.body).hexdigest()[:12]
 
     @property

@@ -15,6 +15,9 @@ from alliance.web.assets import asset
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
+# The templates ship with the package and change only with it (a restart): no stat() of
+# each template file on every render to see whether it changed.
+templates.env.auto_reload = False
 templates.env.globals["asset"] = asset
 templates.env.filters["headline"] = headline
 
