@@ -9,7 +9,8 @@ import pytest
 
 from alliance.errors import TrainingError
 from alliance.training import load_casebook, score_trainee_response
-from alliance.training.feedback import CODE_STEPS, MAX_CHARS, VERDICTS
+from alliance.training.feedback import CODE_STEPS, MAX_CHARS
+from alliance.training.verdicts import VERDICTS
 
 CLIENT = "Didn't get to it. Busy week."
 

@@ -9,7 +9,6 @@ import pytest
 
 from alliance.errors import TrainingError
 from alliance.training import load_casebook
-from alliance.training.feedback import VERDICTS
 from alliance.training.validation import (
     Label,
     agreement,
@@ -20,6 +19,7 @@ from alliance.training.validation import (
     render_confusion,
     split_of,
 )
+from alliance.training.verdicts import VERDICTS
 
 DATA = Path(__file__).parents[2] / "data" / "training"
 RESPONSES = load_responses(DATA / "responses.yaml")

@@ -48,12 +48,11 @@ from typing import Any
 from alliance.coding.coder import Coder
 from alliance.errors import TrainingError
 from alliance.training.casebook import TrainingCase
-from alliance.training.steps import HARM_NAMES, STEP_NAMES, StepFindings, detect_steps
+from alliance.training.steps import STEP_NAMES, StepFindings, detect_steps
+from alliance.training.verdicts import RELATIONAL, verdict_for
 from alliance.transcripts.model import Transcript, Utterance
 
-VERDICTS = ("repair", "partial", "technique_first", "defensive", "judgmental")
 MAX_CHARS = 5000  # a spoken turn of several minutes; anything longer is not one response
-RELATIONAL = ("named", "invited", "responsibility", "renegotiated", "reflected")
 STEP_WEIGHTS = {"noticed": 0.1, "named": 0.2, "invited": 0.2, "responsibility": 0.15,
                 "renegotiated": 0.15, "reflected": 0.2}
 CAP_HARM, CAP_TECHNIQUE = 0.2, 0.35
@@ -185,37 +184,6 @@ def _code(coder: Coder, response: str, client: str | None) -> tuple[tuple[str, .
                 marker_family = fam
                 break
     return codes, marker_family
-
-
-def phrase_findings(response: str, client: str | None = None) -> tuple[dict[str, bool],
-                                                                       dict[str, bool]]:
-    """The steps and harms the phrase detectors alone find (no coder), as flags.
-
-    >>> steps, harms = phrase_findings("You need to do the homework.")
-    >>> steps["invited"], harms["technique"]
-    (False, True)
-    """
-    present = detect_steps(response, client).present()
-    return ({s: present[s] for s in STEP_NAMES}, {h: present[h] for h in HARM_NAMES})
-
-
-def verdict_for(steps: Mapping[str, bool], harms: Mapping[str, bool]) -> tuple[str, bool]:
-    """The verdict and ``technique_before_repair`` from steps and harms (guide's rules).
-
-    >>> verdict_for({"named": True, "invited": True}, {})
-    ('repair', False)
-    >>> verdict_for({"reflected": True}, {"technique": True})
-    ('technique_first', True)
-    """
-    relational = sum(bool(steps.get(s)) for s in RELATIONAL)
-    technique_first = bool(harms.get("technique")) and relational < 2
-    if harms.get("judgmental"):
-        return "judgmental", technique_first
-    if harms.get("defensive"):
-        return "defensive", technique_first
-    if technique_first:
-        return "technique_first", True
-    return ("repair" if relational >= 2 else "partial"), False
 
 
 _VERDICT_HARM = {"judgmental": "judgmental", "defensive": "defensive",

@@ -77,13 +77,13 @@ def phrase_rule_features(texts: Sequence[str],
 
     Columns: the six steps (:data:`~alliance.training.steps.STEP_NAMES`), the four harms
     (:data:`~alliance.training.steps.HARM_NAMES`), then the verdict the guide's rules give
-    from them, one-hot over :data:`~alliance.training.feedback.VERDICTS`.
+    from them, one-hot over :data:`~alliance.training.verdicts.VERDICTS`.
 
     >>> phrase_rule_features(["I pushed too hard. What was it like for you?"]).tolist()[0]
     [1.0, 0.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0]
     """
-    from alliance.training.feedback import VERDICTS, phrase_findings, verdict_for
     from alliance.training.steps import HARM_NAMES, STEP_NAMES
+    from alliance.training.verdicts import VERDICTS, phrase_findings, verdict_for
 
     cl = list(clients) if clients is not None else [None] * len(texts)
     if len(cl) != len(texts):

@@ -29,8 +29,9 @@ from pathlib import Path
 from typing import Any
 
 from alliance.errors import TrainingError
-from alliance.training.feedback import VERDICTS, ResponseScore, score_trainee_response
+from alliance.training.feedback import ResponseScore, score_trainee_response
 from alliance.training.steps import STEP_NAMES
+from alliance.training.verdicts import VERDICTS
 from alliance.yamltext import load_yaml
 
 HELDOUT_SHARE = 2  # of 5 hash buckets
