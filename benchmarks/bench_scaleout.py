@@ -20,14 +20,12 @@ import asyncio
 import contextlib
 import os
 import secrets
-import socket
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-import httpx
 from sqlalchemy import create_engine, select, text
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -36,6 +34,7 @@ from bench_web import client_run, cpu_seconds, seed
 from alliance.store import Database, upgrade
 from alliance.store.models import Response, SurveyLink
 from alliance.store.tokens import token_hash
+from alliance.testing.server import free_port, wait_healthy
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 
@@ -63,21 +62,14 @@ def run(url: str, processes: int, links: int, clients: int) -> tuple[float, int,
     db = Database(url)
     upgrade(db.engine)
     tokens, _ = seed(db, links)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     env = {**os.environ, "PYTHONPATH": str(SRC), "ALLIANCE_DATABASE_URL": url}
     env.pop("ALLIANCE_ENCRYPTION_KEY", None)
     env.pop("ALLIANCE_ENCRYPTION_KEY_FILE", None)
     server = subprocess.Popen([sys.executable, "-m", "alliance", "serve", "--workers",
                                str(processes), "--no-worker", "--port", str(port)], env=env)
     try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
+        wait_healthy(f"http://127.0.0.1:{port}", server)
         lat: list[float] = []
         acked: list[str] = []
         errors: list[str] = []

@@ -25,7 +25,6 @@ import asyncio
 import datetime as dt
 import hashlib
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -35,7 +34,6 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlencode
 
-import httpx
 from sqlalchemy import insert, select
 
 from alliance.store import Database, upgrade
@@ -53,6 +51,7 @@ from alliance.store.models import (
 )
 from alliance.store.passwords import hash_password
 from alliance.store.tokens import new_token, token_hash
+from alliance.testing.server import free_port, wait_healthy
 
 ANSWERS = {"b1": "4", "b2": "5", "b3": "2", "b4": "4", "g1": "4", "g2": "3", "g3": "2",
            "g4": "4", "t1": "4", "t2": "4", "t3": "1", "t4": "5"}
@@ -280,9 +279,7 @@ def main() -> int:
     t0 = time.perf_counter()
     tokens, session_token = seed(db, n)
     print(f"seeded {len(tokens)} links in {time.perf_counter() - t0:.1f} s ({url})")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     env = {**os.environ, "ALLIANCE_DATABASE_URL": url,
            "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
     env.pop("ALLIANCE_ENCRYPTION_KEY", None)
@@ -291,12 +288,7 @@ def main() -> int:
                                "--log-level", "warning"], env=env)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(200):
-            try:
-                if httpx.get(f"{base}/healthz").status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.05)
+        wait_healthy(base, server)
         lat: list[float] = []
         acked: list[str] = []
         errors: list[str] = []

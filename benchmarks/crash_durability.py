@@ -35,7 +35,6 @@ import json
 import os
 import random
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -44,7 +43,6 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import httpx
 from sqlalchemy import select
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -54,6 +52,7 @@ from alliance.store import Box, Database, generate_key, transcripts, upgrade
 from alliance.store.actors import load_actor
 from alliance.store.models import Case, Consent, Session, User, utcnow
 from alliance.store.tokens import token_hash
+from alliance.testing.server import free_port, wait_healthy
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = (ROOT / "examples" / "transcripts" / "rupture-repair.txt").read_bytes()
@@ -80,27 +79,16 @@ class Figures:
     failures: list[str] = field(default_factory=list)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def start_server(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
     with log.open("ab") as out:
         server = subprocess.Popen([sys.executable, "-m", "alliance", "serve", "--port",
                                    str(port)], env=env, stdout=out, stderr=out)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"the server exited with {server.returncode}; see {log}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return server
-        except httpx.HTTPError:
-            time.sleep(0.05)
-    server.kill()
-    raise RuntimeError("the server did not start within 120 s")
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}", server, timeout=120)
+    except RuntimeError as exc:
+        server.kill()
+        raise RuntimeError(f"{exc}; see {log}") from None
+    return server
 
 
 async def writer(port: int, pool: list[str], acked: list[str], errors: list[str],

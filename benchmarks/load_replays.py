@@ -33,7 +33,6 @@ import json
 import os
 import random
 import resource
-import socket
 import statistics
 import subprocess
 import sys
@@ -43,7 +42,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
 
-import httpx
 from sqlalchemy import func, select
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -52,6 +50,7 @@ from bench_web import FORM, Connection, answer_link, seed, submission_body
 from alliance.store import Database, upgrade
 from alliance.store.models import Response, SurveyLink
 from alliance.store.tokens import token_hash
+from alliance.testing.server import free_port, wait_healthy
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -174,9 +173,7 @@ def run(args: argparse.Namespace, folder: Path) -> dict[str, object]:
     db = Database(url)
     upgrade(db.engine)
     tokens, _ = seed(db, n)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "ALLIANCE_DATABASE_URL": url,
            "ALLIANCE_TRUSTED_PROXIES": "127.0.0.1", "ALLIANCE_TRANSCRIPT_CODER": "rules"}
     env.pop("ALLIANCE_ENCRYPTION_KEY", None)
@@ -189,12 +186,7 @@ def run(args: argparse.Namespace, folder: Path) -> dict[str, object]:
     load_before = os.getloadavg()[0]
     client_before = resource.getrusage(resource.RUSAGE_SELF)
     try:
-        for _ in range(600):
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
+        wait_healthy(f"http://127.0.0.1:{port}", server)
         per = args.per_client
         replay_every = round(1 / args.replay) if args.replay > 0 else 0
         rng = random.Random(args.seed)

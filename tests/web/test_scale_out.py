@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -23,15 +22,10 @@ from tests.web.conftest import ALL_FOUR, _truncate_pg, add_people, make_case, pl
 
 from alliance.store import Box, Database, cases, generate_key, surveys, transcripts
 from alliance.store.models import AlertFlip, AuditEvent, CaseMonitor, Response, Transcript
+from alliance.testing.server import free_port, wait_healthy
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 SRC = Path(__file__).parents[2] / "src"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _submit(base: str, token: str) -> int:
@@ -77,7 +71,7 @@ def test_two_web_and_two_worker_processes_never_do_a_job_twice(
            str(tmp_path / "key"), "ALLIANCE_TRANSCRIPT_CODER": "rules",
            "ALLIANCE_DATABASE_URL": pg_app_url}
     env.pop("ALLIANCE_ENCRYPTION_KEY", None)
-    port = _free_port()
+    port = free_port()
     alliance = [sys.executable, "-m", "alliance"]
     procs = [subprocess.Popen([*alliance, "serve", "--workers", "2", "--no-worker", "--port",
                                str(port)], env=env, stdout=subprocess.PIPE,
@@ -86,12 +80,7 @@ def test_two_web_and_two_worker_processes_never_do_a_job_twice(
                                stderr=subprocess.STDOUT) for _ in range(2)]
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
+        wait_healthy(base, procs[0])
         statuses = Counter(_submit(base, t) for t in tokens)
         assert statuses == {303: len(tokens)}
         deadline = time.monotonic() + 120

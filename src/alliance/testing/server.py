@@ -1,4 +1,5 @@
-"""A real uvicorn server on a free local port, in a thread, for browser tests and benchmarks.
+"""A real uvicorn server on a free local port, in a thread, for browser tests and benchmarks;
+and :func:`wait_healthy` for a server started as its own process.
 
     with serve(create_app(clinic=clinic)) as base:
         httpx.get(f"{base}/login")
@@ -11,7 +12,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Protocol
 
 
 def free_port() -> int:
@@ -41,3 +42,27 @@ def serve(app: Any, *, startup_timeout: float = 10.0) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+class _Process(Protocol):
+    returncode: int | None
+
+    def poll(self) -> int | None: ...
+
+
+def wait_healthy(base: str, process: _Process | None = None, *, timeout: float = 60.0) -> None:
+    """Poll ``{base}/healthz`` until it answers 200; :class:`RuntimeError` when ``process``
+    (the server's ``subprocess.Popen``) exits first or ``timeout`` seconds pass."""
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"the server exited with {process.returncode}")
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.05)
+    raise RuntimeError(f"the server at {base} did not answer /healthz within {timeout:g} s")
