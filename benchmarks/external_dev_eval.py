@@ -65,7 +65,7 @@ def main() -> int:
     cache.save()
     elapsed = time.perf_counter() - t0
 
-    rows = []  # (half, role, words, gold codes, scores)
+    rows = []  # (half, role, words, gold codes, scores, answers a request for advice)
     for k, ((_, roles, texts), labels, res) in enumerate(
             zip(data.conversations, data.labels, results, strict=True)):
         half = "dev" if k % 2 == 0 else "test"
@@ -74,7 +74,8 @@ def main() -> int:
             gold = frozenset(c for label in (lab or ()) for c in lmap.get(label, ()))
             if role == "therapist" and lab is None:
                 continue  # an unlabelled supporter turn: cannot say what move it is
-            rows.append((half, role, word_count(texts[i]), gold, res[i].scores))
+            rows.append((half, role, word_count(texts[i]), gold, res[i].scores,
+                         res[i].features.advice_requested))
 
     out: dict[str, object] = {"conversations": len(data.conversations),
                               "coding_seconds": round(elapsed, 1)}
@@ -86,6 +87,13 @@ def main() -> int:
             y = [int(code in r[3]) for r in sel if r[1] == "therapist"]
             aucs[code] = ext.auroc(s, y)
         out[f"auroc_{half}"] = aucs
+        # the code is *unsolicited* advice: ESConv's label does not tell requested from not
+        unasked = [r for r in sel if r[1] == "therapist" and not r[5]]
+        out[f"auroc_unrequested_{half}"] = ext.auroc(
+            [r[4].get(ext.UNSOLICITED, 0.0) for r in unasked],
+            [int(ext.UNSOLICITED in r[3]) for r in unasked])
+    out["suggestions_answering_request"] = sum(
+        1 for r in rows if r[1] == "therapist" and r[5] and ext.UNSOLICITED in r[3])
     rho: dict[str, float | None] = {}
     for code in book.names:
         role = book.codes[code].role
@@ -123,6 +131,11 @@ def main() -> int:
         vals = [out[f"auroc_{h}"][code] for h in ("all", "dev", "test")]  # type: ignore[index]
         print(f"{code:28} " + " ".join(f"{v:6.3f}" if v is not None else "     -"
                                        for v in vals) + f" {target:7.2f}")
+    vals = [out[f"auroc_unrequested_{h}"] for h in ("all", "dev", "test")]
+    print(f"{'  the same, unrequested turns':28} " + " ".join(
+        f"{v:6.3f}" if v is not None else "     -" for v in vals)  # type: ignore[str-format]
+          + f"   ({out['suggestions_answering_request']} labelled suggestions answer a "
+          "request for advice; the code is unsolicited advice)")
     print("\n|Spearman(score, words)| among turns without the head's move (target <= 0.3)")
     worst = sorted(((abs(v), c) for c, v in rho.items() if v is not None), reverse=True)
     for v, c in worst:

@@ -141,3 +141,28 @@ def test_cli_external_eval_bad_file_is_a_readable_error(tmp_path) -> None:
     assert r.exit_code == 1
     assert "error:" in r.output and "missing column" in r.output
     assert "Traceback" not in r.output
+
+
+def test_advice_answering_a_request_is_reported_apart(tmp_path) -> None:
+    # two labelled suggestions: one unasked, one answering "What should I do?"; the code is
+    # unsolicited advice, so the harness also says how it ranks the turns nobody asked for
+    p = tmp_path / "asked.csv"
+    p.write_text("conversation,speaker,text,label\n"
+                 "a,client,Work is hard.,\n"
+                 f'a,therapist,"{ADVISE}",GIV\n'
+                 "b,client,What should I do about my boss?,\n"
+                 f'b,therapist,"{ADVISE}",GIV\n'
+                 "c,client,I feel so alone.,\n"
+                 f"c,therapist,{REFLECT},RES\n"
+                 "d,client,Work is hard.,\n"
+                 "d,therapist,When did it start?,QUO\n", encoding="utf-8")
+    lmap = ext.parse_label_map("RES=none,GIV=threat.unsolicited_advice,QUO=none", "csv")
+    coder = Coder()
+    turns = ext.score_external(ext.read_external(p, "csv"), coder, lmap)
+    assert turns.answers_request == [False, True, False, False]
+    advice = {c.code: c for c in ext.check(turns, coder, lmap).codes}[
+        "threat.unsolicited_advice"]
+    # all four: the asked-for advice scores 0 and ties the two negatives -> (1 + 0.5) / 2
+    assert advice.positives == 2 and advice.auroc == pytest.approx(0.75)
+    assert advice.auroc_unrequested == 1.0 and advice.positives_answering_request == 1
+    assert "do not answer a request" in ext.render_external(ext.check(turns, coder, lmap))

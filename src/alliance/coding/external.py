@@ -52,6 +52,8 @@ _THERAPIST = {"therapist", "counsellor", "counselor", "supporter", "sys", "t", "
               "helper"}
 _CLIENT = {"client", "patient", "seeker", "usr", "c", "user", "help-seeker"}
 BINS = 10
+#: The code scored "low by design" after a request for advice (see ``CodeCheck``).
+UNSOLICITED = "threat.unsolicited_advice"
 #: Map a label to one of these to say "no code" explicitly.
 NO_CODE = ("none", "-")
 
@@ -255,6 +257,13 @@ class CodeCheck:
     precision: float | None
     recall: float | None
     spearman_words_negatives: float | None
+    #: ``threat.unsolicited_advice`` only: AUROC among the turns that do not answer a request
+    #: for advice or a granted permission (the coder's request detector), and how many
+    #: labelled positives do answer one. The code is *unsolicited* advice: advice the client
+    #: asked for is scored low by design, which a label set that does not tell requested
+    #: from unrequested advice counts against the coder.
+    auroc_unrequested: float | None = None
+    positives_answering_request: int | None = None
 
 
 @dataclass
@@ -284,6 +293,8 @@ class ScoredTurns:
     scores: list[dict[str, float]]
     raw_labels: list[tuple[str, ...]]
     conversation: list[int]
+    #: the turn answers a request for advice or a granted permission (coder's detector)
+    answers_request: list[bool] = field(default_factory=list)
 
 
 def score_external(data: ExternalSet, coder: Coder, label_map: Mapping[str, Sequence[str]],
@@ -297,6 +308,7 @@ def score_external(data: ExternalSet, coder: Coder, label_map: Mapping[str, Sequ
     scores: list[dict[str, float]] = []
     raw: list[tuple[str, ...]] = []
     conv_ids: list[int] = []
+    requested: list[bool] = []
     for k, ((_, conv_roles, texts), labels, res) in enumerate(
             zip(data.conversations, data.labels, results, strict=True)):
         for i, lab in enumerate(labels):
@@ -310,7 +322,8 @@ def score_external(data: ExternalSet, coder: Coder, label_map: Mapping[str, Sequ
             scores.append(res[i].scores)
             raw.append(lab)
             conv_ids.append(k)
-    return ScoredTurns(roles, words, gold, scores, raw, conv_ids)
+            requested.append(res[i].features.advice_requested)
+    return ScoredTurns(roles, words, gold, scores, raw, conv_ids, requested)
 
 
 def check(turns: ScoredTurns, coder: Coder, label_map: Mapping[str, Sequence[str]],
@@ -333,11 +346,17 @@ def check(turns: ScoredTurns, coder: Coder, label_map: Mapping[str, Sequence[str
         threshold = coder.threshold(code)
         pred = s >= threshold
         tp = int((pred & (y == 1)).sum())
+        unrequested = answering = None
+        if code == UNSOLICITED and turns.answers_request:
+            asked = np.array([turns.answers_request[i] for i in rows], dtype=bool)
+            unrequested = auroc(s[~asked], y[~asked])
+            answering = int((y[asked] == 1).sum())
         checks.append(CodeCheck(
             code, int(y.sum()), int(len(y) - y.sum()), auroc(s, y), threshold,
             tp / int(pred.sum()) if pred.sum() else None,
             tp / int(y.sum()) if y.sum() else None,
-            spearman(s[y == 0], w[y == 0]) if (y == 0).sum() >= 3 else None))
+            spearman(s[y == 0], w[y == 0]) if (y == 0).sum() >= 3 else None,
+            unrequested, answering))
         pairs_p.extend(s.tolist())
         pairs_y.extend(y.tolist())
     seen: dict[str, int] = {}
@@ -378,6 +397,12 @@ def render_external(report: ExternalReport) -> str:
         lines.append(f"{c.code:32} {c.positives:>5} {c.negatives:>6} {_fmt(c.auroc):>6} "
                      f"{c.threshold:>5.2f} {_fmt(c.precision):>6} {_fmt(c.recall):>6} "
                      f"{_fmt(rho):>22}")
+    for c in report.codes:
+        if c.auroc_unrequested is not None:
+            lines += ["", f"{c.code}: AUROC {_fmt(c.auroc_unrequested)} among the turns that "
+                      f"do not answer a request for advice; {c.positives_answering_request} of "
+                      f"the {c.positives} labelled positives answer one (the code is "
+                      "*unsolicited* advice: requested advice is scored low by design)"]
     lines += ["", "calibration (all target codes pooled)",
               f"{'score bin':10} {'pairs':>7} {'mean score':>10} {'observed':>9}"]
     for row in report.calibration:
