@@ -291,9 +291,10 @@ def _head_verdict(embedder: Any, response: str, client: str | None, verdict: str
     (:func:`backed_verdict`, v11), a `partial` or `technique_first` one replaced by a harm the
     rules found and the head gives at least :data:`HARM_GATE` (:func:`harm_gated_verdict`,
     v12); since v13 the heads also read the hybrid ``coder``'s per-code scores of the
-    response and of its sentences (without them the phrase rules decide); each step is present when its head's probability reaches
-    the step's threshold (v11: 0.6 for invited, 0.5 for the others; v9 also let the phrase
-    rules add reflections, which over-fired). ``technique_before_repair`` is true when the
+    response and of its sentences (without them the phrase rules decide); each step is
+    present when its head's probability reaches the step's threshold (v11: 0.6 for
+    invited, 0.5 for the others; v9 also let the phrase rules add reflections, which
+    over-fired). ``technique_before_repair`` is true when the
     verdict is ``technique_first``, or when the rules found it and the verdict is a harm that
     comes before it in the guide (judgmental, defensive).
     """

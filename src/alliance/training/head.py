@@ -16,8 +16,12 @@ flags from dominating: they are near perfect on the text the rules were written 
 much weaker on new text, and in exploratory cross-validation a larger weight
 (0.2-0.5) lost 0.05-0.08 on the sets the rules never saw (``benchmarks/scorer_cv.py``).
 The flags come from the phrase detectors alone, not from the transcript coder's codes, so
-they are the same whichever coder scores the response. Heads saved with ``features:
-embedding`` or ``embedding+sentence-max`` (v7-v9) are still read.
+they are the same whichever coder scores the response. Scorer v13 (``features: ...+coder``)
+adds the hybrid transcript coder's calibrated per-code scores (:func:`coder_features`: the
+response read as the therapist turn answering the client line, then the maximum over its
+sentences), scaled by :data:`CODER_WEIGHT`; those heads need the hybrid coder. Heads saved
+with ``features: embedding``, ``embedding+sentence-max`` (v7-v9) or ``...+phrase-rules``
+(v10-v12) are still read.
 
 * the **verdict head**: a multinomial logistic regression (scikit-learn,
   ``class_weight="balanced"``, C = 3);
@@ -30,7 +34,7 @@ embedding`` or ``embedding+sentence-max`` (v7-v9) are still read.
 
 They are trained on development responses only: every labelled response that has been
 measured (all of ``responses.yaml`` and fresh sets 1-9 since v10, 1-10 since v11, 1-11
-since v12), never
+since v12, 1-12 since v13), never
 the newest fresh set. Inference is NumPy only: ``softmax(x @ coef.T + intercept)`` and
 ``sigmoid(x @ step_coef.T + step_intercept)``.
 
