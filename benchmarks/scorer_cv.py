@@ -3,15 +3,17 @@
 Trains nothing that is kept. Folds: leave one set out, each in turn, trained on all the
 others: the development split of ``responses.yaml`` ("main-dev"), its held-out part
 ("main-heldout", measured at every scorer version, development data since v10) and each
-fresh set (fresh1-10 since v11, fresh1-11 since v12). A fresh set written after the last freeze
-is never read (``--exclude`` leaves out more). Reported per variant: verdict accuracy per
-left-out set, the mean over fresh5-11 (the rules were developed on the development split
-and fresh1-4, so rule features look better than they are on those folds; the v12 harm
-phrases were written after reading fresh11, so its fold flatters v12's rules), the same
-without fresh11, the mean over all fresh folds and over the two main folds, `partial`
-recall, repair recall, the non-repairs called repair and defensive / judgmental recall on
-fresh5-11; then step precision / recall / F1 on fresh5-11 and on fresh11 alone (each left
-out in turn) of the rules, of scorer v9's step heads, of v10's and of v11's (= v12's).
+fresh set (fresh1-10 since v11, fresh1-11 since v12, fresh1-12 since v13). A fresh set
+written after the last freeze is never read (``--exclude`` leaves out more). Reported per
+variant: verdict accuracy per left-out set, the mean over fresh10-12 (since v13 the folds the
+choice is made on: each written by a different, separate author after a freeze), over
+fresh5-9 and over fresh5-12 (the rules were developed on the development split and
+fresh1-4, so rule features look better than they are on those folds; the v12 harm phrases
+were written after reading fresh11, so its fold flatters v12's rules), the mean over all
+fresh folds and over the two main folds, `partial` recall, repair recall, the non-repairs
+called repair and defensive / judgmental recall on fresh5-12; then step precision / recall /
+F1 on fresh5-12 and on fresh10-12 (each left out in turn) of the rules, of scorer v9's step
+heads, of v10's, of v11's (= v12's) and of v13's.
 
 * "v9": verdict head on the response and sentence-maximum embeddings with the judgement gate
   (``feedback.gated_verdict``); step heads with calibrated thresholds, the rules adding
@@ -21,15 +23,19 @@ out in turn) of the rules, of scorer v9's step heads, of v10's and of v11's (= v
 * "v11" (packaged): v10 with a `repair` that needs two step heads behind it
   (``feedback.backed_verdict``, ``feedback.REPAIR_STEP_P``) and ``invited`` at 0.6
   (``head.STEP_THRESHOLDS``);
-* "v12" (packaged): v11 with the harm gate (``feedback.harm_gated_verdict``,
+* "v12": v11 with the harm gate (``feedback.harm_gated_verdict``,
   ``feedback.HARM_GATE``): a partial / technique_first verdict gives way to a harm the
-  phrase rules found when the head gives that harm at least ``HARM_GATE``.
+  phrase rules found when the head gives that harm at least ``HARM_GATE``;
+* "v13" (packaged): v12 with the hybrid transcript coder's calibrated per-code scores of
+  the response and the maximum over its sentences (``head.coder_features``, weight
+  ``head.CODER_WEIGHT``) added to the features of the verdict and the step heads (not run
+  with ``--short``: the coder's heads read the real model's embeddings).
 
 The current phrase rules (v12's: defending the method, evaluating the client) feed the
 flags of v10, v11 and v12 here; v11 as shipped had v11's rules (docs/training.md gives
 both).
 
-    python benchmarks/scorer_cv.py            # the real embedding model (extra `model`)
+    HF_HUB_OFFLINE=1 python benchmarks/scorer_cv.py   # the real model (extra `model`)
     python benchmarks/scorer_cv.py --short    # a hashed bag of words instead
 """
 
@@ -53,9 +59,11 @@ from alliance.training.feedback import (
     score_trainee_response,
 )
 from alliance.training.head import (
-    FEATURES,
+    CODER_WEIGHT,
     MAIN_SPLITS,
     TRAIN_SETS,
+    V12_FEATURES,
+    coder_features,
     head_features,
     train_verdict_head,
 )
@@ -63,9 +71,12 @@ from alliance.training.steps import STEP_NAMES
 from alliance.training.validation import load_labels, load_responses, split_of
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "training"
-CLEAN_FOR_RULES = ("fresh5", "fresh6", "fresh7", "fresh8", "fresh9", "fresh10", "fresh11")
-NEWEST = "fresh11"
+CLEAN_FOR_RULES = ("fresh5", "fresh6", "fresh7", "fresh8", "fresh9", "fresh10", "fresh11",
+                   "fresh12")
+HONEST = ("fresh10", "fresh11", "fresh12")  # each written by a separate author after a freeze
+EARLY = ("fresh5", "fresh6", "fresh7", "fresh8", "fresh9")
 SPAN = f"{CLEAN_FOR_RULES[0]}-{CLEAN_FOR_RULES[-1][5:]}"
+HSPAN = f"{HONEST[0]}-{HONEST[-1][5:]}"
 
 
 class HashedWords:
@@ -125,8 +136,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         embedder = load_embedder()
     texts = [r.response for r, _ in rows]
-    v10 = head_features(embedder, texts, FEATURES, [r.client for r, _ in rows])
+    clients = [r.client for r, _ in rows]
+    v10 = head_features(embedder, texts, V12_FEATURES, clients)
     both = v10[:, :-15]  # the v8/v9 features: response and sentence-maximum embeddings
+    v13 = None
+    if not args.short:
+        from alliance.coding.coder import load_coder
+
+        hybrid = load_coder()
+        hybrid.embedder = embedder
+        v13 = np.hstack([v10, CODER_WEIGHT * coder_features(hybrid, texts, clients)])
     coder = default_coder()
     scores = [score_trainee_response(r.response, r.client, coder=coder) for r, _ in rows]
     rule_verdicts = np.array([s.verdict for s in scores])
@@ -165,12 +184,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         "v11: v10 + repair backed by two step heads": head(v10, gate=True, backed=True),
         "v12: v11 + harm gate": head(v10, gate=True, backed=True, harm=True),
     }
+    if v13 is not None:
+        variants["v13: v12 + coder scores (response, sentence maximum)"] = head(
+            v13, gate=True, backed=True, harm=True)
     names = [f for f, _, _ in folds(g)]
     fresh_names = [f for f in names if f.startswith("fresh")]
     clean = np.isin(g, CLEAN_FOR_RULES)
     print(f"n = {len(y)} ({', '.join(names)}); embedder {embedder.name}")
-    clean9 = [f for f in CLEAN_FOR_RULES if f != NEWEST]
-    print("| variant | " + " | ".join(names) + f" | {SPAN} | without {NEWEST} | all fresh | main "
+    print("| variant | " + " | ".join(names) + f" | {HSPAN} | fresh5-9 | {SPAN} | all fresh | main "
           f"| partial {SPAN} | repair {SPAN} | non-repairs called repair "
           "| defensive recall | judgmental recall |")
     print("|---" * (len(names) + 10) + "|")
@@ -180,12 +201,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             pred[te] = fit(tr, te)
         acc = {f: float((pred[g == f] == y[g == f]).mean()) for f in names}
         cl = [acc[f] for f in CLEAN_FOR_RULES if f in acc]
-        cl9 = [acc[f] for f in clean9 if f in acc]
+        hon = [acc[f] for f in HONEST if f in acc]
+        early = [acc[f] for f in EARLY if f in acc]
         part, rep = clean & (y == "partial"), clean & (y == "repair")
         over = clean & (y != "repair")
         print(f"| {name} | " + " | ".join(f"{acc[f]:.3f}" for f in names)
-              + f" | {np.mean(cl) if cl else float('nan'):.3f} | "
-              f"{np.mean(cl9) if cl9 else float('nan'):.3f} | "
+              + f" | {np.mean(hon) if hon else float('nan'):.3f} | "
+              f"{np.mean(early) if early else float('nan'):.3f} | "
+              f"{np.mean(cl) if cl else float('nan'):.3f} | "
               f"{np.mean([acc[f] for f in fresh_names]):.3f} | "
               f"{np.mean([acc[f] for f in names if f.startswith('main')]):.3f} | "
               f"{int((pred[part] == 'partial').sum())}/{int(part.sum())} | "
@@ -195,7 +218,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                            f"{int((clean & (y == v)).sum())}"
                            for v in ("defensive", "judgmental")) + " |")
     got = np.array([[s.steps[k] for k in STEP_NAMES] for s in scores])
-    v9, v10_steps, v11_steps = (np.zeros_like(truth) for _ in range(3))
+    v9, v10_steps, v11_steps, v13_steps = (np.zeros_like(truth) for _ in range(4))
     steps_of = {s: k for k, s in enumerate(STEP_NAMES)}
     for f, tr, te in folds(g):
         if f not in CLEAN_FOR_RULES:
@@ -208,15 +231,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         p11 = h11.step_probabilities(v10[te])
         v10_steps[te] = [[p[s] >= 0.5 for s in STEP_NAMES] for p in p11]
         v11_steps[te] = [[p[s] >= h11.threshold(s) for s in STEP_NAMES] for p in p11]
+        if v13 is not None:
+            h13 = train_verdict_head(v13[tr], list(y[tr]), {}, steps=flags)
+            v13_steps[te] = [[p[s] >= h13.threshold(s) for s in STEP_NAMES]
+                             for p in h13.step_probabilities(v13[te])]
     v9[:, steps_of["reflected"]] |= got[:, steps_of["reflected"]]  # v9: rules add these
-    for title, rows_in in ((SPAN, clean), (NEWEST + " alone", g == NEWEST)):
+    models = [got, v9, v10_steps, v11_steps] + ([v13_steps] if v13 is not None else [])
+    for title, rows_in in ((SPAN, clean), (HSPAN, np.isin(g, HONEST))):
         print(f"\n| step ({title}, left out in turn; P / R / F1) | phrase rules | v9 | v10 "
-              "| v11 | support |")
-        print("|---|---|---|---|---|---|")
+              "| v11 (= v12) |" + (" v13 |" if v13 is not None else "") + " support |")
+        print("|---" * (len(models) + 2) + "|")
         for k, s in enumerate(STEP_NAMES):
             t = truth[rows_in, k]
-            print(f"| {s} | " + " | ".join(_prf(m[rows_in, k], t)
-                                          for m in (got, v9, v10_steps, v11_steps))
+            print(f"| {s} | " + " | ".join(_prf(m[rows_in, k], t) for m in models)
                   + f" | {int(t.sum())} |")
     return 0
 

@@ -9,12 +9,15 @@ import pytest
 
 from alliance.errors import TrainingError
 from alliance.training.head import (
+    CODER_WEIGHT,
     FEATURES,
     RULE_WEIGHT,
     STEP_THRESHOLDS,
     TRAIN_SETS,
+    V12_FEATURES,
     VerdictHead,
     calibrated_threshold,
+    coder_features,
     head_features,
     packaged_head,
     phrase_rule_features,
@@ -116,12 +119,58 @@ def test_v10_features_append_the_phrase_rule_flags_at_their_small_weight() -> No
             return np.array([[len(t), t.count("a")] for t in texts], dtype=float)
 
     text = "You need to do the homework if you want to get better."
-    x = head_features(Toy(), [text], FEATURES, [None])
+    x = head_features(Toy(), [text], V12_FEATURES, [None])
     flags = phrase_rule_features([text])
     assert x.shape == (1, 4 + 15)
     assert np.allclose(x[0, 4:], RULE_WEIGHT * flags[0])
     # the rules find a technique and no relational step: verdict technique_first
     assert flags[0, 8] == 1.0 and flags[0, 10:].tolist() == [0.0, 0.0, 1.0, 0.0, 0.0]
+
+
+class ToyCoder:
+    """Scores 'therapist.warm' by the count of 'a' and 'therapist.harsh' by 'you'."""
+
+    codes = ("client.x", "therapist.warm", "therapist.harsh")
+    heads = object()
+
+    class embedder:  # stands in for an instance
+        @staticmethod
+        def encode(texts: list[str]) -> np.ndarray:
+            return np.array([[float(len(t))] for t in texts])
+
+    def analyse(self, conversations: list[tuple[list[str], list[str], list[str]]],
+                encode: object) -> list[list[object]]:
+        class Turn:
+            def __init__(self, text: str) -> None:
+                self.scores = {"therapist.warm": min(1.0, text.count("a") / 10),
+                               "therapist.harsh": float("you" in text.lower())}
+        encode([t for _, _, texts in conversations for t in texts])  # type: ignore[operator]
+        return [[Turn(t) for t in texts] for _, _, texts in conversations]
+
+
+def test_v13_coder_features_read_the_response_and_its_most_marked_sentence() -> None:
+    text = "That is a fair and sad thing. You should have said so."
+    x = coder_features(ToyCoder(), [text], ["It is pointless."],
+                       ("therapist.warm", "therapist.harsh", "therapist.absent"))
+    # the whole response, then the maximum over its two sentences; an unknown code is 0
+    assert x.shape == (1, 6)
+    assert x[0].tolist() == pytest.approx([0.7, 1.0, 0.0, 0.5, 1.0, 0.0])
+    with pytest.raises(TrainingError, match="no classifier heads"):
+        coder_features(object(), [text])
+
+
+def test_v13_features_append_the_coder_scores_at_their_weight() -> None:
+    class Toy:
+        def encode(self, texts: list[str]) -> np.ndarray:
+            return np.array([[len(t), t.count("a")] for t in texts], dtype=float)
+
+    text = "You need to do the homework."
+    x = head_features(Toy(), [text], FEATURES, [None], ToyCoder(),
+                      ("therapist.warm", "therapist.harsh"))
+    assert x.shape == (1, 4 + 15 + 4)
+    assert np.allclose(x[0, 19:], CODER_WEIGHT * np.array([0.0, 1.0, 0.0, 1.0]))
+    with pytest.raises(TrainingError, match="no coder given"):
+        head_features(Toy(), [text], FEATURES, [None])
 
 
 def test_phrase_rule_flags_need_one_client_line_per_response() -> None:
@@ -164,12 +213,16 @@ def test_the_packaged_head_was_trained_on_development_data_only() -> None:
     assert head is not None
     assert set(head.classes) == {"repair", "partial", "technique_first", "defensive",
                                  "judgmental"}
-    assert head.manifest["model"] and head.manifest["n"] == 822
-    assert head.manifest["scorer"] == "v12"
-    assert "fresh11" in TRAIN_SETS  # measured once on v11, then development data
-    assert "fresh12" not in TRAIN_SETS  # the clean test set written after freezing v12
-    assert all("fresh12" not in s for s in head.manifest["train_sets"])
-    assert head.features == FEATURES == "embedding+sentence-max+phrase-rules"
+    assert head.manifest["model"] and head.manifest["n"] == 902
+    assert head.manifest["scorer"] == "v13"
+    assert "fresh12" in TRAIN_SETS  # measured once on v12, then development data
+    assert "fresh13" not in TRAIN_SETS  # the clean test set written after freezing v13
+    assert all("fresh13" not in s for s in head.manifest["train_sets"])
+    assert head.features == FEATURES == "embedding+sentence-max+phrase-rules+coder"
+    # v13: the hybrid coder's therapist codes, whole response then sentence maximum
+    assert "threat.defensive_blaming" in head.coder_codes and "bond.reflection" in \
+        head.coder_codes
+    assert head.coef.shape[1] == 2 * 384 + 15 + 2 * len(head.coder_codes)
     assert head.steps == ("noticed", "named", "invited", "responsibility", "renegotiated",
                           "reflected")
     assert head.step_coef.shape == (6, head.coef.shape[1])
@@ -191,7 +244,7 @@ def test_train_head_rebuilds_the_packaged_head(tmp_path: Path) -> None:
     r = CliRunner().invoke(main, ["practice", "train-head", "--data-dir", str(data),
                                   "--output", str(out)])
     assert r.exit_code == 0, r.output
-    assert "trained on 822 responses" in r.output
+    assert "trained on 902 responses" in r.output
     rebuilt, packaged = read_head(out), packaged_head()
     assert packaged is not None and rebuilt.classes == packaged.classes
     assert np.allclose(rebuilt.coef, packaged.coef, atol=1e-3)

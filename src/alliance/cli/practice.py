@@ -337,11 +337,12 @@ def train_head_cmd(data_dir: str, output: str | None) -> None:
     Example:
       alliance practice train-head --data-dir data/training
     """
-    from alliance.coding.embedder import load_embedder
+    from alliance.coding.coder import load_coder
     from alliance.training.head import (
         FEATURES,
         MAIN_SPLITS,
         TRAIN_SETS,
+        coder_codes,
         head_features,
         packaged_head_path,
         train_verdict_head,
@@ -354,11 +355,15 @@ def train_head_cmd(data_dir: str, output: str | None) -> None:
             if split_of(r.id) in MAIN_SPLITS]
     for name in TRAIN_SETS:
         rows += _pairs(base / f"responses-{name}.yaml", base / f"labels-{name}-pass1.yaml")
-    embedder = load_embedder()
+    coder = load_coder()  # the hybrid coder: its scores are features since v13
+    embedder = coder.embedder
+    assert embedder is not None and coder.heads is not None
+    codes = coder_codes(coder)
     x = head_features(embedder, [r.response for r, _ in rows],
-                      clients=[r.client for r, _ in rows])
+                      clients=[r.client for r, _ in rows], coder=coder, codes=codes)
     head = train_verdict_head(x, [lab.verdict for _, lab in rows], {
-        "model": embedder.name, "features": FEATURES, "scorer": "v12",
+        "model": embedder.name, "features": FEATURES, "scorer": "v13",
+        "coder_codes": list(codes), "coder_heads": coder.heads.version,
         "train_sets": [f"responses.yaml ({', '.join(MAIN_SPLITS)})",
                        *[f"responses-{n}.yaml" for n in TRAIN_SETS]],
         "labels": "pass 1 (labelling guide v2)"},

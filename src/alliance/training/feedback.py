@@ -22,7 +22,9 @@ responses written after the scorer was frozen the phrase rules fell to 0.525-0.6
 cross-validation over the later fresh sets the heads beat the rules on the verdict and on
 every step (``docs/training.md``). Since scorer v10 the heads also read what the phrase
 detectors found (:func:`phrase_findings`, as a small extra feature); the rules still supply
-the phrases quoted as evidence. Since v11 the head's `repair` needs two step heads behind it
+the phrases quoted as evidence. Since v13 they also read the transcript coder's calibrated
+per-code scores of the response and of each of its sentences (:func:`~alliance.training.
+head.coder_features`). Since v11 the head's `repair` needs two step heads behind it
 (:func:`backed_verdict`); since v12 a judgement or defensiveness the rules found overrides
 a `partial` or `technique_first` verdict when the head gives that harm some weight
 (:func:`harm_gated_verdict`).
@@ -281,16 +283,18 @@ def harm_gated_verdict(classes: tuple[str, ...], probabilities: Any, verdict: st
 def _head_verdict(embedder: Any, response: str, client: str | None, verdict: str,
                   technique_first: bool, steps: dict[str, bool], evidence: dict[str, str],
                   rules_judgmental: bool = False,
-                  rules_defensive: bool = False) -> tuple[str, bool]:
+                  rules_defensive: bool = False, coder: Coder | None = None) -> tuple[str, bool]:
     """The heads' verdict (and steps, in place) when the embedding model is at hand.
 
     See ``head.py``. The verdict is the head's most probable one after the judgement gate
     (:func:`gated_verdict`), a `repair` only when two step heads back it
     (:func:`backed_verdict`, v11), a `partial` or `technique_first` one replaced by a harm the
     rules found and the head gives at least :data:`HARM_GATE` (:func:`harm_gated_verdict`,
-    v12); each step is present when its head's probability reaches
-    the step's threshold (v11: 0.6 for invited, 0.5 for the others; v9 also let the phrase
-    rules add reflections, which over-fired). ``technique_before_repair`` is true when the
+    v12); since v13 the heads also read the hybrid ``coder``'s per-code scores of the
+    response and of its sentences (without them the phrase rules decide); each step is
+    present when its head's probability reaches the step's threshold (v11: 0.6 for
+    invited, 0.5 for the others; v9 also let the phrase rules add reflections, which
+    over-fired). ``technique_before_repair`` is true when the
     verdict is ``technique_first``, or when the rules found it and the verdict is a harm that
     comes before it in the guide (judgmental, defensive).
     """
@@ -300,7 +304,8 @@ def _head_verdict(embedder: Any, response: str, client: str | None, verdict: str
     if head is None or (head.model and getattr(embedder, "name", head.model) != head.model):
         return verdict, technique_first
     try:
-        x = head_features(embedder, [response], head.features, [client])
+        x = head_features(embedder, [response], head.features, [client], coder,
+                          head.coder_codes or None)
     except TrainingError:
         return verdict, technique_first
     if x.shape[1] != head.coef.shape[1]:
@@ -388,7 +393,7 @@ def score_trainee_response(response: str, client: str | None = None, *,
         verdict, technique_before_repair = _head_verdict(embedder, response, client, verdict,
                                                          technique_before_repair, steps,
                                                          evidence, harms["judgmental"],
-                                                         harms["defensive"])
+                                                         harms["defensive"], coder)
         for harm in ("judgmental", "defensive"):  # the head's verdict decides these
             harms[harm] = verdict == harm
         harms[_VERDICT_HARM.get(verdict, "")] = True

@@ -16,8 +16,12 @@ flags from dominating: they are near perfect on the text the rules were written 
 much weaker on new text, and in exploratory cross-validation a larger weight
 (0.2-0.5) lost 0.05-0.08 on the sets the rules never saw (``benchmarks/scorer_cv.py``).
 The flags come from the phrase detectors alone, not from the transcript coder's codes, so
-they are the same whichever coder scores the response. Heads saved with ``features:
-embedding`` or ``embedding+sentence-max`` (v7-v9) are still read.
+they are the same whichever coder scores the response. Scorer v13 (``features: ...+coder``)
+adds the hybrid transcript coder's calibrated per-code scores (:func:`coder_features`: the
+response read as the therapist turn answering the client line, then the maximum over its
+sentences), scaled by :data:`CODER_WEIGHT`; those heads need the hybrid coder. Heads saved
+with ``features: embedding``, ``embedding+sentence-max`` (v7-v9) or ``...+phrase-rules``
+(v10-v12) are still read.
 
 * the **verdict head**: a multinomial logistic regression (scikit-learn,
   ``class_weight="balanced"``, C = 3);
@@ -30,7 +34,7 @@ embedding`` or ``embedding+sentence-max`` (v7-v9) are still read.
 
 They are trained on development responses only: every labelled response that has been
 measured (all of ``responses.yaml`` and fresh sets 1-9 since v10, 1-10 since v11, 1-11
-since v12), never
+since v12, 1-12 since v13), never
 the newest fresh set. Inference is NumPy only: ``softmax(x @ coef.T + intercept)`` and
 ``sigmoid(x @ step_coef.T + step_intercept)``.
 
@@ -54,15 +58,20 @@ from alliance.errors import TrainingError
 
 HEAD_FILE = "verdict-head.npz"
 C = 3.0
-FEATURES = "embedding+sentence-max+phrase-rules"
-FEATURE_KINDS = ("embedding", "embedding+sentence-max", FEATURES)
+V12_FEATURES = "embedding+sentence-max+phrase-rules"
+FEATURES = V12_FEATURES + "+coder"  # scorer v13
+FEATURE_KINDS = ("embedding", "embedding+sentence-max", V12_FEATURES, FEATURES)
 RULE_WEIGHT = 0.1  # scale of the 0/1 phrase-rule flags; chosen by cross-validation (v10)
+# scorer v13: scale of the transcript coder's calibrated per-code scores (0-1), for the whole
+# response and the maximum over its sentences; 0.2 / 0.3 / 0.5 gave the same within one
+# response per fold over fresh10-12 (benchmarks/scorer_cv.py)
+CODER_WEIGHT = 0.3
 # (v12: the two harm flags at 0.3 instead lost 0.015 on the fresh5-10 folds)
-# development data the packaged heads are trained on (scorer v12): all of responses.yaml
+# development data the packaged heads are trained on (scorer v13): all of responses.yaml
 # (both splits: the held-out part had been measured at every version) and the fresh sets
 # measured so far; the next fresh set is the clean test written after this version froze
 TRAIN_SETS = ("fresh", "fresh2", "fresh3", "fresh4", "fresh5", "fresh6", "fresh7", "fresh8",
-              "fresh9", "fresh10", "fresh11")
+              "fresh9", "fresh10", "fresh11", "fresh12")
 MAIN_SPLITS = ("dev", "heldout")  # the parts of responses.yaml the heads are trained on
 # scorer v11: the step heads' decision thresholds (0.5 unless listed). Raising invited's to
 # 0.6 cut closed check-ins and rhetorical questions (precision 0.71 -> 0.79, F1 0.81 -> 0.85
@@ -98,26 +107,91 @@ def phrase_rule_features(texts: Sequence[str],
     return np.array(rows, dtype=np.float64).reshape(len(rows), 15)
 
 
+def coder_codes(coder: Any) -> tuple[str, ...]:
+    """The therapist codes the coder scores, in codebook order."""
+    from alliance.coding.codebook import FAMILY_ROLE, family_of
+
+    return tuple(c for c in coder.codes if FAMILY_ROLE[family_of(c)] == "therapist")
+
+
+def coder_features(coder: Any, texts: Sequence[str],
+                   clients: Sequence[str | None] | None = None,
+                   codes: Sequence[str] | None = None,
+                   known: Mapping[str, np.ndarray] | None = None) -> np.ndarray:
+    """Per response, the hybrid coder's score for each of ``codes`` (unscaled, 0-1).
+
+    Columns: the scores of the response read as the therapist turn answering its client
+    line, then the maximum over its sentences, each read the same way (a harm carried by one
+    sentence). ``codes`` defaults to :func:`coder_codes`; a code the coder does not score is
+    0. ``known`` (text -> embedding) spares encoding texts already encoded. Needs the hybrid
+    coder (its classifier heads): the rules coder's scores are rule confidences only.
+    """
+    from alliance.training.steps import sentences
+
+    if getattr(coder, "heads", None) is None or getattr(coder, "embedder", None) is None:
+        raise TrainingError("the v13 heads read the hybrid coder's scores; this coder has "
+                            "no classifier heads")
+    names = tuple(codes) if codes is not None else coder_codes(coder)
+    cl = list(clients) if clients is not None else [None] * len(texts)
+    if len(cl) != len(texts):
+        raise TrainingError("coder features need one client line (or None) per response")
+    units = [[t, *(sentences(t) or [t])] for t in texts]
+    conversations = []
+    for parts, client in zip(units, cl, strict=True):
+        for part in parts:
+            conversations.append((["C", "T"], ["client", "therapist"], [client, part])
+                                 if client else (["T"], ["therapist"], [part]))
+    memo = dict(known or {})
+
+    def encode(batch: Sequence[str]) -> np.ndarray:
+        missing = [t for t in batch if t not in memo]
+        if missing:
+            memo.update(zip(missing, np.asarray(coder.embedder.encode(missing)), strict=True))
+        return np.stack([memo[t] for t in batch])
+
+    analysed = coder.analyse(conversations, encode)
+    scores = np.array([[float(a[-1].scores.get(n, 0.0)) for n in names] for a in analysed])
+    scores = scores.reshape(len(analysed), len(names))
+    out, i = [], 0
+    for parts in units:
+        out.append(np.concatenate([scores[i], scores[i + 1:i + len(parts)].max(axis=0)]))
+        i += len(parts)
+    return np.array(out, dtype=np.float64).reshape(len(texts), 2 * len(names))
+
+
 def head_features(embedder: Any, texts: Sequence[str], features: str = FEATURES,
-                  clients: Sequence[str | None] | None = None) -> np.ndarray:
-    """The feature rows for ``texts`` (answering ``clients``): see the module docstring."""
+                  clients: Sequence[str | None] | None = None, coder: Any = None,
+                  codes: Sequence[str] | None = None) -> np.ndarray:
+    """The feature rows for ``texts`` (answering ``clients``): see the module docstring.
+
+    ``coder`` (the hybrid coder) and ``codes`` (the head's ``coder_codes``) are needed for
+    the v13 features only."""
     from alliance.training.steps import sentences
 
     if features not in FEATURE_KINDS:
         raise TrainingError(f"unknown head features {features!r}")
-    whole = np.asarray(embedder.encode(list(texts)), dtype=np.float64)
-    if features == "embedding":
-        return whole
     parts = [sentences(t) or [t] for t in texts]
     flat = [s for p in parts for s in p]
-    emb = np.asarray(embedder.encode(flat), dtype=np.float64)
+    if features == "embedding":
+        return np.asarray(embedder.encode(list(texts)), dtype=np.float64)
+    # one batch for the responses and their sentences (a one-sentence response once)
+    unique = list(dict.fromkeys([*texts, *flat]))
+    vectors = np.asarray(embedder.encode(unique))
+    known = dict(zip(unique, vectors, strict=True))
+    whole = np.stack([known[t] for t in texts]).astype(np.float64)
+    emb = np.stack([known[t] for t in flat]).astype(np.float64)
     out, i = [], 0
     for p in parts:
         out.append(emb[i:i + len(p)].max(axis=0))
         i += len(p)
     joined = np.hstack([whole, np.vstack(out)])
-    if features == FEATURES:
+    if features in (V12_FEATURES, FEATURES):
         joined = np.hstack([joined, RULE_WEIGHT * phrase_rule_features(texts, clients)])
+    if features == FEATURES:
+        if coder is None:
+            raise TrainingError("the v13 heads read the hybrid coder's scores; no coder given")
+        joined = np.hstack([joined, CODER_WEIGHT * coder_features(coder, texts, clients,
+                                                                  codes, known)])
     return joined
 
 
@@ -152,6 +226,11 @@ class VerdictHead:
     @property
     def features(self) -> str:
         return str(self.manifest.get("features", "embedding"))
+
+    @property
+    def coder_codes(self) -> tuple[str, ...]:
+        """The coder codes whose scores the head reads (v13), in feature order."""
+        return tuple(self.manifest.get("coder_codes", ()))
 
     def _check(self, x: np.ndarray) -> np.ndarray:
         x = np.atleast_2d(np.asarray(x, dtype=np.float64))
