@@ -3,16 +3,17 @@
 Trains nothing that is kept. Folds: leave one set out, each in turn, trained on all the
 others: the development split of ``responses.yaml`` ("main-dev"), its held-out part
 ("main-heldout", measured at every scorer version, development data since v10) and each
-fresh set (fresh1-10 since v11, fresh1-11 since v12, fresh1-12 since v13). A fresh set
+fresh set (fresh1-10 since v11, fresh1-11 since v12, fresh1-12 since v13, fresh1-15 since
+v14). A fresh set
 written after the last freeze is never read (``--exclude`` leaves out more). Reported per
-variant: verdict accuracy per left-out set, the mean over fresh10-12 (since v13 the folds the
+variant: verdict accuracy per left-out set, the mean over fresh10-15 (since v13 the folds the
 choice is made on: each written by a different, separate author after a freeze), over
-fresh5-9 and over fresh5-12 (the rules were developed on the development split and
+fresh5-9 and over fresh5-15 (the rules were developed on the development split and
 fresh1-4, so rule features look better than they are on those folds; the v12 harm phrases
 were written after reading fresh11, so its fold flatters v12's rules), the mean over all
 fresh folds and over the two main folds, `partial` recall, repair recall, the non-repairs
-called repair and defensive / judgmental recall on fresh5-12; then step precision / recall /
-F1 on fresh5-12 and on fresh10-12 (each left out in turn) of the rules, of scorer v9's step
+called repair and defensive / judgmental recall on fresh5-15; then step precision / recall /
+F1 on fresh5-15 and on fresh10-15 (each left out in turn) of the rules, of scorer v9's step
 heads, of v10's, of v11's (= v12's) and of v13's.
 
 * "v9": verdict head on the response and sentence-maximum embeddings with the judgement gate
@@ -26,10 +27,11 @@ heads, of v10's, of v11's (= v12's) and of v13's.
 * "v12": v11 with the harm gate (``feedback.harm_gated_verdict``,
   ``feedback.HARM_GATE``): a partial / technique_first verdict gives way to a harm the
   phrase rules found when the head gives that harm at least ``HARM_GATE``;
-* "v13" (packaged): v12 with the hybrid transcript coder's calibrated per-code scores of
-  the response and the maximum over its sentences (``head.coder_features``, weight
-  ``head.CODER_WEIGHT``) added to the features of the verdict and the step heads (not run
-  with ``--short``: the coder's heads read the real model's embeddings).
+* "v13" (packaged as v14, trained on fresh1-15): v12 with the hybrid transcript coder's
+  calibrated per-code scores of the response and the maximum over its sentences
+  (``head.coder_features``, weight ``head.CODER_WEIGHT``) added to the features of the
+  verdict and the step heads (not run with ``--short``: the coder's heads read the real
+  model's embeddings).
 
 The current phrase rules (v12's: defending the method, evaluating the client) feed the
 flags of v10, v11 and v12 here; v11 as shipped had v11's rules (docs/training.md gives
@@ -72,8 +74,9 @@ from alliance.training.validation import load_labels, load_responses, split_of
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "training"
 CLEAN_FOR_RULES = ("fresh5", "fresh6", "fresh7", "fresh8", "fresh9", "fresh10", "fresh11",
-                   "fresh12")
-HONEST = ("fresh10", "fresh11", "fresh12")  # each written by a separate author after a freeze
+                   "fresh12", "fresh13", "fresh14", "fresh15")
+# each written by a separate author after a freeze (fresh14, fresh15: while v13 was built)
+HONEST = ("fresh10", "fresh11", "fresh12", "fresh13", "fresh14", "fresh15")
 EARLY = ("fresh5", "fresh6", "fresh7", "fresh8", "fresh9")
 SPAN = f"{CLEAN_FOR_RULES[0]}-{CLEAN_FOR_RULES[-1][5:]}"
 HSPAN = f"{HONEST[0]}-{HONEST[-1][5:]}"

@@ -362,7 +362,7 @@ def train_head_cmd(data_dir: str, output: str | None) -> None:
     x = head_features(embedder, [r.response for r, _ in rows],
                       clients=[r.client for r, _ in rows], coder=coder, codes=codes)
     head = train_verdict_head(x, [lab.verdict for _, lab in rows], {
-        "model": embedder.name, "features": FEATURES, "scorer": "v13",
+        "model": embedder.name, "features": FEATURES, "scorer": "v14",
         "coder_codes": list(codes), "coder_heads": coder.heads.version,
         "train_sets": [f"responses.yaml ({', '.join(MAIN_SPLITS)})",
                        *[f"responses-{n}.yaml" for n in TRAIN_SETS]],

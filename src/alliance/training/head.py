@@ -67,11 +67,13 @@ RULE_WEIGHT = 0.1  # scale of the 0/1 phrase-rule flags; chosen by cross-validat
 # response per fold over fresh10-12 (benchmarks/scorer_cv.py)
 CODER_WEIGHT = 0.3
 # (v12: the two harm flags at 0.3 instead lost 0.015 on the fresh5-10 folds)
-# development data the packaged heads are trained on (scorer v13): all of responses.yaml
-# (both splits: the held-out part had been measured at every version) and the fresh sets
-# measured so far; the next fresh set is the clean test written after this version froze
+# development data the packaged heads are trained on (scorer v14 = v13's design on more
+# varied text): all of responses.yaml (both splits: the held-out part had been measured at
+# every version) and the fresh sets measured so far (fresh13-15: fifteen further trainee
+# voices by three separate writers); the next fresh sets are the clean tests written after
+# this version froze
 TRAIN_SETS = ("fresh", "fresh2", "fresh3", "fresh4", "fresh5", "fresh6", "fresh7", "fresh8",
-              "fresh9", "fresh10", "fresh11", "fresh12")
+              "fresh9", "fresh10", "fresh11", "fresh12", "fresh13", "fresh14", "fresh15")
 MAIN_SPLITS = ("dev", "heldout")  # the parts of responses.yaml the heads are trained on
 # scorer v11: the step heads' decision thresholds (0.5 unless listed). Raising invited's to
 # 0.6 cut closed check-ins and rhetorical questions (precision 0.71 -> 0.79, F1 0.81 -> 0.85
