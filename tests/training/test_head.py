@@ -250,3 +250,30 @@ def test_train_head_rebuilds_the_packaged_head(tmp_path: Path) -> None:
     assert np.allclose(rebuilt.coef, packaged.coef, atol=1e-3)
     assert np.allclose(rebuilt.step_coef, packaged.step_coef, atol=1e-3)
     assert np.allclose(rebuilt.step_threshold, packaged.step_threshold)
+
+
+def test_the_packaged_head_was_trained_with_the_packaged_coder_heads() -> None:
+    from alliance.coding.heads import load_heads
+
+    head = packaged_head()
+    assert head is not None
+    # the heads read the coder's scores: retraining the coder means retraining this head
+    assert head.manifest["coder_heads"] == load_heads().version
+
+
+def test_a_head_trained_with_other_coder_heads_gives_way_to_the_phrase_rules() -> None:
+    from types import SimpleNamespace
+
+    from alliance.training.feedback import _head_verdict
+
+    head = packaged_head()
+    assert head is not None
+    embedder = SimpleNamespace(name=head.model)  # never asked to encode: the guard comes first
+    coder = SimpleNamespace(heads=SimpleNamespace(version="retrained-elsewhere"))
+    evidence: dict[str, str] = {}
+    steps = {"noticed": True}
+    got = _head_verdict(embedder, "Fine.", "I didn't do it.", "partial", False, steps,
+                        evidence, coder=coder)  # type: ignore[arg-type]
+    assert got == ("partial", False) and steps == {"noticed": True}
+    assert "retrained-elsewhere" in evidence["verdict"]
+    assert "alliance practice train-head" in evidence["verdict"]

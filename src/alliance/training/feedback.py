@@ -303,6 +303,14 @@ def _head_verdict(embedder: Any, response: str, client: str | None, verdict: str
     head = packaged_head()
     if head is None or (head.model and getattr(embedder, "name", head.model) != head.model):
         return verdict, technique_first
+    trained_with = head.manifest.get("coder_heads")
+    coder_heads = getattr(getattr(coder, "heads", None), "version", None)
+    if trained_with and coder_heads and coder_heads != trained_with:
+        # the heads read the coder's scores: other coder heads would feed them other numbers
+        evidence["verdict"] = (f"phrase rules: the verdict head was trained with coder heads "
+                               f"{trained_with}, this coder has {coder_heads}; rebuild it with "
+                               "`alliance practice train-head`")
+        return verdict, technique_first
     try:
         x = head_features(embedder, [response], head.features, [client], coder,
                           head.coder_codes or None)
