@@ -139,3 +139,12 @@ def test_any_printable_clinic_name_survives_the_round_trip_through_the_wire_form
     html_part = back.get_body(("html",)).get_content()  # type: ignore[union-attr]
     assert clinic in plain and LINK in plain and OPT_OUT in plain
     assert html.escape(clinic) in html_part
+
+
+def test_a_long_subject_keeps_the_space_before_a_non_ascii_word() -> None:
+    # found by the property above: folding at 78 put the space between two encoded words
+    clinic = "00000\xa0\u0800\U00010000\U00010000\U00010000 \u00a1"
+    m = make("link", clinic_name=clinic, language="es")
+    back = email.message_from_bytes(m.to_email().as_bytes(), policy=default)  # type: ignore[attr-defined]
+    assert back["Subject"] == m.subject  # type: ignore[attr-defined]
+    assert back["Subject"].endswith(" \u00a1")
