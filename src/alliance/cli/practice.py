@@ -357,7 +357,9 @@ def train_head_cmd(data_dir: str, output: str | None) -> None:
         rows += _pairs(base / f"responses-{name}.yaml", base / f"labels-{name}-pass1.yaml")
     coder = load_coder()  # the hybrid coder: its scores are features since v13
     embedder = coder.embedder
-    assert embedder is not None and coder.heads is not None
+    if embedder is None or coder.heads is None:
+        raise click.ClickException("training the verdict head needs the embedding model and "
+                                   "the coder's heads (extra 'model')")
     codes = coder_codes(coder)
     x = head_features(embedder, [r.response for r, _ in rows],
                       clients=[r.client for r, _ in rows], coder=coder, codes=codes)

@@ -176,8 +176,10 @@ def head_features(embedder: Any, texts: Sequence[str], features: str = FEATURES,
     flat = [s for p in parts for s in p]
     if features == "embedding":
         return np.asarray(embedder.encode(list(texts)), dtype=np.float64)
-    # one batch for the responses and their sentences (a one-sentence response once)
-    unique = list(dict.fromkeys([*texts, *flat]))
+    # one batch for the responses and their sentences (a one-sentence response once) and,
+    # for the coder's reading, the client lines they answer
+    lines = [c for c in (clients or ()) if c] if features == FEATURES else []
+    unique = list(dict.fromkeys([*texts, *flat, *lines]))
     vectors = np.asarray(embedder.encode(unique))
     known = dict(zip(unique, vectors, strict=True))
     whole = np.stack([known[t] for t in texts]).astype(np.float64)
