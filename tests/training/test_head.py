@@ -213,11 +213,12 @@ def test_the_packaged_head_was_trained_on_development_data_only() -> None:
     assert head is not None
     assert set(head.classes) == {"repair", "partial", "technique_first", "defensive",
                                  "judgmental"}
-    assert head.manifest["model"] and head.manifest["n"] == 1142
-    assert head.manifest["scorer"] == "v14"
-    assert "fresh15" in TRAIN_SETS  # measured once on v13, then development data
-    assert "fresh16" not in TRAIN_SETS  # the clean test sets written after freezing v14
-    assert all("fresh16" not in s and "fresh17" not in s for s in head.manifest["train_sets"])
+    assert head.manifest["model"] and head.manifest["n"] == 1302
+    assert head.manifest["scorer"] == "v15"
+    assert "fresh17" in TRAIN_SETS  # measured once on v14, then development data
+    assert "fresh18" not in TRAIN_SETS  # the clean test sets written after freezing v15
+    assert all("fresh18" not in s and "fresh19" not in s and "fresh20" not in s
+               for s in head.manifest["train_sets"])
     assert head.features == FEATURES == "embedding+sentence-max+phrase-rules+coder"
     # v13: the hybrid coder's therapist codes, whole response then sentence maximum
     assert "threat.defensive_blaming" in head.coder_codes and "bond.reflection" in \
@@ -244,7 +245,7 @@ def test_train_head_rebuilds_the_packaged_head(tmp_path: Path) -> None:
     r = CliRunner().invoke(main, ["practice", "train-head", "--data-dir", str(data),
                                   "--output", str(out)])
     assert r.exit_code == 0, r.output
-    assert "trained on 1142 responses" in r.output
+    assert "trained on 1302 responses" in r.output
     rebuilt, packaged = read_head(out), packaged_head()
     assert packaged is not None and rebuilt.classes == packaged.classes
     assert np.allclose(rebuilt.coef, packaged.coef, atol=1e-3)

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -251,10 +251,25 @@ class OnnxEmbedder:
         self.tokens_per_batch = tokens_per_batch
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         if not texts:
-            return out
-        ids = [e.ids for e in self._tokenizer.encode_batch([str(t) for t in texts])]
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return self._run([e.ids for e in self._tokenizer.encode_batch([str(t) for t in texts])])
+
+    def encode_pairs(self, firsts: Sequence[str | None], seconds: Sequence[str]) -> np.ndarray:
+        """One vector per pair, read as ``[CLS] first [SEP] second [SEP]`` (a cross-encoder's
+        input; every token keeps token type 0, as in :func:`build_graph`); a pair whose first
+        text is ``None`` or empty is the second text alone. When the two are too long
+        together, the longer is truncated first."""
+        if len(firsts) != len(seconds):
+            raise ModelError("encode_pairs needs one first text (or None) per second text")
+        if not seconds:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        inputs: list[Any] = [(str(a), str(b)) if a else str(b)
+                             for a, b in zip(firsts, seconds, strict=True)]
+        return self._run([e.ids for e in self._tokenizer.encode_batch(inputs)])
+
+    def _run(self, ids: Sequence[Sequence[int]]) -> np.ndarray:
+        out = np.zeros((len(ids), self.dimension), dtype=np.float32)
         lengths = np.fromiter((len(x) for x in ids), dtype=np.int64, count=len(ids))
         for rows in batches(lengths, self.tokens_per_batch):
             width = int(lengths[rows[-1]])
@@ -301,8 +316,14 @@ def execution_providers(available: Sequence[str]) -> list[str]:
 
 
 def load_onnx_embedder(directory: Path, blob: bytes, name: str,
-                       threads: int | None = None) -> OnnxEmbedder:
-    """Build the encoder from a model folder whose weights ``blob`` were already verified."""
+                       threads: int | None = None,
+                       adapt: Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]]
+                       | None = None) -> OnnxEmbedder:
+    """Build the encoder from a model folder whose weights ``blob`` were already verified.
+
+    ``adapt`` receives the weights laid out for the graph (see :func:`bert_weights`) and
+    returns the ones to build it from: a fine-tuned reader's low-rank update, for instance
+    (:mod:`alliance.training.reader`)."""
     try:
         import onnxruntime as ort
         from tokenizers import Tokenizer
@@ -314,6 +335,8 @@ def load_onnx_embedder(directory: Path, blob: bytes, name: str,
     shape = BertShape.from_config(_read_json(directory / "config.json"), origin)
     max_tokens = min(check_pipeline(directory), shape.max_positions)
     weights = bert_weights(blob, shape, str(directory / "model.safetensors"))
+    if adapt is not None:
+        weights = adapt(weights)
     tokenizer_file = directory / "tokenizer.json"
     try:
         tokenizer = Tokenizer.from_file(str(tokenizer_file))

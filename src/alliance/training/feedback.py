@@ -27,7 +27,10 @@ per-code scores of the response and of each of its sentences (:func:`~alliance.t
 head.coder_features`). Since v11 the head's `repair` needs two step heads behind it
 (:func:`backed_verdict`); since v12 a judgement or defensiveness the rules found overrides
 a `partial` or `technique_first` verdict when the head gives that harm some weight
-(:func:`harm_gated_verdict`).
+(:func:`harm_gated_verdict`). Since v15 the **reader** (:mod:`alliance.training.reader`:
+the embedding model fine-tuned with a low-rank update to read the client line and the
+response together) gives its own verdict and step probabilities, blended with the heads'
+(:func:`blend_readings`) before those gates.
 
 The score (0-1) is the weighted share of the six steps present (weights in
 :data:`STEP_WEIGHTS`), capped at 0.2 for a judgmental or defensive response and at 0.35
@@ -46,6 +49,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 from alliance.coding.coder import Coder
 from alliance.errors import TrainingError
@@ -280,10 +285,31 @@ def harm_gated_verdict(classes: tuple[str, ...], probabilities: Any, verdict: st
     return verdict
 
 
+def blend_readings(classes: tuple[str, ...], probabilities: Any,
+                   step_probabilities: Mapping[str, float],
+                   reader_verdict: Mapping[str, float], reader_steps: Mapping[str, float],
+                   weight: float) -> tuple[np.ndarray, dict[str, float]]:
+    """``weight`` x the reader's probabilities + (1 - ``weight``) x the heads', for the
+    verdict (in the head's class order) and for each step the heads have (scorer v15).
+
+    >>> p, q = blend_readings(("partial", "repair"), [0.6, 0.4], {"named": 0.2},
+    ...                       {"partial": 0.2, "repair": 0.8}, {"named": 0.9}, 0.5)
+    >>> [round(float(v), 2) for v in p], round(q["named"], 2)
+    ([0.4, 0.6], 0.55)
+    """
+    w = float(weight)
+    probs = np.array([(1 - w) * float(p) + w * float(reader_verdict.get(c, 0.0))
+                      for c, p in zip(classes, probabilities, strict=True)])
+    steps = {s: (1 - w) * q + w * float(reader_steps.get(s, q))
+             for s, q in step_probabilities.items()}
+    return probs, steps
+
+
 def _head_verdict(embedder: Any, response: str, client: str | None, verdict: str,
                   technique_first: bool, steps: dict[str, bool], evidence: dict[str, str],
                   rules_judgmental: bool = False,
-                  rules_defensive: bool = False, coder: Coder | None = None) -> tuple[str, bool]:
+                  rules_defensive: bool = False, coder: Coder | None = None,
+                  reader: Any = None) -> tuple[str, bool]:
     """The heads' verdict (and steps, in place) when the embedding model is at hand.
 
     See ``head.py``. The verdict is the head's most probable one after the judgement gate
@@ -320,12 +346,22 @@ def _head_verdict(embedder: Any, response: str, client: str | None, verdict: str
         return verdict, technique_first
     probs = head.probabilities(x)[0]
     step_probs = head.step_probabilities(x)[0]
+    source = "verdict head"
+    if reader is None:
+        from alliance.training.reader import packaged_reader
+
+        reader = packaged_reader()
+    if reader and reader.blend > 0:
+        read_verdict, read_steps = reader.read([client], [response])
+        probs, step_probs = blend_readings(head.classes, probs, step_probs, read_verdict[0],
+                                           read_steps[0], reader.blend)
+        source = f"verdict head + reader ({reader.blend:.1f})"
     backed = backed_verdict(head.classes, probs, step_probs, rules_judgmental)
     predicted = harm_gated_verdict(head.classes, probs, backed,
                                    {"judgmental": rules_judgmental,
                                     "defensive": rules_defensive})
     p = float(probs[head.classes.index(predicted)])
-    evidence["verdict"] = f"verdict head ({predicted} {p:.2f}); phrase rules said {verdict}"
+    evidence["verdict"] = f"{source} ({predicted} {p:.2f}); phrase rules said {verdict}"
     if backed != gated_verdict(head.classes, probs, rules_judgmental):
         evidence["verdict"] += "; repair not backed by two step heads"
     if predicted != backed:
@@ -355,8 +391,11 @@ def _score(steps: Mapping[str, bool], verdict: str) -> float:
 
 def score_trainee_response(response: str, client: str | None = None, *,
                            case: TrainingCase | None = None, stage: int | None = None,
-                           coder: Coder | None = None) -> ResponseScore:
+                           coder: Coder | None = None, reader: Any = None) -> ResponseScore:
     """Score ``response`` (answering ``client``; for ``case`` and ``stage`` when given).
+
+    ``reader``: the reader to blend with the heads (:mod:`alliance.training.reader`); the
+    packaged one when ``None``, none when ``False``.
 
     With a case and a stage and no client line, the stage's client statement is used; the
     alternative response is then the one written for that stage.
@@ -401,7 +440,8 @@ def score_trainee_response(response: str, client: str | None = None, *,
         verdict, technique_before_repair = _head_verdict(embedder, response, client, verdict,
                                                          technique_before_repair, steps,
                                                          evidence, harms["judgmental"],
-                                                         harms["defensive"], coder)
+                                                         harms["defensive"], coder,
+                                                         reader)
         for harm in ("judgmental", "defensive"):  # the head's verdict decides these
             harms[harm] = verdict == harm
         harms[_VERDICT_HARM.get(verdict, "")] = True

@@ -72,8 +72,10 @@ CODER_WEIGHT = 0.3
 # every version) and the fresh sets measured so far (fresh13-15: fifteen further trainee
 # voices by three separate writers); the next fresh sets are the clean tests written after
 # this version froze
+# (scorer v15 adds fresh16-17, the clean tests of v14, measured once)
 TRAIN_SETS = ("fresh", "fresh2", "fresh3", "fresh4", "fresh5", "fresh6", "fresh7", "fresh8",
-              "fresh9", "fresh10", "fresh11", "fresh12", "fresh13", "fresh14", "fresh15")
+              "fresh9", "fresh10", "fresh11", "fresh12", "fresh13", "fresh14", "fresh15",
+              "fresh16", "fresh17")
 MAIN_SPLITS = ("dev", "heldout")  # the parts of responses.yaml the heads are trained on
 # scorer v11: the step heads' decision thresholds (0.5 unless listed). Raising invited's to
 # 0.6 cut closed check-ins and rhetorical questions (precision 0.71 -> 0.79, F1 0.81 -> 0.85
