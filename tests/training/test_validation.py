@@ -129,3 +129,21 @@ def test_fresh_set_8_has_two_passes_over_every_case_and_verdict() -> None:
     assert len({r.case for r in responses}) == 19
     assert {lab.verdict for lab in first.values()} == {"repair", "partial", "technique_first",
                                                          "defensive", "judgmental"}
+
+
+@pytest.mark.parametrize("suffix", [f"fresh{n}" for n in range(10, 21)])
+def test_each_clean_set_of_80_quotes_its_case_stages_and_is_labelled_in_every_pass(
+        suffix: str) -> None:
+    from alliance.training import load_casebook
+
+    book = load_casebook()
+    responses = load_responses(DATA / f"responses-{suffix}.yaml")
+    assert len(responses) == 80 and len({r.id for r in responses}) == 80
+    for r in responses:  # the client line is the case's own statement for that stage
+        assert r.client == book[r.case].stage(r.stage).client, r.id
+    passes = sorted(DATA.glob(f"labels-{suffix}-pass*.yaml"))
+    assert passes, suffix
+    for path in passes:
+        assert set(load_labels(path)) == {r.id for r in responses}, path.name
+    assert {lab.verdict for lab in load_labels(passes[0]).values()} == {
+        "repair", "partial", "technique_first", "defensive", "judgmental"}

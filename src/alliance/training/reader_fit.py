@@ -19,7 +19,6 @@ client line is left out, so the reader also reads a response given without one.
 from __future__ import annotations
 
 import math
-import os
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -55,8 +54,6 @@ class ReaderSettings:
 
 
 def _torch() -> tuple[Any, Any]:
-    os.environ["HF_HUB_OFFLINE"] = "1"  # the model is the packaged one; nothing is fetched
-    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     try:
         import torch
         from transformers import BertModel
