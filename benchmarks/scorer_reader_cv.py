@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scorer_crossencoder_probe import CLEAN_SINCE_V13, V13_TRAIN, load_set
 
 from alliance.training import head as H
 from alliance.training.coders import default_coder
@@ -46,21 +47,7 @@ from alliance.training.feedback import (
 from alliance.training.reader import load_reader, read_adapter
 from alliance.training.reader_fit import ReaderExample, ReaderSettings, fit_reader
 from alliance.training.steps import STEP_NAMES
-from alliance.training.validation import load_labels, load_responses, split_of
 from alliance.training.verdicts import VERDICTS
-
-DATA = Path(__file__).resolve().parents[1] / "data" / "training"
-V13_TRAIN = ("main", "fresh", *(f"fresh{i}" for i in range(2, 13)))
-CLEAN_SINCE_V13 = tuple(f"fresh{i}" for i in range(13, 18))
-
-
-def load_set(name: str) -> list[tuple[Any, Any]]:
-    if name == "main":
-        labs = load_labels(DATA / "labels-pass1.yaml")
-        return [(r, labs[r.id]) for r in load_responses(DATA / "responses.yaml")
-                if split_of(r.id) in H.MAIN_SPLITS]
-    labs = load_labels(DATA / f"labels-{name}-pass1.yaml")
-    return [(r, labs[r.id]) for r in load_responses(DATA / f"responses-{name}.yaml")]
 
 
 def train_reader(rows: list[tuple[Any, Any]], settings: ReaderSettings) -> Any:
