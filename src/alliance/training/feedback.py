@@ -310,7 +310,9 @@ def _head_verdict(embedder: Any, response: str, client: str | None, verdict: str
                   rules_judgmental: bool = False,
                   rules_defensive: bool = False, coder: Coder | None = None,
                   reader: Any = None) -> tuple[str, bool]:
-    """The heads' verdict (and steps, in place) when the embedding model is at hand.
+    """The heads' verdict (and steps, in place) when the embedding model is at hand; since
+    v15 the ``reader``'s probabilities (the packaged one when ``None``, none when ``False``)
+    are blended with the heads' first (:func:`blend_readings`).
 
     See ``head.py``. The verdict is the head's most probable one after the judgement gate
     (:func:`gated_verdict`), a `repair` only when two step heads back it
