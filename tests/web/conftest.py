@@ -169,7 +169,7 @@ def rules_coder() -> Any:
 
 def make_clinic(db: Database, box: Box | None, **settings: Any) -> Clinic:
     values: dict[str, Any] = {"run_worker": False, "transcript_coder": "rules",
-                              "instruments_dir": None, **settings}
+                              "practice_coder": "rules", "instruments_dir": None, **settings}
     return Clinic(Settings(database_url=db.url, box=box, **values), db,
                   coder_factory=rules_coder)
 

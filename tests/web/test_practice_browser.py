@@ -29,6 +29,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     upgrade(db.engine)
     clinic = Clinic(Settings(database_url=db.url, box=Box.from_text(generate_key()),
                              run_worker=False, transcript_coder="rules",
+                             practice_coder="rules",
                              instruments_dir=None), db)
     with db.write() as s:
         admin = accounts.create_user(s, "admin@example.org", "Admin", "admin", PASSWORD)

@@ -27,19 +27,22 @@ def test_admin_creates_a_trainee_from_the_command_line(tmp_path: Path) -> None:
     assert bad.exit_code != 0 and "student" in bad.output
 
 
-def test_practice_is_scored_by_the_rules_coder_by_default() -> None:
-    settings = Settings.from_environment({})
-    assert settings.practice_coder == "rules"
-    assert Clinic(settings).practice_coder() is default_coder()
-
-
-def test_a_hybrid_clinic_asks_for_the_hybrid_coder(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_practice_is_scored_by_the_hybrid_coder_by_default(
+        monkeypatch: pytest.MonkeyPatch) -> None:
     asked: list[str] = []
     monkeypatch.setattr("alliance.training.coders.practice_coder",
                         lambda kind: asked.append(kind) or default_coder())
-    settings = Settings.from_environment({"ALLIANCE_PRACTICE_CODER": "hybrid"})
-    Clinic(settings).practice_coder()
-    assert asked == ["auto"]  # hybrid when the model loads, the rules coder otherwise
+    for settings in (Settings.from_environment({}),
+                     Settings.from_environment({"ALLIANCE_PRACTICE_CODER": "hybrid"})):
+        assert settings.practice_coder == "hybrid"
+        Clinic(settings).practice_coder()
+    assert asked == ["auto", "auto"]  # hybrid when the model loads, the rules otherwise
+
+
+def test_a_clinic_can_choose_the_rules_coder_for_practice() -> None:
+    settings = Settings.from_environment({"ALLIANCE_PRACTICE_CODER": "rules"})
+    assert settings.practice_coder == "rules"
+    assert Clinic(settings).practice_coder() is default_coder()
 
 
 def test_an_unknown_practice_coder_is_a_config_error() -> None:
