@@ -200,3 +200,14 @@ def test_the_scorer_blends_the_packaged_reader_and_says_so() -> None:
                                      "like for you?", "Didn't get to it. Busy week.",
                                      coder=hybrid, reader=False)
     assert "reader" not in without.evidence["verdict"]
+
+
+@pytest.mark.model
+def test_the_reader_session_does_not_busy_wait_between_runs() -> None:
+    from alliance.training.reader import packaged_reader
+
+    reader = packaged_reader()
+    assert reader is not None
+    options = reader.encoder._session.get_session_options()
+    # it runs in turn with the coder's encoder: spinning threads cost 45 ms per response
+    assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"

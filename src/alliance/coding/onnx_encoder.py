@@ -318,12 +318,15 @@ def execution_providers(available: Sequence[str]) -> list[str]:
 def load_onnx_embedder(directory: Path, blob: bytes, name: str,
                        threads: int | None = None,
                        adapt: Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]]
-                       | None = None) -> OnnxEmbedder:
+                       | None = None, spin: bool = True) -> OnnxEmbedder:
     """Build the encoder from a model folder whose weights ``blob`` were already verified.
 
     ``adapt`` receives the weights laid out for the graph (see :func:`bert_weights`) and
     returns the ones to build it from: a fine-tuned reader's low-rank update, for instance
-    (:mod:`alliance.training.reader`)."""
+    (:mod:`alliance.training.reader`). ``spin=False`` stops ONNX Runtime's worker threads
+    from busy-waiting after each run: a second session used in turn with the first (the
+    reader after the coder's encoder) would otherwise compete with the first's spinning
+    threads on a small machine."""
     try:
         import onnxruntime as ort
         from tokenizers import Tokenizer
@@ -349,6 +352,8 @@ def load_onnx_embedder(directory: Path, blob: bytes, name: str,
     options.intra_op_num_threads = threads or min(os.cpu_count() or 1, 4)
     options.inter_op_num_threads = 1
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    if not spin:
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     try:
         session = ort.InferenceSession(build_graph(weights, shape).SerializeToString(),
                                        options, providers=execution_providers(
