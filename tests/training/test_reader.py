@@ -211,3 +211,16 @@ def test_the_reader_session_does_not_busy_wait_between_runs() -> None:
     options = reader.encoder._session.get_session_options()
     # it runs in turn with the coder's encoder: spinning threads cost 45 ms per response
     assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+
+
+def test_train_reader_says_in_words_what_is_missing_or_out_of_range(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from alliance.cli import main
+
+    r = CliRunner().invoke(main, ["practice", "train-reader", "--data-dir", str(tmp_path),
+                                  "--output", str(tmp_path / "r.npz")])
+    assert r.exit_code == 1 and "labels-pass1.yaml: cannot read" in r.output
+    assert "Traceback" not in r.output and not (tmp_path / "r.npz").exists()
+    bad = CliRunner().invoke(main, ["practice", "train-reader", "--blend", "1.5"])
+    assert bad.exit_code == 2 and "1.5" in bad.output

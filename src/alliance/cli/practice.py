@@ -340,8 +340,6 @@ def train_head_cmd(data_dir: str, output: str | None) -> None:
     from alliance.coding.coder import load_coder
     from alliance.training.head import (
         FEATURES,
-        MAIN_SPLITS,
-        TRAIN_SETS,
         coder_codes,
         head_features,
         packaged_head_path,
@@ -361,9 +359,7 @@ def train_head_cmd(data_dir: str, output: str | None) -> None:
     head = train_verdict_head(x, [lab.verdict for _, lab in rows], {
         "model": embedder.name, "features": FEATURES, "scorer": "v15",
         "coder_codes": list(codes), "coder_heads": coder.heads.version,
-        "train_sets": [f"responses.yaml ({', '.join(MAIN_SPLITS)})",
-                       *[f"responses-{n}.yaml" for n in TRAIN_SETS]],
-        "labels": "pass 1 (labelling guide v2)"},
+        **_training_manifest()},
         steps={s: [s in lab.steps for _, lab in rows] for s in STEP_NAMES})
     target = Path(output) if output else packaged_head_path()
     head.save(target)
@@ -380,15 +376,17 @@ def train_head_cmd(data_dir: str, output: str | None) -> None:
               help="Where to write the adapter (default: the packaged reader-adapter.npz).")
 @click.option("--blend", type=click.FloatRange(0, 1), default=None,
               help="Weight of the reader against the heads (default: the shipped choice).")
-@click.option("--epochs", type=click.IntRange(1, 50), default=None)
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--epochs", type=click.IntRange(1, 50), default=None,
+              help="Passes over the responses (default: the shipped choice, 12).")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Seed of the initialisation, the order and the left-out client lines.")
 def train_reader_cmd(data_dir: str, output: str | None, blend: float | None,
                      epochs: int | None, seed: int) -> None:
     """Fine-tune the reader on the development responses (extras 'model' and 'torch').
 
     The reader is the embedding model adapted (a low-rank update) to read each response
     together with the client line it answers; the scorer blends it with the heads. Trains
-    on the same responses as train-head; about 6 minutes on two CPU cores.
+    on the same responses as train-head; about 16 minutes on two CPU cores.
 
     \b
     Example:
@@ -396,7 +394,6 @@ def train_reader_cmd(data_dir: str, output: str | None, blend: float | None,
     """
     from dataclasses import replace
 
-    from alliance.training.head import MAIN_SPLITS, TRAIN_SETS
     from alliance.training.reader import READER_BLEND, SCORER, packaged_adapter_path
     from alliance.training.reader_fit import ReaderExample, ReaderSettings, fit_reader
     from alliance.training.steps import STEP_NAMES
@@ -410,13 +407,20 @@ def train_reader_cmd(data_dir: str, output: str | None, blend: float | None,
                 for r, lab in rows]
     adapter = fit_reader(examples, VERDICTS, STEP_NAMES, settings, {
         "scorer": SCORER, "blend": READER_BLEND if blend is None else blend,
-        "train_sets": [f"responses.yaml ({', '.join(MAIN_SPLITS)})",
-                       *[f"responses-{n}.yaml" for n in TRAIN_SETS]],
-        "labels": "pass 1 (labelling guide v2)"}, progress=click.echo)
+        **_training_manifest()}, progress=click.echo)
     target = Path(output) if output else packaged_adapter_path()
     adapter.save(target)
     click.echo(f"reader trained on {len(rows)} responses (blend {adapter.blend:.2f}) -> "
                f"{target} ({target.stat().st_size / 1e6:.2f} MB)")
+
+
+def _training_manifest() -> dict[str, Any]:
+    """What the heads' and the reader's manifests say of their training data."""
+    from alliance.training.head import MAIN_SPLITS, TRAIN_SETS
+
+    return {"train_sets": [f"responses.yaml ({', '.join(MAIN_SPLITS)})",
+                           *[f"responses-{n}.yaml" for n in TRAIN_SETS]],
+            "labels": "pass 1 (labelling guide v2)"}
 
 
 def _development_rows(base: Path) -> list[Any]:
