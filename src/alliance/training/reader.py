@@ -125,10 +125,9 @@ class ReaderAdapter:
         if x.shape[1] != self.verdict_w.shape[1]:
             raise TrainingError(f"the reader expects {self.verdict_w.shape[1]}-dimensional "
                                 f"vectors, got {x.shape[1]}")
-        z = x @ self.verdict_w.T.astype(np.float64) + self.verdict_b
-        z -= z.max(axis=1, keepdims=True)
-        e = np.exp(z)
-        verdict = e / e.sum(axis=1, keepdims=True)
+        from alliance.training.head import _softmax
+
+        verdict = _softmax(x @ self.verdict_w.T.astype(np.float64) + self.verdict_b)
         steps = 1.0 / (1.0 + np.exp(-(x @ self.step_w.T.astype(np.float64) + self.step_b)))
         return verdict, steps
 

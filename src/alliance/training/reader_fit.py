@@ -76,23 +76,12 @@ def fit_reader(examples: Sequence[ReaderExample], classes: Sequence[str],
     unknown = sorted({e.verdict for e in examples} - set(classes))
     if unknown:
         raise TrainingError(f"verdicts {unknown} are not among {list(classes)}")
-    torch, BertModel = _torch()
-    from tokenizers import Tokenizer
+    from alliance.coding.embedder import MODEL_NAME, MODEL_SHA256
 
-    from alliance.coding.embedder import MODEL_NAME, MODEL_SHA256, resolve_model, verify_model
-    from alliance.coding.onnx_encoder import check_pipeline
-
-    source = resolve_model()
-    verify_model(source.path)
     s = settings
+    torch, model, tokenizer = _model_and_tokenizer()
     torch.manual_seed(s.seed)
     rng = random.Random(s.seed)
-    tokenizer = Tokenizer.from_file(str(source.path / "tokenizer.json"))
-    tokenizer.no_padding()
-    max_tokens = check_pipeline(source.path)
-    tokenizer.enable_truncation(max_tokens)
-    model = BertModel.from_pretrained(str(source.path), local_files_only=True,
-                                      add_pooling_layer=False)
     for p in model.parameters():
         p.requires_grad_(False)
     scale = s.alpha / s.rank
@@ -163,6 +152,33 @@ def fit_reader(examples: Sequence[ReaderExample], classes: Sequence[str],
          "model_sha256": MODEL_SHA256, "input": "[CLS] client [SEP] response [SEP], type 0"})
 
 
+def _model_and_tokenizer() -> tuple[Any, Any, Any]:
+    """torch, the verified packaged model (no pooler) and its tokenizer set up as the ONNX
+    encoder's (no padding, truncation at the model's ``max_seq_length``)."""
+    torch, BertModel = _torch()
+    from tokenizers import Tokenizer
+
+    from alliance.coding.embedder import resolve_model, verify_model
+    from alliance.coding.onnx_encoder import check_pipeline
+
+    source = resolve_model()
+    verify_model(source.path)
+    tokenizer = Tokenizer.from_file(str(source.path / "tokenizer.json"))
+    tokenizer.no_padding()
+    tokenizer.enable_truncation(check_pipeline(source.path))
+    model = BertModel.from_pretrained(str(source.path), local_files_only=True,
+                                      add_pooling_layer=False)
+    return torch, model, tokenizer
+
+
+def _places(layer: Any) -> dict[str, tuple[Any, str]]:
+    """Where each of :data:`TARGETS` sits in a BERT layer: (parent module, attribute)."""
+    return {"query": (layer.attention.self, "query"), "key": (layer.attention.self, "key"),
+            "value": (layer.attention.self, "value"),
+            "attn_out": (layer.attention.output, "dense"),
+            "inter": (layer.intermediate, "dense"), "out": (layer.output, "dense")}
+
+
 def _wrap(torch: Any, model: Any, rank: int, scale: float) -> list[Any]:
     """Put a low-rank update on each of :data:`TARGETS` in every layer; the wrappers."""
 
@@ -180,12 +196,7 @@ def _wrap(torch: Any, model: Any, rank: int, scale: float) -> list[Any]:
 
     wrapped = []
     for i, layer in enumerate(model.encoder.layer):
-        places = {"query": (layer.attention.self, "query"),
-                  "key": (layer.attention.self, "key"),
-                  "value": (layer.attention.self, "value"),
-                  "attn_out": (layer.attention.output, "dense"),
-                  "inter": (layer.intermediate, "dense"),
-                  "out": (layer.output, "dense")}
+        places = _places(layer)
         for target in TARGETS:
             parent, attr = places[target]
             m = LowRank(getattr(parent, attr), f"l{i}.{target}")
@@ -199,28 +210,12 @@ def reference_probabilities(adapter: ReaderAdapter, clients: Sequence[str | None
     """The reader's probabilities computed on torch from the model with the update merged
     into its weights (``W + scale * B @ A`` on each target), the reference the ONNX path
     (:meth:`ReaderAdapter.apply`) is tested against."""
-    torch, BertModel = _torch()
-    from tokenizers import Tokenizer
-
-    from alliance.coding.embedder import resolve_model
-    from alliance.coding.onnx_encoder import check_pipeline
-
-    source = resolve_model()
-    model = BertModel.from_pretrained(str(source.path), local_files_only=True,
-                                      add_pooling_layer=False)
+    torch, model, tokenizer = _model_and_tokenizer()
     with torch.no_grad():
         for i, layer in enumerate(model.encoder.layer):
-            for target, linear in (("query", layer.attention.self.query),
-                                   ("key", layer.attention.self.key),
-                                   ("value", layer.attention.self.value),
-                                   ("attn_out", layer.attention.output.dense),
-                                   ("inter", layer.intermediate.dense),
-                                   ("out", layer.output.dense)):
-                linear.weight += torch.from_numpy(adapter.delta(i, target))
+            for target, (parent, attr) in _places(layer).items():
+                getattr(parent, attr).weight += torch.from_numpy(adapter.delta(i, target))
     model.eval()
-    tokenizer = Tokenizer.from_file(str(source.path / "tokenizer.json"))
-    tokenizer.no_padding()
-    tokenizer.enable_truncation(check_pipeline(source.path))
     rows = []
     with torch.no_grad():
         for c, r in zip(clients, responses, strict=True):
